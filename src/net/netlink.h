@@ -1,0 +1,42 @@
+/* Links, addresses and routes through rtnetlink (libmnl), IPv4 and IPv6.
+ * Every call waits for the kernel's acknowledgement and returns 0 or its -errno
+ * (-EEXIST for a duplicate, -ESRCH/-EADDRNOTAVAIL for a missing one, -ENODEV). */
+#ifndef SLUICE_NET_NETLINK_H
+#define SLUICE_NET_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nl;
+
+struct nl_route {
+	int family;        /* AF_INET or AF_INET6 */
+	uint8_t dst[16];   /* network byte order; zero for a default route */
+	unsigned prefixlen;
+	int ifindex;       /* 0 when the route has no single output device */
+	uint32_t table;
+	uint8_t type;      /* RTN_UNICAST, RTN_LOCAL, ... */
+};
+
+int nl_open(struct nl **out);
+void nl_close(struct nl *nl);
+
+int nl_link_index(const char *ifname); /* ifindex, or -ENODEV */
+int nl_link_set_up(struct nl *nl, int ifindex, bool up);
+int nl_link_set_mtu(struct nl *nl, int ifindex, unsigned mtu);
+
+/* addr is 4 or 16 bytes in network order, by family. */
+int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, unsigned prefixlen);
+int nl_addr_del(struct nl *nl, int ifindex, int family, const void *addr, unsigned prefixlen);
+
+/* A device route in the main table: dst/prefixlen via ifindex. dst must have no
+ * bits set past the prefix (-EINVAL). */
+int nl_route_add(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen);
+int nl_route_del(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen);
+
+/* Calls fn for every route of the family (all tables); fn returns 0 to go on or a
+ * negative value to stop, which nl_route_dump then returns. */
+int nl_route_dump(struct nl *nl, int family,
+		  int (*fn)(const struct nl_route *r, void *arg), void *arg);
+
+#endif

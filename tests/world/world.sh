@@ -1,0 +1,542 @@
+#!/usr/bin/env bash
+# tests/world/world.sh — the demo world of sluice, built from network namespaces.
+#
+#   world.sh [--prefix P] [--state DIR] up|down|status
+#
+#   --prefix P   namespace name prefix (default "sl-"; tests use e.g. "sl-test-")
+#   --state DIR  configs, pid files and logs (default <repo>/.demo, git-ignored);
+#                `down` removes it whole. Without --prefix, `down` and `status`
+#                use the prefix that `up` recorded in DIR, else "sl-".
+#
+# Nothing is created in the root namespace: no interface, bridge, route or nft
+# rule. Outside the namespaces, `up` writes only /etc/netns/<ns>/resolv.conf
+# (`ip netns exec` mounts it over /etc/resolv.conf) and the state dir.
+#
+#                  ${P}net: the "internet", 198.51.100.0/24 on one bridge
+#   +-----------------+------------ br0 ---+-------------------+
+#   | veth client     | veth portal        | veth gw           | veth saas
+#   |                 |                    |                   |
+#  ${P}client        ${P}portal           ${P}gw              ${P}saas
+#  eth0              eth0                 eth0                eth0
+#  198.51.100.10     198.51.100.30        198.51.100.20       198.51.100.40  nginx: github.saas.test
+#  a user's device   the portal (later)   ip_forward=1                       (allowlist: only
+#  resolver .53                           nft: NAT for the                   198.51.100.20, else 403)
+#  no route to                            LAN only; nothing                  and gist.github.saas.test
+#  the LAN                                new from eth0 to                   for everyone
+#                                         lan0                198.51.100.41  nginx: slack.saas.test,
+#                                         resolver                           *.slack.saas.test
+#                                         203.0.113.53        198.51.100.53  dnsmasq: the public
+#                                         lan0 203.0.113.1                   resolver, NXDOMAIN for
+#                                           |                                the names it does not know
+#                                           | veth
+#                                         ${P}lan  eth0, default route via 203.0.113.1
+#                                           203.0.113.50   nginx: nas.home.int
+#                                           203.0.113.60   nginx: gitlab.company.com
+#                                           203.0.113.70   nginx: server.home.int
+#                                           203.0.113.53   dnsmasq: the LAN's DNS (the gateway's
+#                                                          resolver); saas.test and everything
+#                                                          else it does not know: 198.51.100.53
+#                                           203.0.113.200  iperf3 -s (:5201), UDP echo :7 (socat)
+#
+# Before sluice, the client cannot reach 203.0.113.0/24: it has no route there,
+# and even with one the gateway drops new connections from the internet to the
+# LAN (its nft rules only match eth0 -> lan0, so traffic that sluice's gateway
+# forwards from its TUN is untouched). The LAN reaches the internet through the
+# gateway's masquerade, so the SaaS hosts see the LAN as 198.51.100.20.
+#
+# Resolvers: client, portal and saas use 198.51.100.53; gw and lan use
+# 203.0.113.53. Every daemon runs from configs generated into $STATE/conf and
+# logs into $STATE/logs. `down` kills every process in the world's namespaces
+# (whoever started it), waits for them to exit, then deletes the namespaces,
+# /etc/netns/<ns> and the state dir. `up` on a running world tears it down
+# first; `down` on nothing succeeds silently; a failed `up` undoes itself.
+set -eEuo pipefail
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+REPO_ROOT=$(cd "$(dirname "$SELF")/../.." && pwd)
+MARKER=.sluice-world            # in $STATE: proves it is ours to delete
+NAMES=(net client portal gw saas lan)
+
+PREFIX=
+STATE=$REPO_ROOT/.demo
+CMD=
+
+say() { printf '%s\n' "$*"; }
+warn() { printf 'world.sh: %s\n' "$*" >&2; }
+die() { warn "$*"; exit 1; }
+
+usage() {
+	cat <<EOF
+usage: $0 [--prefix P] [--state DIR] up|down|status
+  up      build the world (tearing down a running one first)
+  down    tear it down: processes, namespaces, /etc/netns entries, state dir
+  status  show what runs where
+defaults: --prefix sl- --state $REPO_ROOT/.demo
+EOF
+}
+
+while (($#)); do
+	case $1 in
+	--prefix) (($# >= 2)) || die "--prefix needs a value"; PREFIX=$2; shift 2 ;;
+	--prefix=*) PREFIX=${1#*=}; shift ;;
+	--state) (($# >= 2)) || die "--state needs a value"; STATE=$2; shift 2 ;;
+	--state=*) STATE=${1#*=}; shift ;;
+	-h | --help) usage; exit 0 ;;
+	up | down | status)
+		[[ -z $CMD ]] || die "only one command, got '$CMD' and '$1'"
+		CMD=$1; shift ;;
+	*) usage >&2; die "unknown argument '$1'" ;;
+	esac
+done
+[[ -n $CMD ]] || { usage >&2; exit 2; }
+((EUID == 0)) || die "must run as root (it creates network namespaces)"
+for tool in ip nft dnsmasq nginx iperf3 socat dig curl setsid; do
+	command -v "$tool" >/dev/null || die "missing tool '$tool' (see scripts/install-deps)"
+done
+
+[[ -n $STATE ]] || die "--state must not be empty"
+STATE=$(realpath -m -- "$STATE")
+case $STATE in
+/ | /etc | /etc/* | /usr | /usr/* | /proc/* | /sys/* | /dev/* | "$REPO_ROOT" | "${HOME:-/}")
+	die "refusing to use '$STATE' as the state dir" ;;
+esac
+if [[ -z $PREFIX && $CMD != up && -r $STATE/$MARKER ]]; then
+	PREFIX=$(sed -n 's/^prefix=//p' "$STATE/$MARKER")
+fi
+PREFIX=${PREFIX:-sl-}
+[[ $PREFIX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$ ]] ||
+	die "bad prefix '$PREFIX' (letters, digits, '_', '.', '-'; at most 32)"
+
+CONF=$STATE/conf
+LOGS=$STATE/logs
+RUN=$STATE/run
+
+ns() { printf '%s%s' "$PREFIX" "$1"; }
+nsx() { local n=$1; shift; ip netns exec "$PREFIX$n" "$@"; }
+# spawn NS OUTFILE CMD...: start a daemon in NS, stdin from /dev/null, output
+# appended to OUTFILE. Never put redirections on a call of a shell function in
+# `up`: if a signal arrives meanwhile, the EXIT trap would run with them still
+# in place and its messages would vanish into the log (or /dev/null).
+spawn() { local n=$1 out=$2; shift 2; ip netns exec "$PREFIX$n" "$@" </dev/null >>"$out" 2>&1; }
+ns_exists() { [[ -e /run/netns/$PREFIX$1 ]]; }
+any_ns_exists() {
+	local n
+	for n in "${NAMES[@]}"; do ns_exists "$n" && return 0; done
+	return 1
+}
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+world_pids() {
+	local n
+	for n in "${NAMES[@]}"; do
+		ns_exists "$n" && ip netns pids "$(ns "$n")" 2>/dev/null
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- down
+
+do_down() {
+	local -a pids=() left=()
+	local pid n i
+	mapfile -t pids < <(world_pids | grep -vx -e "$$" -e "${BASHPID:-$$}" || true)
+	if ((${#pids[@]})); then
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do      # 5 s for a clean exit
+			left=()
+			for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+			((${#left[@]})) || break
+			sleep 0.1
+		done
+		if ((${#left[@]})); then
+			warn "killing ${#left[@]} process(es) that ignored SIGTERM: ${left[*]}"
+			kill -KILL "${left[@]}" 2>/dev/null || true
+			for ((i = 0; i < 30; i++)); do
+				left=()
+				for pid in "${pids[@]}"; do alive "$pid" && left+=("$pid"); done
+				((${#left[@]})) || break
+				sleep 0.1
+			done
+			((${#left[@]} == 0)) || warn "still alive after SIGKILL: ${left[*]}"
+		fi
+	fi
+	for n in "${NAMES[@]}"; do
+		if ns_exists "$n"; then
+			ip netns delete "$(ns "$n")" || warn "could not delete namespace $(ns "$n")"
+		fi
+		rm -rf -- "/etc/netns/$(ns "$n")"
+	done
+	# /etc/netns itself stays: another user of ip netns may be filling it right now
+	if [[ -e $STATE/$MARKER ]]; then
+		rm -rf -- "$STATE"
+	fi
+}
+
+# ---------------------------------------------------------------- up
+
+# The world is being built; on any failure the EXIT trap tears it down.
+UP_STARTED=0
+UP_DONE=0
+on_exit() {
+	local rc=$?
+	if ((UP_STARTED && !UP_DONE)); then
+		((rc)) || rc=1
+		set +eE
+		trap - ERR
+		trap '' PIPE INT TERM HUP    # finish tearing down, even if our reader is gone
+		warn "up failed; tearing down what was made"
+		dump_logs
+		do_down
+	fi
+	exit "$rc"
+}
+on_err() { # the failing command and where it was called from
+	local i where=
+	for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+		where+=" <- ${FUNCNAME[i]}:${BASH_LINENO[i - 1]}"
+	done
+	warn "command failed: $1 (${where# <- })"
+}
+# the last lines of each non-empty log, since `down` deletes them
+dump_logs() {
+	local f
+	for f in "$LOGS"/*; do
+		[[ -s $f ]] || continue
+		printf '%s:\n' "$f"
+		tail -n 5 -- "$f" | sed 's/^/    /'
+	done >&2 2>/dev/null
+}
+# log_tail FILE...: the last lines of those that exist, on one line
+log_tail() { tail -q -n 3 -- "$@" 2>/dev/null | tr '\n' ' ' || true; }
+
+write_resolv() {
+	mkdir -p "/etc/netns/$(ns "$1")"
+	printf '# written by tests/world/world.sh\nnameserver %s\noptions timeout:1 attempts:2\n' \
+		"$2" >"/etc/netns/$(ns "$1")/resolv.conf"
+}
+
+# wait_for DESC CMD...: poll for up to 5 s
+wait_for() {
+	local desc=$1 i
+	shift
+	for ((i = 0; i < 50; i++)); do
+		("$@") >/dev/null 2>&1 && return 0     # a subshell: see spawn()
+		sleep 0.1
+	done
+	die "$desc did not come up"
+}
+
+build_network() {
+	local h
+	for h in "${NAMES[@]}"; do
+		ip netns add "$(ns "$h")"
+		ip -n "$(ns "$h")" link set lo up
+	done
+
+	# the internet: a bridge joining one veth per host; no address of its own
+	ip -n "$(ns net)" link add br0 type bridge
+	ip -n "$(ns net)" link set br0 up
+	local -A inet=([client]=198.51.100.10 [portal]=198.51.100.30 [gw]=198.51.100.20 [saas]=198.51.100.40)
+	for h in client portal gw saas; do
+		ip -n "$(ns net)" link add "$h" type veth peer name eth0 netns "$(ns "$h")"
+		ip -n "$(ns net)" link set "$h" master br0 up
+		ip -n "$(ns "$h")" addr add "${inet[$h]}/24" dev eth0
+		ip -n "$(ns "$h")" link set eth0 up
+	done
+	ip -n "$(ns saas)" addr add 198.51.100.41/24 dev eth0
+	ip -n "$(ns saas)" addr add 198.51.100.53/24 dev eth0
+
+	# the LAN, behind the gateway
+	ip -n "$(ns gw)" link add lan0 type veth peer name eth0 netns "$(ns lan)"
+	ip -n "$(ns gw)" addr add 203.0.113.1/24 dev lan0
+	ip -n "$(ns gw)" link set lan0 up
+	for h in 50 60 70 53 200; do
+		ip -n "$(ns lan)" addr add "203.0.113.$h/24" dev eth0
+	done
+	ip -n "$(ns lan)" link set eth0 up
+	ip -n "$(ns lan)" route add default via 203.0.113.1
+
+	nsx gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	cat >"$CONF/gw.nft" <<'EOF'
+# generated by tests/world/world.sh: the gateway as the LAN's router.
+# Only eth0 <-> lan0 is matched, so what sluice-gateway forwards from its TUN
+# (and its own nft table) is not affected.
+table ip sluice_world {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		# the internet may answer the LAN, never open a connection into it
+		iifname "eth0" oifname "lan0" ct state established,related accept
+		iifname "eth0" oifname "lan0" counter drop
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		# the LAN reaches the internet as 198.51.100.20
+		ip saddr 203.0.113.0/24 oifname "eth0" masquerade
+	}
+}
+EOF
+	nsx gw nft -f "$CONF/gw.nft"
+
+	write_resolv client 198.51.100.53
+	write_resolv portal 198.51.100.53
+	write_resolv saas 198.51.100.53
+	write_resolv gw 203.0.113.53
+	write_resolv lan 203.0.113.53
+}
+
+write_dnsmasq_conf() { # NAME ADDRESS, extra lines on stdin
+	{
+		cat <<EOF
+# generated by tests/world/world.sh
+no-resolv
+no-hosts
+bind-interfaces
+listen-address=$2
+port=53
+user=root
+group=root
+pid-file=$RUN/dnsmasq-$1.pid
+log-facility=$LOGS/dnsmasq-$1.log
+log-queries
+local-ttl=60
+EOF
+		cat
+	} >"$CONF/dnsmasq-$1.conf"
+}
+
+start_dns() {
+	# The public resolver. dnsmasq answers REFUSED, not NXDOMAIN, for a name
+	# it has no server for: local=/#/ makes every unknown name NXDOMAIN. Since
+	# dnsmasq 2.86 an address=/d/IPv4 sends the d's other types (AAAA...)
+	# upstream, which local=/#/ would turn into NXDOMAIN for a name that
+	# exists: local=/slack.saas.test/ makes them NODATA, as a real zone would.
+	write_dnsmasq_conf saas 198.51.100.53 <<'EOF'
+host-record=github.saas.test,198.51.100.40
+host-record=gist.github.saas.test,198.51.100.40
+# slack.saas.test and every name under it
+address=/slack.saas.test/198.51.100.41
+local=/slack.saas.test/
+local=/#/
+EOF
+	# The LAN's DNS: its own names, everything else to the public resolver.
+	write_dnsmasq_conf lan 203.0.113.53 <<'EOF'
+host-record=nas.home.int,203.0.113.50
+host-record=gitlab.company.com,203.0.113.60
+host-record=server.home.int,203.0.113.70
+local=/home.int/company.com/
+server=/saas.test/198.51.100.53
+server=198.51.100.53
+EOF
+	spawn saas "$LOGS/dnsmasq-saas.out" dnsmasq --conf-file="$CONF/dnsmasq-saas.conf" ||
+		die "dnsmasq (public resolver) failed to start: $(log_tail "$LOGS"/dnsmasq-saas.*)"
+	spawn lan "$LOGS/dnsmasq-lan.out" dnsmasq --conf-file="$CONF/dnsmasq-lan.conf" ||
+		die "dnsmasq (LAN DNS) failed to start: $(log_tail "$LOGS"/dnsmasq-lan.*)"
+}
+
+# nginx_conf NAME: the http{} servers on stdin
+write_nginx_conf() {
+	local dir=$CONF/nginx-$1
+	mkdir -p "$dir/tmp"
+	{
+		cat <<EOF
+# generated by tests/world/world.sh
+user nobody nogroup;
+worker_processes 1;
+pid $RUN/nginx-$1.pid;
+lock_file $RUN/nginx-$1.lock;
+error_log $LOGS/nginx-$1.error.log;
+events { worker_connections 256; }
+http {
+	access_log $LOGS/nginx-$1.access.log;
+	client_body_temp_path $dir/tmp/body;
+	proxy_temp_path $dir/tmp/proxy;
+	fastcgi_temp_path $dir/tmp/fastcgi;
+	uwsgi_temp_path $dir/tmp/uwsgi;
+	scgi_temp_path $dir/tmp/scgi;
+	default_type text/plain;
+	server_tokens off;
+	keepalive_timeout 5;
+EOF
+		cat
+		printf '}\n'
+	} >"$dir/nginx.conf"
+}
+
+start_web() {
+	# Each page names its host and the address the request came from.
+	write_nginx_conf lan <<'EOF'
+	server {
+		listen 203.0.113.50:80 default_server;
+		server_name nas.home.int;
+		location / { return 200 "nas.home.int (203.0.113.50): hello $remote_addr\n"; }
+	}
+	server {
+		listen 203.0.113.60:80 default_server;
+		server_name gitlab.company.com;
+		location / { return 200 "gitlab.company.com (203.0.113.60): hello $remote_addr\n"; }
+	}
+	server {
+		listen 203.0.113.70:80 default_server;
+		server_name server.home.int;
+		location / { return 200 "server.home.int (203.0.113.70): hello $remote_addr\n"; }
+	}
+EOF
+	# `return` runs before nginx's access phase, so allow/deny would not guard
+	# it: the allowlist is a geo variable checked first.
+	write_nginx_conf saas <<'EOF'
+	geo $github_allowed {
+		default        0;
+		198.51.100.20  1;   # the gateway's address: the only one allowlisted
+	}
+	server {
+		listen 198.51.100.40:80 default_server;
+		server_name _;
+		location / { return 404 "198.51.100.40: no site $host here\n"; }
+	}
+	server {
+		listen 198.51.100.40:80;
+		server_name github.saas.test;
+		if ($github_allowed = 0) {
+			return 403 "github.saas.test: $remote_addr is not on the IP allowlist\n";
+		}
+		location / { return 200 "github.saas.test (198.51.100.40): hello $remote_addr\n"; }
+	}
+	server {
+		listen 198.51.100.40:80;
+		server_name gist.github.saas.test;
+		location / { return 200 "gist.github.saas.test (198.51.100.40): hello $remote_addr\n"; }
+	}
+	server {
+		listen 198.51.100.41:80 default_server;
+		server_name slack.saas.test *.slack.saas.test;
+		location / { return 200 "$host (198.51.100.41, *.slack.saas.test): hello $remote_addr\n"; }
+	}
+EOF
+	local site
+	for site in lan saas; do
+		spawn "$site" "$LOGS/nginx-$site.out" nginx -p "$CONF/nginx-$site/" \
+			-c "$CONF/nginx-$site/nginx.conf" -e "$LOGS/nginx-$site.error.log" ||
+			die "nginx ($site) failed to start: $(log_tail "$LOGS/nginx-$site".{error.log,out})"
+	done
+}
+
+start_lan_tools() {
+	spawn lan "$LOGS/iperf3.out" iperf3 -s -D -B 203.0.113.200 -I "$RUN/iperf3.pid" \
+		--logfile "$LOGS/iperf3.log" || die "iperf3 failed to start: $(log_tail "$LOGS"/iperf3.*)"
+	# UDP echo: one child per datagram, which lingers 2 s for more from that peer
+	ip netns exec "$(ns lan)" setsid socat -T 2 UDP4-RECVFROM:7,bind=203.0.113.200,reuseaddr,fork PIPE \
+		</dev/null >>"$LOGS/udp-echo.log" 2>&1 &
+	echo $! >"$RUN/udp-echo.pid"
+}
+
+dns_answers() { # NS SERVER NAME EXPECTED
+	[[ $(nsx "$1" dig +short +time=1 +tries=1 "@$2" "$3") == "$4" ]]
+}
+listening() { # NS PROTO ADDR:PORT
+	nsx "$1" ss -Hln"$2" | awk '{print $4}' | grep -qxF "$3"
+}
+
+wait_ready() {
+	wait_for "public resolver 198.51.100.53" dns_answers saas 198.51.100.53 github.saas.test 198.51.100.40
+	wait_for "LAN DNS 203.0.113.53" dns_answers lan 203.0.113.53 nas.home.int 203.0.113.50
+	local a
+	for a in 203.0.113.50 203.0.113.60 203.0.113.70; do
+		wait_for "nginx on $a" nsx lan curl -sf -o /dev/null --max-time 1 "http://$a/"
+	done
+	wait_for "nginx on 198.51.100.40" nsx saas curl -s -o /dev/null --max-time 1 http://198.51.100.40/
+	wait_for "nginx on 198.51.100.41" nsx saas curl -sf -o /dev/null --max-time 1 http://198.51.100.41/
+	wait_for "iperf3 on 203.0.113.200:5201" listening lan t 203.0.113.200:5201
+	wait_for "UDP echo on 203.0.113.200:7" listening lan u 203.0.113.200:7
+}
+
+summary() {
+	local w=$((${#PREFIX} + 8))
+	row() { printf "  %-${w}s %-22s %s\n" "$@"; }
+	say "world up: prefix $PREFIX, state $STATE"
+	row "$(ns net)" "bridge br0" 'the "internet": 198.51.100.0/24 on one segment'
+	row "$(ns client)" 198.51.100.10 "a user's device; resolver 198.51.100.53; no route to the LAN"
+	row "$(ns portal)" 198.51.100.30 "(the portal, later)"
+	row "$(ns gw)" 198.51.100.20 "forwarding on; NAT for the LAN only; resolver 203.0.113.53"
+	row "" 203.0.113.1 "on the LAN"
+	row "$(ns saas)" 198.51.100.40 "http github.saas.test (only from 198.51.100.20), gist.github.saas.test"
+	row "" 198.51.100.41 "http slack.saas.test, *.slack.saas.test"
+	row "" 198.51.100.53 "dns: the public resolver, NXDOMAIN for anything else"
+	row "$(ns lan)" "203.0.113.50/.60/.70" "http nas.home.int, gitlab.company.com, server.home.int"
+	row "" 203.0.113.53 "dns: the LAN's names; the rest to 198.51.100.53"
+	row "" 203.0.113.200 "iperf3 :5201, UDP echo :7"
+	say "  logs: $LOGS"
+	say "  try:  ip netns exec $(ns client) curl http://gist.github.saas.test"
+}
+
+do_up() {
+	if [[ -d $STATE && ! -e $STATE/$MARKER ]] && [[ -n $(ls -A -- "$STATE") ]]; then
+		die "refusing to use '$STATE': not empty and not a world state dir (no $MARKER)"
+	fi
+	UP_STARTED=1
+	if any_ns_exists; then
+		say "world $PREFIX is up: tearing it down first"
+		do_down
+	fi
+	rm -rf -- "$STATE"          # a stale state dir of ours, or an empty one
+	mkdir -p "$STATE"
+	printf 'prefix=%s\n' "$PREFIX" >"$STATE/$MARKER"      # first: it makes $STATE ours to delete
+	mkdir -p "$CONF" "$LOGS" "$RUN"
+	build_network
+	start_dns
+	start_web
+	start_lan_tools
+	wait_ready
+	UP_DONE=1
+	summary
+}
+
+# ---------------------------------------------------------------- status
+
+do_status() {
+	local n pids
+	if ! any_ns_exists; then
+		say "world $PREFIX: down"
+		return 3
+	fi
+	say "world $PREFIX: state $STATE"
+	for n in "${NAMES[@]}"; do
+		if ! ns_exists "$n"; then
+			say "$(ns "$n"): MISSING"
+			continue
+		fi
+		say "$(ns "$n"):"
+		if [[ $n == net ]]; then
+			say "  br0 ports: $(ip -n "$(ns net)" -br link show master br0 | awk '{sub(/@.*/, "", $1); print $1}' | tr '\n' ' ')"
+		fi
+		ip -n "$(ns "$n")" -br -4 addr show | awk '$1 != "lo" {sub(/@.*/, "", $1); $2 = ""; print "  " $0}'
+		ip -n "$(ns "$n")" -4 route show | sed -n 's/^default /  route: default /p'
+		pids=$(ip netns pids "$(ns "$n")" | tr '\n' ',' | sed 's/,$//')
+		if [[ -n $pids ]]; then
+			ps -o pid=,args= -p "$pids" | sed 's/^ */  pid /'
+		fi
+		nsx "$n" ss -Hlntu 2>/dev/null | awk '{print "  listen " $1 " " $5}' | sort -u
+	done
+	for n in "${NAMES[@]}"; do ns_exists "$n" || return 1; done
+}
+
+case $CMD in
+up)
+	trap on_exit EXIT
+	trap 'on_err "$BASH_COMMAND"' ERR
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	do_up
+	;;
+down)
+	trap '' INT TERM HUP PIPE     # finish tearing down, whatever happens
+	do_down
+	;;
+status) do_status ;;
+esac

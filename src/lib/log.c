@@ -35,6 +35,7 @@ int log_level_parse(const char *s, enum log_level *out)
 	return -EINVAL;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const tags[] = { "error", "warn", "info", "debug" };

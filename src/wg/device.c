@@ -1,0 +1,572 @@
+/* The device: its lifecycle, UDP sockets, the control loop, and configuration
+ * through the UAPI (applied all at once, or not at all). */
+#include "wg/device_priv.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/time.h"
+#include "net/netlink.h"
+#include "net/tun.h"
+#include "wg/uapi.h"
+#include "wg/uapi_server.h"
+
+enum {
+	WG_TICK_MS = 50,              /* timer resolution of the control thread */
+	WG_SOCK_BUF = 7 << 20,        /* as wireguard-go: room for bursts */
+};
+
+void device_wake(struct wg_device *dev)
+{
+	uint64_t one = 1;
+
+	if (write(dev->ctl_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_rl(&dev->rl_hs, LOG_LVL_ERR, "%s: eventfd: %s", dev->ifname, strerror(errno));
+}
+
+static int index_assign(void *arg, struct noise_peer *peer, uint32_t *index)
+{
+	struct wg_device *dev = arg;
+
+	return index_insert(dev->index, INDEX_HANDSHAKE, noise_peer_user(peer), index);
+}
+
+static void index_release(void *arg, struct noise_peer *peer, uint32_t index)
+{
+	(void)peer;
+	index_remove(((struct wg_device *)arg)->index, index);
+}
+
+static const struct noise_index_ops index_ops = { index_assign, index_release };
+
+static int udp_socket(int family, uint16_t port, uint32_t fwmark)
+{
+	union wg_endpoint a = { 0 };
+	int fd, one = 1, size = WG_SOCK_BUF, err;
+	socklen_t alen;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* FORCE needs CAP_NET_ADMIN; the plain call caps at rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+		goto fail;
+	if (family == AF_INET) {
+		a.in4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+		alen = sizeof(a.in4);
+	} else {
+		a.in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(port) };
+		alen = sizeof(a.in6);
+	}
+	if (bind(fd, &a.sa, alen) < 0)
+		goto fail;
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static uint16_t sock_port(int fd)
+{
+	union wg_endpoint a;
+	socklen_t alen = sizeof(a);
+
+	if (getsockname(fd, &a.sa, &alen) < 0)
+		return 0;
+	return ntohs(a.sa.sa_family == AF_INET ? a.in4.sin_port : a.in6.sin6_port);
+}
+
+/* Binds both families on one port (0: the kernel picks it for IPv4, and IPv6
+ * follows). A host without IPv6 still gets an IPv4 socket. */
+static int open_sockets(uint16_t port, uint32_t fwmark, int *s4, int *s6, uint16_t *bound)
+{
+	for (int attempt = 0; attempt < 10; attempt++) {
+		int fd4 = udp_socket(AF_INET, port, fwmark), fd6;
+
+		if (fd4 < 0)
+			return fd4 == -EADDRINUSE ? -EADDRINUSE : fd4;
+		*bound = sock_port(fd4);
+		fd6 = udp_socket(AF_INET6, *bound, fwmark);
+		if (fd6 == -EADDRINUSE && port == 0) {
+			close(fd4); /* the random port is taken for IPv6: draw again */
+			continue;
+		}
+		if (fd6 == -EADDRINUSE) {
+			close(fd4);
+			return -EADDRINUSE;
+		}
+		*s4 = fd4;
+		*s6 = fd6 >= 0 ? fd6 : -1;
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
+static unsigned tun_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned mtu = 0;
+
+	if (s < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(s, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		mtu = (unsigned)ifr.ifr_mtu;
+	close(s);
+	return mtu;
+}
+
+/* ---- UAPI get ---- */
+
+struct aip_collect {
+	struct uapi_allowed_ip *v;
+	size_t n, cap;
+};
+
+static int collect_aip(const struct allowedips_prefix *pfx, void *arg)
+{
+	struct aip_collect *c = arg;
+	struct uapi_allowed_ip *a;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		void *v = realloc(c->v, cap * sizeof(*c->v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	a = &c->v[c->n++];
+	memset(a, 0, sizeof(*a));
+	a->family = (sa_family_t)pfx->family;
+	a->cidr = pfx->cidr;
+	if (pfx->family == AF_INET)
+		memcpy(&a->ip4, pfx->addr, 4);
+	else
+		memcpy(&a->ip6, pfx->addr, 16);
+	return 0;
+}
+
+static int dev_get(void *arg, struct buf *out)
+{
+	struct wg_device *dev = arg;
+	struct uapi_device_info info = { .listen_port = dev->listen_port, .fwmark = dev->fwmark };
+	struct aip_collect c = { 0 };
+	int r;
+
+	pthread_rwlock_rdlock(&dev->lock);
+	if (dev->has_private)
+		memcpy(info.private_key, dev->private_key, WG_KEY_LEN);
+	r = uapi_format_device(out, &info);
+	wg_wipe(&info, sizeof(info));
+	for (struct wg_peer *p = dev->peers; p && r == 0; p = p->next) {
+		struct uapi_peer_info pi = { 0 };
+		uint64_t hs = atomic_load(&p->last_handshake_real);
+
+		memcpy(pi.public_key, p->public_key, WG_KEY_LEN);
+		memcpy(pi.preshared_key, p->psk, WG_KEY_LEN);
+		pthread_mutex_lock(&p->mu);
+		memcpy(&pi.endpoint, &p->endpoint, sizeof(pi.endpoint));
+		pthread_mutex_unlock(&p->mu);
+		pi.last_handshake_sec = hs / NSEC_PER_SEC;
+		pi.last_handshake_nsec = (uint32_t)(hs % NSEC_PER_SEC);
+		pi.tx_bytes = atomic_load(&p->tx_bytes);
+		pi.rx_bytes = atomic_load(&p->rx_bytes);
+		pi.persistent_keepalive = p->keepalive_interval;
+		c.n = 0;
+		r = allowedips_walk(dev->aips, p, collect_aip, &c);
+		pi.allowed_ips = c.v;
+		pi.n_allowed_ips = c.n;
+		if (r == 0)
+			r = uapi_format_peer(out, &pi);
+		wg_wipe(pi.preshared_key, sizeof(pi.preshared_key));
+	}
+	pthread_rwlock_unlock(&dev->lock);
+	free(c.v);
+	return r;
+}
+
+/* ---- UAPI set: check everything that can be refused, then apply ---- */
+
+static bool is_zero_key(const uint8_t k[WG_KEY_LEN])
+{
+	return wg_is_zero(k, WG_KEY_LEN);
+}
+
+static int set_check(struct wg_device *dev, const struct uapi_set *set,
+		     const uint8_t *priv, const uint8_t *pub)
+{
+	size_t aips = allowedips_count(dev->aips), peers = dev->n_peers;
+
+	for (size_t i = 0; i < set->n_peers; i++) {
+		const struct uapi_set_peer *sp = &set->peers[i];
+		uint8_t ss[WG_KEY_LEN];
+		bool exists = peer_find(dev, sp->public_key) != NULL;
+
+		if (sp->flags & UAPI_PEER_REMOVE)
+			continue;
+		if (pub && memcmp(sp->public_key, pub, WG_KEY_LEN) == 0)
+			continue;
+		if (!exists && !(sp->flags & UAPI_PEER_UPDATE_ONLY))
+			peers++;
+		/* A low-order public key makes the static-static DH zero: refuse
+		 * the whole request rather than half of it. */
+		if (priv && wg_dh(ss, priv, sp->public_key) < 0)
+			return -EINVAL;
+		wg_wipe(ss, sizeof(ss));
+		aips += sp->n_allowed_ips;
+	}
+	if (peers > WG_MAX_PEERS || aips > WG_MAX_ALLOWED_IPS)
+		return -ENOSPC;
+	return 0;
+}
+
+static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool up)
+{
+	struct wg_peer *p = peer_find(dev, sp->public_key);
+	int r;
+
+	if (sp->flags & UAPI_PEER_REMOVE) {
+		if (p)
+			peer_remove(dev, p);
+		return 0;
+	}
+	if (dev->has_private && memcmp(sp->public_key, dev->public_key, WG_KEY_LEN) == 0)
+		return 0; /* our own key: wireguard-go ignores such a section */
+	if (!p) {
+		if (sp->flags & UAPI_PEER_UPDATE_ONLY)
+			return 0;
+		r = peer_new(dev, sp->public_key, &p);
+		if (r < 0)
+			return r;
+	}
+	if (sp->flags & UAPI_PEER_PRESHARED_KEY) {
+		memcpy(p->psk, sp->preshared_key, WG_KEY_LEN);
+		noise_peer_set_psk(p->noise, is_zero_key(p->psk) ? NULL : p->psk);
+	}
+	if (sp->flags & UAPI_PEER_ENDPOINT) {
+		union wg_endpoint ep = { 0 };
+
+		memcpy(&ep, &sp->endpoint, sizeof(sp->endpoint) < sizeof(ep) ? sizeof(sp->endpoint)
+									      : sizeof(ep));
+		peer_set_endpoint(p, &ep);
+	}
+	if (sp->flags & UAPI_PEER_KEEPALIVE) {
+		p->keepalive_interval = sp->persistent_keepalive;
+		/* As wireguard-go: turning it on sends one at once. */
+		if (sp->persistent_keepalive && up)
+			atomic_store(&p->want_keepalive, true);
+	}
+	if (sp->flags & UAPI_PEER_REPLACE_ALLOWED_IPS)
+		allowedips_remove_peer(dev->aips, p);
+	for (size_t j = 0; j < sp->n_allowed_ips; j++) {
+		const struct uapi_allowed_ip *a = &sp->allowed_ips[j];
+
+		if (a->remove)
+			allowedips_remove(dev->aips, a->family, &a->ip4, a->cidr, p);
+		else if ((r = allowedips_insert(dev->aips, a->family, &a->ip4, a->cidr, p)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int set_private_key(struct wg_device *dev, const uint8_t *priv)
+{
+	int r;
+
+	r = noise_local_set_private(dev->crypto, dev->local, priv);
+	if (r < 0)
+		return r;
+	dev->has_private = priv != NULL;
+	if (priv) {
+		memcpy(dev->private_key, priv, WG_KEY_LEN);
+		noise_local_public(dev->local, dev->public_key);
+	} else {
+		wg_wipe(dev->private_key, WG_KEY_LEN);
+		wg_wipe(dev->public_key, WG_KEY_LEN);
+	}
+	r = cookie_checker_set_key(dev->crypto, dev->checker, priv ? dev->public_key : NULL);
+	if (r < 0)
+		return r;
+	for (struct wg_peer *p = dev->peers, *next; p; p = next) {
+		next = p->next;
+		/* Sessions under the old identity are over. A peer that now has our
+		 * own key, or a zero DH with it, goes, as in wireguard-go. */
+		peer_zero_keys(p);
+		if ((priv && memcmp(p->public_key, dev->public_key, WG_KEY_LEN) == 0) ||
+		    noise_peer_precompute(p->noise) < 0)
+			peer_remove(dev, p);
+	}
+	return 0;
+}
+
+static int dev_set(void *arg, const struct uapi_set *set)
+{
+	struct wg_device *dev = arg;
+	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	const uint8_t *newpriv = dev->has_private ? dev->private_key : NULL;
+	const uint8_t *newpub = dev->has_private ? dev->public_key : NULL;
+	int s4 = -1, s6 = -1, r = 0;
+	uint16_t port = dev->listen_port;
+	uint32_t fwmark = set->flags & UAPI_SET_FWMARK ? set->fwmark : dev->fwmark;
+	bool rebind;
+
+	if (set->flags & UAPI_SET_PRIVATE_KEY) {
+		newpriv = newpub = NULL;
+		if (!is_zero_key(set->private_key)) {
+			memcpy(priv, set->private_key, WG_KEY_LEN);
+			wg_key_clamp(priv);
+			if (wg_key_public(pub, priv) < 0)
+				return -EINVAL;
+			newpriv = priv;
+			newpub = pub;
+		}
+	}
+	pthread_rwlock_rdlock(&dev->lock);
+	r = set_check(dev, set, newpriv, newpub);
+	pthread_rwlock_unlock(&dev->lock);
+	if (r < 0)
+		goto out;
+	rebind = ((set->flags & UAPI_SET_LISTEN_PORT) && set->listen_port != dev->listen_port) ||
+		 fwmark != dev->fwmark;
+	if (rebind) {
+		if (set->flags & UAPI_SET_LISTEN_PORT)
+			port = set->listen_port;
+		r = open_sockets(port, fwmark, &s4, &s6, &port);
+		if (r < 0)
+			goto out;
+		datapath_stop(dev);
+		close(dev->sock4);
+		if (dev->sock6 >= 0)
+			close(dev->sock6);
+		dev->sock4 = s4;
+		dev->sock6 = s6;
+		dev->listen_port = port;
+		dev->fwmark = fwmark;
+		r = datapath_start(dev);
+		if (r < 0)
+			goto out;
+	}
+	pthread_rwlock_wrlock(&dev->lock);
+	if (set->flags & UAPI_SET_REPLACE_PEERS)
+		peer_remove_all(dev);
+	if (set->flags & UAPI_SET_PRIVATE_KEY)
+		r = set_private_key(dev, newpriv);
+	for (size_t i = 0; r == 0 && i < set->n_peers; i++)
+		r = set_peer(dev, &set->peers[i], true);
+	pthread_rwlock_unlock(&dev->lock);
+	device_wake(dev);
+out:
+	wg_wipe(priv, sizeof(priv));
+	return r;
+}
+
+static const struct uapi_ops uapi_ops = { dev_get, dev_set };
+
+/* ---- lifecycle ---- */
+
+int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
+{
+	struct wg_device *dev;
+	pthread_rwlockattr_t attr;
+	struct nl *nl = NULL;
+	unsigned div = opts->time_divisor > 1 ? opts->time_divisor : 1;
+	struct itimerspec tick = {
+		.it_interval = { 0, WG_TICK_MS * 1000000L },
+		.it_value = { 0, WG_TICK_MS * 1000000L },
+	};
+	int r;
+
+	if (!opts->ifname || !*opts->ifname || strlen(opts->ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	snprintf(dev->ifname, sizeof(dev->ifname), "%s", opts->ifname);
+	dev->tun_fd = dev->sock4 = dev->sock6 = dev->ctl_efd = dev->stop_efd = dev->timer_fd = -1;
+	dev->timing = (struct wg_timing){
+		.rekey_after_time = WG_REKEY_AFTER_TIME / div,
+		.reject_after_time = WG_REJECT_AFTER_TIME / div,
+		.rekey_timeout = WG_REKEY_TIMEOUT / div,
+		.keepalive_timeout = WG_KEEPALIVE_TIMEOUT / div,
+		.rekey_on_recv_age = WG_REKEY_ON_RECV_AGE / div,
+		.zero_keys_after = WG_ZERO_KEYS_AFTER / div,
+		.jitter_max = WG_REKEY_TIMEOUT_JITTER_MAX / div,
+	};
+	dev->rl_rx = dev->rl_tx = dev->rl_hs = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	pthread_rwlockattr_init(&attr);
+	/* The data path holds read locks back to back: without writer preference
+	 * a handshake or a `wg set` could wait for ever. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&dev->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&dev->hs_mu, NULL);
+
+	r = -ENOMEM;
+	dev->hs_queue = calloc(WG_HS_QUEUE_MAX, sizeof(*dev->hs_queue));
+	dev->hs_prio = calloc(WG_HS_PRIO_MAX, sizeof(*dev->hs_prio));
+	if (!dev->hs_queue || !dev->hs_prio)
+		goto fail;
+	if ((r = allowedips_new(&dev->aips, WG_MAX_ALLOWED_IPS)) < 0 ||
+	    (r = index_table_new(&dev->index, 4 * (size_t)WG_MAX_PEERS, NULL, NULL)) < 0 ||
+	    (r = noise_local_new(&dev->local)) < 0 || (r = wg_crypto_new(&dev->crypto)) < 0 ||
+	    (r = wg_aead_new(&dev->ctl_aead)) < 0 ||
+	    (r = cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
+		goto fail;
+	noise_local_set_index_ops(dev->local, &index_ops, dev);
+
+	dev->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dev->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (dev->ctl_efd < 0 || dev->stop_efd < 0 || dev->timer_fd < 0 ||
+	    timerfd_settime(dev->timer_fd, 0, &tick, NULL) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = uapi_server_open(dev->ifname, &dev->uapi);
+	if (r < 0)
+		goto fail;
+	r = tun_open(dev->ifname, TUN_NONBLOCK, dev->ifname);
+	if (r < 0)
+		goto fail;
+	dev->tun_fd = r;
+	r = nl_open(&nl);
+	if (r == 0) {
+		r = nl_link_set_mtu(nl, nl_link_index(dev->ifname),
+				    opts->mtu ? opts->mtu : WG_MTU_DEFAULT);
+		nl_close(nl);
+	}
+	if (r < 0)
+		goto fail;
+	atomic_store(&dev->mtu, tun_mtu(dev->ifname));
+	r = open_sockets(0, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
+	if (r < 0)
+		goto fail;
+	r = datapath_start(dev);
+	if (r < 0)
+		goto fail;
+	*out = dev;
+	return 0;
+fail:
+	wg_device_free(dev);
+	return r;
+}
+
+int wg_device_run(struct wg_device *dev)
+{
+	struct epoll_event ev[4];
+	int ep = epoll_create1(EPOLL_CLOEXEC), fds[3] = { dev->ctl_efd, dev->timer_fd,
+							  uapi_server_fd(dev->uapi) };
+	unsigned ticks = 0;
+	int r = 0;
+
+	if (ep < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	log_info("%s: up, listening on UDP port %u", dev->ifname, dev->listen_port);
+	while (!atomic_load(&dev->stopping)) {
+		int n = epoll_wait(ep, ev, 4, -1);
+		uint64_t v;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == dev->ctl_efd) {
+				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
+				hs_process_queue(dev);
+				timers_tick(dev);
+			} else if (fd == dev->timer_fd) {
+				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
+				timers_tick(dev);
+				if (++ticks % 20 == 0) /* the admin may change the MTU */
+					atomic_store(&dev->mtu, tun_mtu(dev->ifname));
+			} else if (uapi_server_handle(dev->uapi, &uapi_ops, dev) == -ENOENT) {
+				log_info("%s: UAPI socket removed: shutting down", dev->ifname);
+				goto out;
+			}
+		}
+	}
+out:
+	close(ep);
+	return r;
+}
+
+void wg_device_stop(struct wg_device *dev)
+{
+	uint64_t one = 1;
+
+	atomic_store(&dev->stopping, true);
+	/* Async-signal-safe: an atomic store and a write. */
+	if (write(dev->ctl_efd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void wg_device_free(struct wg_device *dev)
+{
+	if (!dev)
+		return;
+	datapath_stop(dev);
+	if (dev->uapi)
+		uapi_server_close(dev->uapi);
+	pthread_rwlock_wrlock(&dev->lock);
+	if (dev->index)
+		peer_remove_all(dev);
+	pthread_rwlock_unlock(&dev->lock);
+	cookie_checker_free(dev->checker);
+	wg_aead_free(dev->ctl_aead);
+	wg_crypto_free(dev->crypto);
+	noise_local_free(dev->local);
+	index_table_free(dev->index);
+	allowedips_free(dev->aips);
+	if (dev->tun_fd >= 0)
+		close(dev->tun_fd);
+	if (dev->sock4 >= 0)
+		close(dev->sock4);
+	if (dev->sock6 >= 0)
+		close(dev->sock6);
+	if (dev->ctl_efd >= 0)
+		close(dev->ctl_efd);
+	if (dev->stop_efd >= 0)
+		close(dev->stop_efd);
+	if (dev->timer_fd >= 0)
+		close(dev->timer_fd);
+	free(dev->hs_queue);
+	free(dev->hs_prio);
+	pthread_mutex_destroy(&dev->hs_mu);
+	pthread_rwlock_destroy(&dev->lock);
+	wg_wipe(dev, sizeof(*dev));
+	free(dev);
+}

@@ -3,7 +3,9 @@
 #include "wg/device_priv.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,12 @@
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "net/tun.h"
+
+/* Linux 6.2 names; older headers lack them. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
 #include "wg/uapi.h"
 #include "wg/uapi_server.h"
 
@@ -66,6 +74,9 @@ static int udp_socket(int family, uint16_t port, uint32_t fwmark)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
 		goto fail;
+	/* UDP GRO: runs of datagrams from one sender arrive in one read (rx.c).
+	 * Older kernels refuse it, and rx.c works without. */
+	setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
 	if (family == AF_INET) {
 		a.in4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
 		alen = sizeof(a.in4);
@@ -444,10 +455,19 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	r = uapi_server_open(dev->ifname, &dev->uapi);
 	if (r < 0)
 		goto fail;
-	r = tun_open(dev->ifname, TUN_NONBLOCK, dev->ifname);
+	r = tun_open(dev->ifname, TUN_NONBLOCK | TUN_VNET_HDR, dev->ifname);
 	if (r < 0)
 		goto fail;
 	dev->tun_fd = r;
+	/* TSO from the TUN: the kernel hands over 64 KiB TCP super-packets and tx.c
+	 * segments them. USO (UDP) needs Linux 6.2; without it UDP comes as is. */
+	r = tun_set_offload(dev->tun_fd, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
+					      TUN_F_USO4 | TUN_F_USO6);
+	if (r < 0)
+		r = tun_set_offload(dev->tun_fd, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+							 TUN_F_TSO_ECN);
+	if (r < 0)
+		goto fail;
 	r = nl_open(&nl);
 	if (r == 0) {
 		r = nl_link_set_mtu(nl, nl_link_index(dev->ifname),

@@ -37,8 +37,6 @@
 #include "wg/wg_wire.h"
 
 enum {
-	WG_BATCH = 64,               /* packets per data-path batch */
-	WG_PKT_BUF = 65536 + 64,     /* one slot: header + the largest IP packet + tag */
 	WG_HS_QUEUE_MAX = 1024,      /* queued handshake messages (wireguard-go) */
 	WG_HS_PRIO_MAX = 128,        /* ... of which carry a mac2: a lane of their own */
 	WG_MAX_PEERS = 100000,
@@ -220,6 +218,10 @@ int datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
 int datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
 		  size_t len);
 size_t wg_padded_len(size_t len, unsigned mtu);
+/* Waits for fd1 or fd2 (-1: none) to be readable; false once the threads must stop. */
+bool datapath_wait(struct wg_device *dev, int fd1, int fd2);
+void *tx_thread(void *arg); /* tx.c */
+void *rx_thread(void *arg); /* rx.c */
 
 /* device.c */
 void device_wake(struct wg_device *dev);

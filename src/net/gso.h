@@ -93,7 +93,8 @@ int gro_add(struct gro *g, const uint8_t *pkt, size_t len);
 /* Finishes the batch: writes the vnet header at g->buf and fixes the lengths
  * and checksums; returns the number of bytes to write() from g->buf (vnet
  * header included), 0 if empty; resets g. A batch of one segment is written
- * as it came, a plain packet (gso_type NONE). */
+ * as it came (but for bytes past its IP length), a plain packet (gso_type
+ * NONE) with its own checksum. */
 size_t gro_flush(struct gro *g);
 /* The 10 zero bytes to prepend to a packet written alone. */
 void gro_plain_hdr(uint8_t raw[VNET_HDR_LEN]);

@@ -5,8 +5,8 @@
  * sees: a keyword counts only at the start of a line and followed by a space or
  * tab; `domain` and `search` override each other (the last non-empty one wins);
  * `options` and `sortlist` lines add up; text after a nameserver's address is
- * ignored; no nameserver at all means 127.0.0.1. Departures: a CR before the LF
- * is whitespace (glibc would drop "nameserver 1.1.1.1\r"), and up to
+ * ignored; no nameserver at all means 127.0.0.1. Departures: a CR counts as
+ * whitespace (glibc would drop "nameserver 1.1.1.1\r" of a CRLF file), and up to
  * HOSTDNS_MAX_NS nameservers are kept where glibc uses 3, so every upstream gets
  * a sentinel (glibc still uses the first 3 sentinels: the same 3 upstreams).
  *
@@ -113,8 +113,10 @@ size_t hostdns_upstreams(const struct hostdns_conf *conf, const struct hostdns_p
 int hostdns_format(struct buf *out, const struct hostdns_conf *orig,
 		   const struct sockaddr_storage *sentinels, size_t n, const char *backup);
 
-/* HOSTDNS_RESOLVED when resolv.conf is a symlink into resolved_dir and resolved
- * answers on its varlink socket there, else HOSTDNS_DONE. */
+/* HOSTDNS_RESOLVED when resolv.conf is a symlink (through any chain of links)
+ * to a file in resolved_dir and resolved accepts a connection on its varlink
+ * socket there (a stale socket file does not count), else HOSTDNS_DONE. A link
+ * into resolved_dir while resolved is stopped is handled like any symlink. */
 int hostdns_detect(const struct hostdns_paths *paths);
 
 /* Saves the original (a regular file byte for byte with its mode, or a symlink
@@ -135,7 +137,8 @@ int hostdns_revert(const struct hostdns_paths *paths);
 int hostdns_recover(const struct hostdns_paths *paths);
 
 /* resolvectl dns IFNAME SENTINEL...; domain IFNAME '~.'; default-route IFNAME
- * true. Each command has 10 s; -EIO if one fails, -ETIMEDOUT, -errno. */
+ * true. Each command has 10 s; -EIO if one fails, -ENOENT if it is missing,
+ * -ETIMEDOUT, -errno. SIGCHLD must not be SIG_IGN (the child is waited for). */
 int hostdns_resolved_apply(const struct hostdns_paths *paths, const char *ifname,
 			   const struct sockaddr_storage *sentinels, size_t n);
 /* resolvectl revert IFNAME. */

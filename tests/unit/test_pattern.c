@@ -52,6 +52,9 @@ static const struct match_case match_table[] = {
 	{ "*.slack.com", "xslack.com", false },
 	{ "*.slack.com", "slack.com.evil.net", false },
 	{ "*.slack.com", "com", false },
+	{ "*.slack.com", "slack.com..", false },          /* one trailing dot, not two */
+	{ "*.slack.com", "a.slack.com..", false },
+	{ "**.slack.com", "slack.com..", false },
 	{ "foo.*.example.com", "foo.bar.example.com", true },
 	{ "foo.*.example.com", "foo.example.com", false }, /* only a leading '*' may vanish */
 	{ "foo.*.example.com", "foo.a.b.example.com", false },
@@ -157,6 +160,43 @@ static void test_match_len(void **state)
 	assert_false(pattern_match(p, buf, 14));
 	assert_false(pattern_match(p, buf, 12));
 	pattern_free(p);
+}
+
+/* Split once, match many: the same answers as pattern_match. */
+static void test_split_name(void **state)
+{
+	static const char *const pats[] = {
+		"*.slack.com", "**.slack.com", "slack.com", "a?.slack.com", "x*.**.com",
+	};
+	static const char *const names[] = {
+		"slack.com", "A.Slack.Com.", "ab.slack.com", "xy.q.slack.com", "slack.com..",
+		"a..slack.com", "",
+	};
+	struct pattern_name n;
+
+	(void)state;
+	assert_true(pattern_name_split(&n, "Www.Example.com.", 16));
+	assert_int_equal(n.nlabels, 3);
+	assert_int_equal(n.len, 15);
+	assert_int_equal(n.labels[1].off, 4);
+	assert_int_equal(n.labels[1].len, 7);
+	assert_int_equal(n.labels[2].off, 12);
+	assert_false(pattern_name_split(&n, "a..b", 4));
+	assert_int_equal(n.nlabels, 0);
+	assert_false(pattern_name_split(&n, "a.b..", 5));
+	assert_false(pattern_name_split(&n, ".", 1));
+
+	for (size_t i = 0; i < ARRAY_SIZE(pats); i++) {
+		struct pattern *p = compile_or_die(pats[i]);
+
+		for (size_t j = 0; j < ARRAY_SIZE(names); j++) {
+			size_t len = strlen(names[j]);
+
+			pattern_name_split(&n, names[j], len);
+			assert_int_equal(pattern_match_name(p, &n), pattern_match(p, names[j], len));
+		}
+		pattern_free(p);
+	}
 }
 
 static void fill_labels(char *out, size_t labels, size_t label_len, const char *tail)
@@ -521,6 +561,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_match_len),
+		cmocka_unit_test(test_split_name),
 		cmocka_unit_test(test_match_limits),
 		cmocka_unit_test(test_match_no_blowup),
 		cmocka_unit_test(test_validate_table),

@@ -92,7 +92,8 @@ static void test_default_walk(void **state)
 	assert_int_equal(pool_new(&p, &c), 0);
 	while ((r = pool_take(p, AF_INET, 64, a)) > 0) {
 		for (int i = 0; i < r; i++) {
-			uint32_t v = (uint32_t)a[i][0] << 24 | a[i][1] << 16 | a[i][2] << 8 | a[i][3];
+			uint32_t v = (uint32_t)a[i][0] << 24 | a[i][1] << 16 | a[i][2] << 8 |
+				     a[i][3];
 
 			if (prev && v != prev + 1) {
 				/* the one gap: 100.100.110.255 -> 100.100.112.0 */
@@ -311,13 +312,15 @@ static void test_random_vs_model(void **state)
 					nfree--;
 				}
 				st[o] = OFFERED;
-				if (r > (int)got && (a[got][2] != 100 + o / 256 || a[got][3] != o % 256))
-					fail_msg("round %d: address %zu is .%u.%u, want offset %u", round,
-						 got, a[got][2], a[got][3], o);
+				if (r > (int)got &&
+				    (a[got][2] != 100 + o / 256 || a[got][3] != o % 256))
+					fail_msg("round %d: address %zu is .%u.%u, want offset %u",
+						 round, got, a[got][2], a[got][3], o);
 				got++;
 			}
 			if (r != (got ? (int)got : want_err))
-				fail_msg("round %d: take %zu gave %d, want %zu/%d", round, n, r, got, want_err);
+				fail_msg("round %d: take %zu gave %d, want %zu/%d", round, n, r,
+					 got, want_err);
 			nobufs += r == -ENOBUFS;
 			nospc += r == -ENOSPC;
 		} else {
@@ -341,7 +344,8 @@ static void test_random_vs_model(void **state)
 				}
 			}
 			if (r != want)
-				fail_msg("round %d: op %u on offset %u: %d, want %d", round, op, off, r, want);
+				fail_msg("round %d: op %u on offset %u: %d, want %d", round, op,
+					 off, r, want);
 		}
 		assert_int_equal(pool_available(p, AF_INET), fl + nfree);
 	}

@@ -65,7 +65,8 @@ n dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --liste
 n dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --listen-address=198.18.0.54 \
 	--user=root --pid-file="$TMP/res.pid" --log-facility="$TMP/res.log" --local=/#/ --local-ttl=300 \
 	--host-record=nas.home.int,203.0.113.50 --host-record=gitlab.corp.test,203.0.113.60 \
-	--cname=www.corp.test,gitlab.corp.test || world_bail "resource dnsmasq"
+	--cname=www.corp.test,gitlab.corp.test --host-record=lab1.lab.test,203.0.113.80 \
+	|| world_bail "resource dnsmasq"
 n python3 "$SRC/tests/tools/dns_spoofer.py" 198.18.0.66 53 198.18.1.2 198.18.66.66 &
 disown
 printf 'nas.home.int\n*.corp.test\n' >"$TMP/resources"
@@ -130,6 +131,18 @@ check_match "HTTPS for a resource: NOERROR, no answer" "status: NOERROR.*ANSWER:
 	bash -c "ip netns exec $NS dig @$S2 nas.home.int HTTPS | tr '\n' ' '"
 check_eq "PTR for a proxy IP names the resource" "nas.home.int." n dig +short @$S2 -x "$nas"
 check_match "a name under no resource is forwarded" "status: NXDOMAIN" n dig @$S2 server.home.int
+
+# Live updates (SIGHUP rereads the resources file): queries in flight go on.
+ip netns exec $NS bash -c "for i in \$(seq 60); do dig +short +time=2 +tries=1 @$S2 gitlab.corp.test; done" >"$TMP/burst.out" &
+burster=$!
+printf '*.corp.test\n*.lab.test\n' >"$TMP/resources"
+kill -HUP $STUBD_PID
+wait $burster
+check_eq "a reload drops no query in flight" 60 bash -c "grep -c '^100\.' $TMP/burst.out"
+check_match "an added resource takes effect" "^100\." n dig +short @$S2 lab1.lab.test
+check_match "a removed resource is forwarded again (its cached answer forgotten)" \
+	"status: NXDOMAIN" n dig @$S2 nas.home.int
+check_eq "an unchanged resource keeps its proxy IP" "$gitlab" n dig +short @$S2 gitlab.corp.test
 
 # resolv.conf comes back: after SIGTERM, and after kill -9 plus a restart.
 kill -9 $STUBD_PID

@@ -8,8 +8,9 @@
  * at the sentinels, and serves. FILE holds one DNS resource pattern a line. The
  * resource DNS server stands in for the gateway: the query goes to it, and its
  * real answer is bound to proxy IPs from the offer by the gateway's own binding
- * module. SIGINT/SIGTERM restore resolv.conf and remove the addresses; after a
- * kill -9 the next start restores it first. */
+ * module. SIGHUP rereads FILE (resources added, changed and removed live).
+ * SIGINT/SIGTERM restore resolv.conf and remove the addresses; after a kill -9
+ * the next start restores it first. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,27 +151,85 @@ static void gw_readable(void *arg)
 	}
 }
 
-static int load_resources(struct stub *s, const char *path)
+/* Resources are identified by their pattern's text, so that a reload changes
+ * only what changed in the file. */
+static uint64_t pattern_id(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+enum { MAX_RESOURCES = 100000 };
+
+struct resources {
+	const char *path;
+	uint64_t *ids;
+	size_t n;
+	struct stub *stub;
+	int sigfd;
+};
+
+/* (Re)reads the file: adds new patterns, removes vanished ones, leaves the
+ * others (and their cached answers) alone. Queries in flight are not touched. */
+static int load_resources(struct resources *rs)
 {
 	char line[512], err[256];
-	FILE *f = fopen(path, "r");
-	uint64_t id = 0;
+	uint64_t *ids = calloc(MAX_RESOURCES, sizeof(*ids));
+	FILE *f = fopen(rs->path, "r");
+	size_t n = 0, lineno = 0;
+	int r = 0;
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	if (!f || !ids) {
+		r = f ? -ENOMEM : -errno;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) && n < MAX_RESOURCES) {
+		bool known = false;
+
+		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
-		id++;
 		if (!line[0] || line[0] == '#')
 			continue;
-		if (stub_resource_set(s, id, line, err, sizeof(err)) < 0) {
-			log_err("%s:%llu: %s: %s", path, (unsigned long long)id, line, err);
-			fclose(f);
-			return -EINVAL;
+		ids[n] = pattern_id(line);
+		for (size_t i = 0; i < rs->n && !known; i++)
+			known = rs->ids[i] == ids[n];
+		if (!known && stub_resource_set(rs->stub, ids[n], line, err, sizeof(err)) < 0) {
+			log_err("%s:%zu: %s: %s", rs->path, lineno, line, err);
+			continue; /* a bad line costs only itself */
 		}
+		n++;
 	}
-	fclose(f);
-	return 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < n && !kept; k++)
+			kept = ids[k] == rs->ids[i];
+		if (!kept)
+			stub_resource_remove(rs->stub, rs->ids[i]);
+	}
+	free(rs->ids);
+	rs->ids = ids;
+	rs->n = n;
+	ids = NULL;
+	log_info("%zu resources from %s", n, rs->path);
+out:
+	free(ids);
+	if (f)
+		fclose(f);
+	return r;
+}
+
+/* SIGHUP: reload the resources file (a signalfd, read in the stub's loop). */
+static void on_sighup(void *arg)
+{
+	struct resources *rs = arg;
+	struct signalfd_siginfo si;
+
+	while (read(rs->sigfd, &si, sizeof(si)) == sizeof(si))
+		load_resources(rs);
 }
 
 /* Sentinel i of a family: 100.100.111.(i+1) or fd00:2021:1111:8000:100:100:111:(i+1). */
@@ -214,6 +274,8 @@ int main(int argc, char **argv)
 	struct hostdns_paths paths = { .sentinels = sent_pfx, .n_sentinels = 2 };
 	struct sockaddr_storage up[MAX_SENTINELS], sen[MAX_SENTINELS], gwaddr;
 	struct gateway gw = { .fd = -1 };
+	struct resources rs = { .sigfd = -1 };
+	sigset_t hup;
 	struct stub_resolver resolver = { gw_send, &gw };
 	struct stub_config cfg = { 0 };
 	struct hostdns_conf conf;
@@ -297,7 +359,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	gw.stub = the_stub;
-	if (load_resources(the_stub, resfile) < 0 ||
+	rs.path = resfile;
+	rs.stub = the_stub;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
+	rs.sigfd = signalfd(-1, &hup, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (load_resources(&rs) < 0 || rs.sigfd < 0 ||
+	    stub_add_fd(the_stub, rs.sigfd, on_sighup, &rs) < 0 ||
 	    stub_add_fd(the_stub, gw.fd, gw_readable, &gw) < 0)
 		goto out;
 	r = hostdns_apply(&paths, &conf, sen, n);
@@ -330,6 +399,9 @@ out:
 	nl_close(nl);
 	if (gw.fd >= 0)
 		close(gw.fd);
+	if (rs.sigfd >= 0)
+		close(rs.sigfd);
+	free(rs.ids);
 	binding_table_free(gw.bindings);
 	dns_msg_free(&gw.msg);
 	pool_free(pool);

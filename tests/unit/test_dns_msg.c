@@ -418,6 +418,12 @@ static const struct mcase {
 	{ "SRV shorter than its numbers", B(RHDR(1, 1, 0, 0), QA, RR(33, 5), 0, 1, 0, 2, 0),
 	  -EBADMSG },
 	{ "unknown type, raw", B(RHDR(1, 1, 0, 0), QA, RR(99, 3), 0xc0, 12, 0), 0 },
+	/* Older types with names (RFC 3597 §4): expanded too, or their
+	 * pointers would mean nothing outside this message. */
+	{ "RP compressed", B(RHDR(1, 1, 0, 0), QA, RR(17, 4), 0xc0, 12, 0xc0, 12), 0 },
+	{ "MINFO compressed", B(RHDR(1, 1, 0, 0), QA, RR(14, 5), 1, 'b', 0, 0xc0, 31), 0 },
+	{ "AFSDB compressed", B(RHDR(1, 1, 0, 0), QA, RR(18, 4), 0, 1, 0xc0, 12), 0 },
+	{ "MB with a byte after", B(RHDR(1, 1, 0, 0), QA, RR(7, 3), 0xc0, 12, 0), -EBADMSG },
 	{ "A with 0 bytes (kept raw)", B(RHDR(1, 1, 0, 0), QA, RR(1, 0)), 0 },
 	{ "owner 0x80 label", B(RHDR(1, 1, 0, 0), QA, 0x81, 'a', 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0),
 	  -EBADMSG },
@@ -444,6 +450,17 @@ static void test_msg_table(void **state)
 	assert_int_equal(dns_msg_parse(&m, mcases[19].b, mcases[19].len), 0);
 	assert_int_equal(m.rr[0].rdlen, 3);
 	assert_memory_equal(m.rr[0].rdata, "\1a", 3);
+	for (size_t i = 0; i < N(mcases); i++) {
+		if (strcmp(mcases[i].what, "RP compressed") == 0) {
+			assert_int_equal(dns_msg_parse(&m, mcases[i].b, mcases[i].len), 0);
+			assert_int_equal(m.rr[0].rdlen, 6);
+			assert_memory_equal(m.rr[0].rdata, "\1a\0\1a", 6);
+		} else if (strcmp(mcases[i].what, "MINFO compressed") == 0) {
+			assert_int_equal(dns_msg_parse(&m, mcases[i].b, mcases[i].len), 0);
+			assert_int_equal(m.rr[0].rdlen, 6);
+			assert_memory_equal(m.rr[0].rdata, "\1b\0\1b", 6);
+		}
+	}
 	dns_msg_free(&m);
 }
 

@@ -1,4 +1,5 @@
 #include "net/csum.h"
+#include "lib/bytes.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -6,20 +7,6 @@
 
 #include "net/ip_wire.h"
 #include "net/packet.h"
-
-static uint16_t get16(const uint8_t *b)
-{
-	uint16_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be16toh(v);
-}
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(b, &v, sizeof(v));
-}
 
 static uint64_t load64(const uint8_t *b)
 {
@@ -105,7 +92,7 @@ uint16_t csum_replace16(uint16_t check, const uint8_t old[16], const uint8_t new
 	uint32_t s = (uint16_t)~check;
 
 	for (size_t i = 0; i < 16; i += 2)
-		s += (uint16_t)~get16(old + i) + get16(new + i);
+		s += (uint16_t)~get_be16(old + i) + get_be16(new + i);
 	return csum_fold(s);
 }
 
@@ -168,7 +155,7 @@ int csum_l4_verify(const struct pkt *p)
 
 	if (!f)
 		return -EOPNOTSUPP;
-	if (p->proto == IP_PROTO_UDP && get16(f) == 0)
+	if (p->proto == IP_PROTO_UDP && get_be16(f) == 0)
 		return p->version == 4 ? 0 : -EBADMSG;
 	return csum_l4(p) == 0 ? 0 : -EBADMSG;
 }
@@ -180,11 +167,11 @@ int csum_l4_fill(struct pkt *p)
 
 	if (!f)
 		return -EOPNOTSUPP;
-	put16(f, 0);
+	put_be16(f, 0);
 	c = csum_l4(p);
 	/* 0 on the wire means "no checksum" to UDP; 0xffff is the same sum. */
 	if (c == 0 && p->proto == IP_PROTO_UDP)
 		c = 0xffff;
-	put16(f, c);
+	put_be16(f, c);
 	return 0;
 }

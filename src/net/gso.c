@@ -1,4 +1,5 @@
 #include "net/gso.h"
+#include "lib/bytes.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -12,34 +13,6 @@ enum {
 	TCP_FLAG_CWR = 0x80,
 	GSO_PKT_MAX = 65535, /* IPv4 total length; also where a GRO batch stops */
 };
-
-static uint16_t get16(const uint8_t *b)
-{
-	uint16_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be16toh(v);
-}
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(b, &v, sizeof(v));
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be32toh(v);
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(b, &v, sizeof(v));
-}
 
 /* Host order, as a TUN without TUNSETVNETLE/BE speaks it (virtio legacy). */
 static uint16_t get_host16(const uint8_t *b)
@@ -87,7 +60,7 @@ int gso_complete_csum(uint8_t *pkt, size_t len, const struct vnet_hdr *h)
 	/* The field's pseudo-header sum is part of the data summed. A 0 goes
 	 * out as 0xffff, as skb_checksum_help() does: UDP reads 0 as "none". */
 	c = csum_fold(csum_partial(pkt + start, len - start, 0));
-	put16(pkt + at, c ? c : 0xffff);
+	put_be16(pkt + at, c ? c : 0xffff);
 	return 0;
 }
 
@@ -113,18 +86,18 @@ static int layout_parse(struct layout *l, const uint8_t *pkt, size_t len)
 		if (len < IPV4_HDR_LEN)
 			return -EBADMSG;
 		l->ip_hlen = (size_t)(pkt[IPV4_OFF_VER_IHL] & 0x0f) * 4;
-		l->tot = get16(pkt + IPV4_OFF_TOT_LEN);
+		l->tot = get_be16(pkt + IPV4_OFF_TOT_LEN);
 		l->proto = pkt[IPV4_OFF_PROTO];
 		if (l->ip_hlen < IPV4_HDR_LEN || l->tot < l->ip_hlen || l->tot > len)
 			return -EBADMSG;
 		/* A fragment cannot be segmented: its L4 header is elsewhere. */
-		if (get16(pkt + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK))
+		if (get_be16(pkt + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK))
 			return -EBADMSG;
 	} else if (l->version == 6) {
 		if (len < IPV6_HDR_LEN)
 			return -EBADMSG;
 		l->ip_hlen = IPV6_HDR_LEN;
-		l->tot = IPV6_HDR_LEN + (size_t)get16(pkt + IPV6_OFF_PAYLOAD_LEN);
+		l->tot = IPV6_HDR_LEN + (size_t)get_be16(pkt + IPV6_OFF_PAYLOAD_LEN);
 		/* Extension headers (and jumbograms) are refused: the kernel
 		 * puts none on what it segments for us. */
 		l->proto = pkt[IPV6_OFF_NEXT];
@@ -205,29 +178,29 @@ static size_t segment_write(uint8_t *out, const uint8_t *pkt, const struct layou
 	memcpy(out + l->hdr_len, pkt + l->hdr_len + off, n);
 	if (l->version == 4) {
 		/* inet_gso_segment(): every segment takes the next id. */
-		put16(out + IPV4_OFF_TOT_LEN, (uint16_t)seg_len);
-		put16(out + IPV4_OFF_ID, (uint16_t)(get16(pkt + IPV4_OFF_ID) + i));
-		put16(out + IPV4_OFF_CSUM, csum_ipv4_header(out, l->ip_hlen));
+		put_be16(out + IPV4_OFF_TOT_LEN, (uint16_t)seg_len);
+		put_be16(out + IPV4_OFF_ID, (uint16_t)(get_be16(pkt + IPV4_OFF_ID) + i));
+		put_be16(out + IPV4_OFF_CSUM, csum_ipv4_header(out, l->ip_hlen));
 	} else {
-		put16(out + IPV6_OFF_PAYLOAD_LEN, (uint16_t)l4_len);
+		put_be16(out + IPV6_OFF_PAYLOAD_LEN, (uint16_t)l4_len);
 	}
 	if (l->proto == IP_PROTO_TCP) {
-		put32(l4 + TCP_OFF_SEQ, get32(pkt + l->ip_hlen + TCP_OFF_SEQ) + (uint32_t)i * mss);
+		put_be32(l4 + TCP_OFF_SEQ, get_be32(pkt + l->ip_hlen + TCP_OFF_SEQ) + (uint32_t)i * mss);
 		/* tcp_gso_segment(): FIN and PSH end the burst, CWR starts it. */
 		if (i != last)
 			l4[TCP_OFF_FLAGS] &= (uint8_t)~(TCP_FLAG_FIN | TCP_FLAG_PSH);
 		if (i)
 			l4[TCP_OFF_FLAGS] &= (uint8_t)~TCP_FLAG_CWR;
-		put16(l4 + TCP_OFF_CSUM, 0);
+		put_be16(l4 + TCP_OFF_CSUM, 0);
 		c = csum_fold(csum_partial(l4, l4_len,
 					   pseudo_sum(out, l->version, IP_PROTO_TCP, l4_len)));
-		put16(l4 + TCP_OFF_CSUM, c);
+		put_be16(l4 + TCP_OFF_CSUM, c);
 	} else {
-		put16(l4 + UDP_OFF_LEN, (uint16_t)l4_len);
-		put16(l4 + UDP_OFF_CSUM, 0);
+		put_be16(l4 + UDP_OFF_LEN, (uint16_t)l4_len);
+		put_be16(l4 + UDP_OFF_CSUM, 0);
 		c = csum_fold(csum_partial(l4, l4_len,
 					   pseudo_sum(out, l->version, IP_PROTO_UDP, l4_len)));
-		put16(l4 + UDP_OFF_CSUM, c ? c : 0xffff);
+		put_be16(l4 + UDP_OFF_CSUM, c ? c : 0xffff);
 	}
 	return seg_len;
 }
@@ -309,16 +282,16 @@ static bool seg_parse(struct seg *s, const uint8_t *pkt, size_t len)
 	switch (pkt[0] >> 4) {
 	case 4:
 		s->ip_hlen = (size_t)(pkt[IPV4_OFF_VER_IHL] & 0x0f) * 4;
-		s->tot = get16(pkt + IPV4_OFF_TOT_LEN);
+		s->tot = get_be16(pkt + IPV4_OFF_TOT_LEN);
 		if (s->ip_hlen < IPV4_HDR_LEN || pkt[IPV4_OFF_PROTO] != IP_PROTO_TCP ||
-		    (get16(pkt + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK)))
+		    (get_be16(pkt + IPV4_OFF_FRAG) & (IPV4_FRAG_MF | IPV4_FRAG_OFF_MASK)))
 			return false;
 		break;
 	case 6:
 		if (len < IPV6_HDR_LEN + TCP_HDR_LEN || pkt[IPV6_OFF_NEXT] != IP_PROTO_TCP)
 			return false;
 		s->ip_hlen = IPV6_HDR_LEN;
-		s->tot = IPV6_HDR_LEN + (size_t)get16(pkt + IPV6_OFF_PAYLOAD_LEN);
+		s->tot = IPV6_HDR_LEN + (size_t)get_be16(pkt + IPV6_OFF_PAYLOAD_LEN);
 		break;
 	default:
 		return false;
@@ -336,7 +309,7 @@ static bool seg_parse(struct seg *s, const uint8_t *pkt, size_t len)
 	s->payload = s->tot - s->hdr_len;
 	if (!s->payload)
 		return false; /* a pure ACK gains nothing */
-	s->seq = get32(th + TCP_OFF_SEQ);
+	s->seq = get_be32(th + TCP_OFF_SEQ);
 	s->psh = flags & TCP_FLAG_PSH;
 	return true;
 }
@@ -443,17 +416,17 @@ size_t gro_flush(struct gro *g)
 		version = p[0] >> 4;
 		l4_len = n - g->ip_hlen;
 		if (version == 4) {
-			put16(p + IPV4_OFF_TOT_LEN, (uint16_t)n);
-			put16(p + IPV4_OFF_CSUM, csum_ipv4_header(p, g->ip_hlen));
+			put_be16(p + IPV4_OFF_TOT_LEN, (uint16_t)n);
+			put_be16(p + IPV4_OFF_CSUM, csum_ipv4_header(p, g->ip_hlen));
 		} else {
-			put16(p + IPV6_OFF_PAYLOAD_LEN, (uint16_t)l4_len);
+			put_be16(p + IPV6_OFF_PAYLOAD_LEN, (uint16_t)l4_len);
 		}
 		/* CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum
 		 * over the whole TCP length, uncomplemented, as Linux's own
 		 * tcp_v4_send_check() leaves it; segmentation adjusts the length
 		 * per segment and completes it (proven in test_gso.c against the
 		 * kernel forwarding our super-packets). */
-		put16(p + g->ip_hlen + TCP_OFF_CSUM,
+		put_be16(p + g->ip_hlen + TCP_OFF_CSUM,
 		      (uint16_t)pseudo_sum(p, version, IP_PROTO_TCP, l4_len));
 		h.flags = VNET_F_NEEDS_CSUM;
 		h.gso_type = version == 4 ? VNET_GSO_TCPV4 : VNET_GSO_TCPV6;

@@ -1,4 +1,5 @@
 #include "net/packet.h"
+#include "lib/bytes.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -20,28 +21,6 @@ _Static_assert(SAME(IP_PROTO_TCP, IPPROTO_TCP) && SAME(IP_PROTO_UDP, IPPROTO_UDP
 /* set_port() relies on TCP and UDP keeping their ports in the same place. */
 _Static_assert(SAME(TCP_OFF_SPORT, UDP_OFF_SPORT) && SAME(TCP_OFF_DPORT, UDP_OFF_DPORT), "ports");
 #undef SAME
-
-static uint16_t get16(const uint8_t *b)
-{
-	uint16_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be16toh(v);
-}
-
-static void put16(uint8_t *b, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(b, &v, sizeof(v));
-}
-
-static uint32_t get32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, sizeof(v));
-	return be32toh(v);
-}
 
 static bool is_inner(const struct pkt *p)
 {
@@ -338,11 +317,11 @@ int pkt_parse_inner(struct pkt *inner, const struct pkt *outer)
  * the outer checksum is exact. */
 static void store16(const struct pkt *p, uint8_t *at, uint16_t v)
 {
-	uint16_t old = get16(at);
+	uint16_t old = get_be16(at);
 
-	put16(at, v);
+	put_be16(at, v);
 	if (p->outer_csum)
-		put16(p->outer_csum, csum_replace2(get16(p->outer_csum), old, v));
+		put_be16(p->outer_csum, csum_replace2(get_be16(p->outer_csum), old, v));
 }
 
 /* A computed L4 checksum of 0 goes out as 0xffff, the same ones' complement
@@ -374,7 +353,7 @@ static uint8_t *l4_csum_field(const struct pkt *p)
 	}
 	if (off + 2 > p->l4_hlen)
 		return NULL;
-	if (p->proto == IP_PROTO_UDP && get16(p->l4 + off) == 0)
+	if (p->proto == IP_PROTO_UDP && get_be16(p->l4 + off) == 0)
 		return NULL;
 	return p->l4 + off;
 }
@@ -393,15 +372,15 @@ static int set_addr(struct pkt *p, uint8_t *field, const void *addr, size_t len)
 	/* ICMPv4 is the one L4 checksum without a pseudo-header. */
 	l4c = p->proto == IP_PROTO_ICMP ? NULL : l4_csum_field(p);
 	for (size_t i = 0; i < len; i += 2)
-		store16(p, field + i, get16(new + i));
+		store16(p, field + i, get_be16(new + i));
 	if (p->version == 4) {
 		uint8_t *ipc = p->buf + IPV4_OFF_CSUM;
 
-		store16(p, ipc, csum_replace4(get16(ipc), get32(old), get32(new)));
+		store16(p, ipc, csum_replace4(get_be16(ipc), get_be32(old), get_be32(new)));
 		if (l4c)
-			store_l4_csum(p, l4c, csum_replace4(get16(l4c), get32(old), get32(new)));
+			store_l4_csum(p, l4c, csum_replace4(get_be16(l4c), get_be32(old), get_be32(new)));
 	} else if (l4c) {
-		store_l4_csum(p, l4c, csum_replace16(get16(l4c), old, new));
+		store_l4_csum(p, l4c, csum_replace16(get_be16(l4c), old, new));
 	}
 	return 0;
 }
@@ -420,13 +399,13 @@ int pkt_set_dst_addr(struct pkt *p, const void *addr, size_t len)
 static void set_l4_word(struct pkt *p, size_t off, uint16_t v)
 {
 	uint8_t *at = p->l4 + off, *l4c = l4_csum_field(p);
-	uint16_t old = get16(at);
+	uint16_t old = get_be16(at);
 
 	if (old == v)
 		return;
 	store16(p, at, v);
 	if (l4c)
-		store_l4_csum(p, l4c, csum_replace2(get16(l4c), old, v));
+		store_l4_csum(p, l4c, csum_replace2(get_be16(l4c), old, v));
 }
 
 static int set_port(struct pkt *p, size_t off, uint16_t port)

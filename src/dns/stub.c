@@ -13,7 +13,20 @@
 
 #include "lib/time.h"
 
-enum { UDP_BATCH = 32, UDP_QUERY_MAX = 4096, TICK_MS = 100 };
+enum { UDP_BATCH = 32, UDP_QUERY_MAX = 4096, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
+
+/* A sentinel's UDP traffic goes in batches: one recvmmsg takes up to UDP_BATCH
+ * queries, and the answers given while they are handled are queued and leave
+ * together with one sendmmsg, in the same order as with one sendto each. */
+struct udp_io {
+	uint8_t query[UDP_BATCH][UDP_QUERY_MAX];
+	struct stub_sentinel *batching; /* queue answers to its UDP askers, or NULL */
+	unsigned n_out;
+	struct mmsghdr out_mm[UDP_BATCH];
+	struct iovec out_iov[UDP_BATCH];
+	struct sockaddr_storage out_addr[UDP_BATCH];
+	uint8_t out[UDP_BATCH][UDP_REPLY_MAX];
+};
 
 /* use-application-dns.net: Firefox's canary for turning its own DoH off. */
 static const struct dns_name canary = {
@@ -35,11 +48,48 @@ int stub_rewatch(struct stub *s, int fd, uint32_t events, struct stub_watch *w)
 	return epoll_ctl(s->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* Sends the queued answers; one that fails is lost, as a failed sendto. */
+static void udp_flush(struct stub *s, struct stub_sentinel *sen)
+{
+	struct udp_io *io = s->udp_buf;
+	unsigned i = 0;
+
+	while (i < io->n_out) {
+		int r = sendmmsg(sen->udp_fd, io->out_mm + i, io->n_out - i, MSG_DONTWAIT);
+
+		if (r > 0) {
+			i += (unsigned)r;
+			continue;
+		}
+		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending an answer: %s",
+		       strerror(r < 0 ? errno : EIO));
+		i++;
+	}
+	io->n_out = 0;
+}
+
 void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len)
 {
+	struct udp_io *io = s->udp_buf;
+
 	if (cl->conn) {
 		stub_tcp_send(s, cl->conn, msg, len);
 		return;
+	}
+	if (io->batching == cl->sen) {
+		if (len <= UDP_REPLY_MAX && cl->addrlen <= sizeof(io->out_addr[0])) {
+			unsigned k;
+
+			if (io->n_out == UDP_BATCH)
+				udp_flush(s, cl->sen);
+			k = io->n_out++;
+			memcpy(io->out[k], msg, len);
+			memcpy(&io->out_addr[k], &cl->addr, cl->addrlen);
+			io->out_iov[k].iov_len = len;
+			io->out_mm[k].msg_hdr.msg_namelen = cl->addrlen;
+			return;
+		}
+		udp_flush(s, cl->sen); /* what was queued goes first */
 	}
 	if (sendto(cl->sen->udp_fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr,
 		   cl->addrlen) < 0)
@@ -137,7 +187,8 @@ static int sentinel_open(struct stub *s, struct stub_sentinel *sen)
 
 static void udp_read(struct stub *s, struct stub_sentinel *sen)
 {
-	uint8_t (*bufs)[UDP_QUERY_MAX] = s->udp_buf;
+	struct udp_io *io = s->udp_buf;
+	uint8_t (*bufs)[UDP_QUERY_MAX] = io->query;
 	struct sockaddr_storage from[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct mmsghdr mm[UDP_BATCH];
@@ -150,6 +201,7 @@ static void udp_read(struct stub *s, struct stub_sentinel *sen)
 						       .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
 	n = recvmmsg(sen->udp_fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
+	io->batching = sen;
 	for (int i = 0; i < n; i++) {
 		struct stub_client cl = { .sen = sen, .addr = from[i],
 					  .addrlen = mm[i].msg_hdr.msg_namelen };
@@ -159,6 +211,8 @@ static void udp_read(struct stub *s, struct stub_sentinel *sen)
 			continue; /* larger than any sane query */
 		stub_handle_query(s, &cl, bufs[i], mm[i].msg_len);
 	}
+	io->batching = NULL;
+	udp_flush(s, sen);
 }
 
 /* ---- lifecycle ---- */
@@ -185,9 +239,21 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	s->stop_efd = s->timer_fd = s->ep = -1;
 	s->sen = calloc(cfg->n, sizeof(*s->sen));
-	s->udp_buf = malloc(UDP_BATCH * UDP_QUERY_MAX);
+	s->udp_buf = malloc(sizeof(struct udp_io));
 	if (!s->sen || !s->udp_buf)
 		goto fail;
+	{
+		struct udp_io *io = s->udp_buf;
+
+		io->batching = NULL;
+		io->n_out = 0;
+		for (int i = 0; i < UDP_BATCH; i++) {
+			io->out_iov[i] = (struct iovec){ .iov_base = io->out[i] };
+			io->out_mm[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &io->out_addr[i], .msg_iov = &io->out_iov[i],
+				.msg_iovlen = 1 } };
+		}
+	}
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -472,6 +472,10 @@ static void write_name(struct writer *w, const struct dns_name *n, bool compress
 
 		if (w->c.err)
 			return;
+		if (n->data[i] > DNS_LABEL_MAX || i + 1 + n->data[i] >= n->len) {
+			cur_fail(&w->c, -EINVAL); /* a name made by hand, badly */
+			return;
+		}
 		if (compress) {
 			for (unsigned k = 0; k < w->n; k++) {
 				if (w->slen[k] == n->len - i && suffix_at(w, w->off[k], n, i)) {

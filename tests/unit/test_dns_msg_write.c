@@ -331,6 +331,21 @@ static void test_write_bad_records(void **state)
 	dns_msg_remove_rr(&m, 0);
 	assert_int_equal(dns_msg_add_rr(&m, DNS_SEC_ANSWER, MKRR("x", DNS_T_MX, bad_name, 1)), 0);
 	assert_int_equal(dns_msg_write(&m, out, sizeof(out), sizeof(out), &len, &trunc), -EINVAL);
+	dns_msg_remove_rr(&m, 0);
+	/* Owners made by hand: a label past len, a 0x40 "label". */
+	{
+		struct dns_rr r = mkrr("x", DNS_T_A, soa_short, 4);
+
+		r.name = (struct dns_name){ .len = 3, .data = { 5, 'a', 'b' } };
+		assert_int_equal(dns_msg_add_rr(&m, DNS_SEC_ANSWER, &r), 0);
+		assert_int_equal(dns_msg_write(&m, out, sizeof(out), sizeof(out), &len, &trunc),
+				 -EINVAL);
+		dns_msg_remove_rr(&m, 0);
+		r.name = (struct dns_name){ .len = 4, .data = { 0x41, 'a', 'b', 0 } };
+		assert_int_equal(dns_msg_add_rr(&m, DNS_SEC_ANSWER, &r), 0);
+		assert_int_equal(dns_msg_write(&m, out, sizeof(out), sizeof(out), &len, &trunc),
+				 -EINVAL);
+	}
 	dns_msg_free(&m);
 }
 

@@ -1,0 +1,403 @@
+/* Client side of the control plane over libwebsockets. See session.h. */
+#include "ctl/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/rand.h"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <libwebsockets.h>
+#pragma GCC diagnostic pop
+
+enum {
+	OUTQ_MAX = 1024,              /* frames queued while the socket is busy */
+	TICK_US = 50 * 1000,          /* lws_service returns at least this often */
+	BACKOFF_MIN_MS = 500,
+	BACKOFF_MAX_MS = 30000,
+	HDR_MAX = 512,
+};
+
+struct frame {
+	struct frame *next;
+	size_t len;
+	unsigned char data[];         /* LWS_PRE bytes of headroom, then the text */
+};
+
+struct ctl_session {
+	struct ctl_loop *loop;
+	struct ctl_session *next;     /* loop's list */
+	struct ctl_session_config cfg;
+	char *host, *path, *token, *pubkey, *endpoint;
+	struct lws *wsi;
+	bool connected, closing;
+	unsigned attempts;
+	lws_sorted_usec_list_t retry;
+	struct frame *out_head, *out_tail;
+	unsigned out_n;
+	struct buf rx;
+	struct log_ratelimit rl;
+};
+
+struct ctl_loop {
+	struct lws_context *ctx;
+	lws_sorted_usec_list_t tick;
+	struct ctl_session *sessions;
+};
+
+static void schedule_retry(struct ctl_session *s);
+
+static void outq_clear(struct ctl_session *s)
+{
+	while (s->out_head) {
+		struct frame *f = s->out_head;
+
+		s->out_head = f->next;
+		free(f);
+	}
+	s->out_tail = NULL;
+	s->out_n = 0;
+}
+
+static int add_header(struct lws *wsi, const char *name, const char *value,
+		      unsigned char **p, unsigned char *end)
+{
+	if (!value)
+		return 0;
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p,
+					   end);
+}
+
+static void deliver(struct ctl_session *s)
+{
+	struct ctl_msg m;
+	char err[256];
+	int r;
+
+	r = ctl_msg_decode((const char *)s->rx.data, s->rx.len, s->cfg.role, &m, err, sizeof(err));
+	buf_reset(&s->rx);
+	if (r < 0) {
+		log_rl(&s->rl, LOG_LVL_WARN, "ctl: a frame from the portal was refused: %s", err);
+		if (s->cfg.on_event)
+			s->cfg.on_event(s->cfg.arg, s, CTL_EV_BAD_FRAME, err);
+		return;
+	}
+	if (s->cfg.on_message)
+		s->cfg.on_message(s->cfg.arg, s, &m);
+	ctl_msg_free(&m);
+}
+
+static void lost(struct ctl_session *s, const char *why)
+{
+	bool was = s->connected;
+
+	s->connected = false;
+	s->wsi = NULL;
+	buf_reset(&s->rx);
+	outq_clear(s);
+	if (s->closing)
+		return;
+	if (s->cfg.on_event)
+		s->cfg.on_event(s->cfg.arg, s, CTL_EV_DISCONNECTED, why);
+	if (!s->cfg.no_reconnect)
+		schedule_retry(s);
+	(void)was;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		    size_t len)
+{
+	struct ctl_session *s = lws_get_opaque_user_data(wsi);
+	char auth[HDR_MAX];
+
+	(void)user;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		unsigned char **p = in, *end = *p + len;
+
+		if (!s)
+			return -1;
+		snprintf(auth, sizeof(auth), "Bearer %s", s->token ? s->token : "");
+		if (add_header(wsi, "authorization:", auth, p, end) ||
+		    add_header(wsi, "x-sluice-public-key:", s->pubkey, p, end) ||
+		    add_header(wsi, "x-sluice-endpoint:", s->endpoint, p, end))
+			return -1;
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (!s)
+			return -1;
+		s->connected = true;
+		s->attempts = 0;
+		if (s->cfg.on_event)
+			s->cfg.on_event(s->cfg.arg, s, CTL_EV_CONNECTED, NULL);
+		if (s->out_head)
+			lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (!s)
+			return -1;
+		if (buf_append(&s->rx, in, len) < 0) {
+			log_rl(&s->rl, LOG_LVL_WARN, "ctl: a frame over %d bytes: closing",
+			       CTL_FRAME_MAX);
+			return -1;
+		}
+		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+			deliver(s);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE: {
+		struct frame *f = s ? s->out_head : NULL;
+
+		if (!f)
+			break;
+		s->out_head = f->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		s->out_n--;
+		if (lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len) {
+			free(f);
+			return -1;
+		}
+		free(f);
+		if (s->out_head)
+			lws_callback_on_writable(wsi);
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (s)
+			lost(s, in ? (const char *)in : "connection failed");
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (s)
+			lost(s, "closed");
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (s && s->wsi == wsi)
+			s->wsi = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "sluice-ctl", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* Pings after 15 s of silence, hangs up after 45 s (docs/protocol.md). */
+static const lws_retry_bo_t keepalive = {
+	.secs_since_valid_ping = 15,
+	.secs_since_valid_hangup = 45,
+};
+
+static void connect_now(struct ctl_session *s)
+{
+	struct lws_client_connect_info ci = { 0 };
+
+	ci.context = s->loop->ctx;
+	ci.address = s->host;
+	ci.port = s->cfg.port;
+	ci.path = s->path;
+	ci.host = s->host;
+	ci.origin = s->host;
+	ci.ssl_connection = LCCSCF_USE_SSL;
+	ci.protocol = protocols[0].name;
+	ci.local_protocol_name = protocols[0].name;
+	ci.retry_and_idle_policy = &keepalive;
+	ci.opaque_user_data = s;
+	ci.pwsi = &s->wsi;
+	if (!lws_client_connect_via_info(&ci)) {
+		s->wsi = NULL;
+		if (!s->cfg.no_reconnect)
+			schedule_retry(s);
+	}
+}
+
+static void retry_cb(lws_sorted_usec_list_t *sul)
+{
+	struct ctl_session *s = lws_container_of(sul, struct ctl_session, retry);
+
+	if (!s->closing && !s->wsi)
+		connect_now(s);
+}
+
+static void schedule_retry(struct ctl_session *s)
+{
+	uint64_t ms = BACKOFF_MIN_MS;
+
+	for (unsigned i = 0; i < s->attempts && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	/* Jitter up to half the delay, so a portal restart is not met by every
+	 * client at the same instant. */
+	ms += rand_uniform((uint32_t)ms / 2 + 1);
+	s->attempts++;
+	lws_sul_schedule(s->loop->ctx, 0, &s->retry, retry_cb, (lws_usec_t)ms * 1000);
+}
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, tick);
+
+	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
+}
+
+int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
+{
+	struct lws_context_creation_info info = { 0 };
+	struct ctl_loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.client_ssl_ca_filepath = ca_file;
+	info.fd_limit_per_thread = 16384;
+	lws_set_log_level(LLL_ERR, NULL);
+	l->ctx = lws_create_context(&info);
+	if (!l->ctx) {
+		free(l);
+		return -EIO;
+	}
+	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
+	*out = l;
+	return 0;
+}
+
+void ctl_loop_free(struct ctl_loop *l)
+{
+	if (!l)
+		return;
+	while (l->sessions)
+		ctl_session_close(l->sessions);
+	lws_context_destroy(l->ctx);
+	free(l);
+}
+
+int ctl_loop_run(struct ctl_loop *l, int timeout_ms)
+{
+	/* lws_service returns after each event or tick; loop until the time is up. */
+	int64_t end = lws_now_usecs() + (int64_t)timeout_ms * 1000;
+
+	do {
+		if (lws_service(l->ctx, 0) < 0)
+			return -EIO;
+	} while (lws_now_usecs() < end);
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
+		     struct ctl_session **out)
+{
+	struct ctl_session *s;
+
+	if (!cfg->host || !cfg->path || !cfg->port)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = l;
+	s->cfg = *cfg;
+	s->host = strdup(cfg->host);
+	s->path = strdup(cfg->path);
+	s->token = dup_or_null(cfg->token);
+	s->pubkey = dup_or_null(cfg->public_key);
+	s->endpoint = dup_or_null(cfg->endpoint);
+	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	buf_init(&s->rx, CTL_FRAME_MAX);
+	if (!s->host || !s->path || (cfg->token && !s->token) ||
+	    (cfg->public_key && !s->pubkey) || (cfg->endpoint && !s->endpoint)) {
+		s->closing = true;
+		ctl_session_close(s);
+		return -ENOMEM;
+	}
+	s->next = l->sessions;
+	l->sessions = s;
+	connect_now(s);
+	*out = s;
+	return 0;
+}
+
+int ctl_session_send_raw(struct ctl_session *s, const char *frame, size_t len)
+{
+	struct frame *f;
+
+	if (!s->connected || !s->wsi)
+		return -ENOTCONN;
+	if (s->out_n >= OUTQ_MAX)
+		return -ENOBUFS;
+	f = malloc(sizeof(*f) + LWS_PRE + len);
+	if (!f)
+		return -ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data + LWS_PRE, frame, len);
+	if (s->out_tail)
+		s->out_tail->next = f;
+	else
+		s->out_head = f;
+	s->out_tail = f;
+	s->out_n++;
+	lws_callback_on_writable(s->wsi);
+	return 0;
+}
+
+int ctl_session_send(struct ctl_session *s, const struct ctl_msg *m)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, CTL_FRAME_MAX);
+	r = ctl_msg_encode(m, &b);
+	if (r == 0)
+		r = ctl_session_send_raw(s, (const char *)b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+bool ctl_session_connected(const struct ctl_session *s)
+{
+	return s->connected;
+}
+
+void ctl_session_close(struct ctl_session *s)
+{
+	struct ctl_loop *l = s->loop;
+
+	s->closing = true;
+	lws_sul_cancel(&s->retry);
+	if (s->wsi) {
+		/* Detach first: the close runs later, in the loop, and must not find
+		 * a freed session. */
+		lws_set_opaque_user_data(s->wsi, NULL);
+		lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	}
+	for (struct ctl_session **pp = &l->sessions; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	outq_clear(s);
+	buf_free(&s->rx);
+	free(s->host);
+	free(s->path);
+	free(s->token);
+	free(s->pubkey);
+	free(s->endpoint);
+	free(s);
+}

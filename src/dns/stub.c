@@ -141,6 +141,12 @@ void stub_handle_query(struct stub *s, struct stub_client *cl, const uint8_t *ms
 	cl->edns = q.edns.present;
 	cl->do_bit = q.edns.do_bit;
 	cl->limit = cl->conn ? DNS_MSG_MAX : dns_udp_limit(&q);
+	/* RFC 6891 §6.1.3: an EDNS version we do not speak gets BADVERS. */
+	if (q.edns.present && q.edns.version > 0) {
+		s->stats.formerr++;
+		stub_reply_rcode(s, cl, &q, 16 /* BADVERS */);
+		return;
+	}
 	if (dns_name_equal(&q.q.name, &canary)) {
 		s->stats.answered_local++;
 		stub_reply_rcode(s, cl, &q, DNS_RCODE_NXDOMAIN);

@@ -1,0 +1,455 @@
+/* src/store: what changes report: delete semantics (restrict, cascade, and every
+ * cascaded row reported), group membership, settings, the append-only logs, and
+ * the change callback itself. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+#define T0 1700000000 /* 2023-11-14T22:13:20Z */
+
+struct ev {
+	char entity[32];
+	int64_t id;
+	enum store_action action;
+	json_t *row;
+};
+
+struct fx {
+	char dir[64], path[128];
+	struct store *st;
+	int64_t now;
+	struct ev ev[64];
+	size_t nev;
+};
+
+static int64_t fake_now(void *arg)
+{
+	return *(int64_t *)arg;
+}
+
+static void on_change(void *arg, const struct store_change *ch)
+{
+	struct fx *f = arg;
+	struct ev *e;
+
+	if (f->nev == sizeof(f->ev) / sizeof(f->ev[0]))
+		return;
+	e = &f->ev[f->nev++];
+	snprintf(e->entity, sizeof(e->entity), "%s", ch->entity);
+	e->id = ch->id;
+	e->action = ch->action;
+	e->row = json_deep_copy(ch->row);
+}
+
+static void ev_clear(struct fx *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nev; i++)
+		json_decref(f->ev[i].row);
+	f->nev = 0;
+}
+
+/* Was (entity, id, action) reported? */
+static bool ev_has(struct fx *f, const char *entity, int64_t id, enum store_action a)
+{
+	size_t i;
+
+	for (i = 0; i < f->nev; i++)
+		if (!strcmp(f->ev[i].entity, entity) && f->ev[i].id == id &&
+		    f->ev[i].action == a)
+			return true;
+	return false;
+}
+
+static const json_t *ev_row(struct fx *f, const char *entity, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < f->nev; i++)
+		if (!strcmp(f->ev[i].entity, entity) && f->ev[i].id == id)
+			return f->ev[i].row;
+	fail_msg("no event for %s %lld", entity, (long long)id);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_err err;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sluice-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/portal.db", f->dir);
+	assert_int_equal(store_open(f->path, &f->st, &err), 0);
+	f->now = T0;
+	store_set_clock(f->st, fake_now, &f->now);
+	store_set_change_cb(f->st, on_change, f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char p[160];
+
+	store_close(f->st);
+	ev_clear(f);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static json_t *J(const char *text)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+	assert_non_null(v);
+	return v;
+}
+
+/* Creates a row from JSON text and returns its id. */
+static int64_t mk(struct fx *f, const char *entity, const char *text)
+{
+	struct store_err err = { 0 };
+	json_t *in = J(text), *out = NULL;
+	int64_t id;
+	int r = store_create(f->st, entity, in, &out, &err);
+
+	if (r)
+		print_error("store_create %s %s: %d %s: %s\n", entity, text, r, err.field,
+			    err.msg);
+	assert_int_equal(r, 0);
+	id = json_integer_value(json_object_get(out, "id"));
+	assert_true(id > 0);
+	json_decref(in);
+	json_decref(out);
+	return id;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int64_t num(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static int try_create(struct fx *f, const char *entity, const char *text,
+		      struct store_err *err)
+{
+	json_t *in = J(text);
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = store_create(f->st, entity, in, NULL, err);
+	json_decref(in);
+	return r;
+}
+
+static void expect_create(struct fx *f, const char *entity, const char *text, int want,
+			  const char *field)
+{
+	struct store_err err;
+	int r = try_create(f, entity, text, &err);
+
+	if (r != want || strcmp(err.field, field))
+		print_error("%s %s: got %d field '%s' (%s)\n", entity, text, r, err.field,
+			    err.msg);
+	assert_int_equal(r, want);
+	assert_string_equal(err.field, field);
+	if (r)
+		assert_true(strlen(err.msg) > 0);
+}
+
+static void test_delete_semantics(void **state)
+{
+	struct fx *f = *state;
+	char secret[STORE_TOKEN_SECRET_SIZE];
+	struct store_err err;
+	json_t *o = NULL;
+
+	mk(f, "sites", "{\"name\": \"s\"}");
+	mk(f, "gateways", "{\"site_id\": 1, \"name\": \"g\"}");
+	mk(f, "resources", "{\"site_id\": 1, \"type\": \"ip\", \"address\": \"a\", \"name\": \"r\"}");
+	mk(f, "resources", "{\"site_id\": 1, \"type\": \"ip\", \"address\": \"b\", \"name\": \"r2\"}");
+	mk(f, "users", "{\"name\": \"u\"}");
+	mk(f, "groups", "{\"name\": \"g1\"}");
+	mk(f, "groups", "{\"name\": \"g2\"}");
+	mk(f, "policies", "{\"group_id\": 1, \"resource_id\": 1}");  /* 1 */
+	mk(f, "policies", "{\"group_id\": 2, \"resource_id\": 1}");  /* 2 */
+	mk(f, "policies", "{\"group_id\": 1, \"resource_id\": 2}");  /* 3 */
+	assert_int_equal(store_member_add(f->st, 1, 1, NULL, &err), 0);
+	assert_int_equal(store_member_add(f->st, 2, 1, NULL, &err), 0);
+	assert_int_equal(store_token_create(f->st, STORE_TOKEN_SITE, "s", 1, 0, secret, NULL,
+					    &err), 0);
+	assert_int_equal(store_token_create(f->st, STORE_TOKEN_CLIENT, "u", 1, 0, secret, NULL,
+					    &err), 0);
+	assert_int_equal(store_client_upsert(f->st, 1, "KEY", "laptop", NULL, &err), 0);
+
+	/* a site with gateways or resources stays */
+	assert_int_equal(store_delete(f->st, "sites", 1, &err), -ENOTEMPTY);
+	assert_string_equal(err.field, "gateways");
+	assert_int_equal(store_delete(f->st, "gateways", 1, &err), 0);
+	assert_int_equal(store_delete(f->st, "sites", 1, &err), -ENOTEMPTY);
+	assert_string_equal(err.field, "resources");
+
+	/* a resource takes its policies along, and says so */
+	ev_clear(f);
+	assert_int_equal(store_delete(f->st, "resources", 1, &err), 0);
+	assert_int_equal(f->nev, 3);
+	assert_true(ev_has(f, "policies", 1, STORE_DELETE));
+	assert_true(ev_has(f, "policies", 2, STORE_DELETE));
+	assert_true(ev_has(f, "resources", 1, STORE_DELETE));
+	assert_int_equal(store_get(f->st, "policies", 2, &o, &err), -ENOENT);
+	assert_int_equal(store_get(f->st, "policies", 3, &o, &err), 0);
+	json_decref(o);
+
+	/* a group: its policies and memberships */
+	ev_clear(f);
+	assert_int_equal(store_delete(f->st, "groups", 1, &err), 0);
+	assert_int_equal(f->nev, 3);
+	assert_true(ev_has(f, "policies", 3, STORE_DELETE));
+	assert_true(ev_has(f, "group_members", 1, STORE_DELETE));
+	assert_true(ev_has(f, "groups", 1, STORE_DELETE));
+	assert_int_equal(num(ev_row(f, "group_members", 1), "user_id"), 1);
+
+	/* a user: memberships, devices and tokens */
+	ev_clear(f);
+	assert_int_equal(store_delete(f->st, "users", 1, &err), 0);
+	assert_int_equal(f->nev, 4);
+	assert_true(ev_has(f, "group_members", 2, STORE_DELETE));
+	assert_true(ev_has(f, "clients", 1, STORE_DELETE));
+	assert_true(ev_has(f, "tokens", 2, STORE_DELETE));
+	assert_true(ev_has(f, "users", 1, STORE_DELETE));
+	assert_string_equal(str(ev_row(f, "clients", 1), "public_key"), "KEY");
+
+	/* an empty site: its tokens go with it */
+	assert_int_equal(store_delete(f->st, "resources", 2, &err), 0);
+	ev_clear(f);
+	assert_int_equal(store_delete(f->st, "sites", 1, &err), 0);
+	assert_int_equal(f->nev, 2);
+	assert_true(ev_has(f, "tokens", 1, STORE_DELETE));
+	assert_int_equal(store_list(f->st, "tokens", NULL, 0, 0, &o, NULL, &err), 0);
+	assert_int_equal(json_array_size(o), 0);
+	json_decref(o);
+}
+
+static void test_members(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *items = NULL, *flt;
+	int64_t next;
+	int i;
+
+	mk(f, "groups", "{\"name\": \"eng\"}");
+	mk(f, "groups", "{\"name\": \"ops\"}");
+	for (i = 0; i < 5; i++)
+		mk(f, "users", "{\"name\": \"u\"}");
+	for (i = 1; i <= 5; i++)
+		assert_int_equal(store_member_add(f->st, 1, i, NULL, &err), 0);
+	assert_int_equal(store_member_add(f->st, 2, 3, NULL, &err), 0);
+	assert_int_equal(store_member_add(f->st, 1, 3, NULL, &err), -EEXIST);
+	assert_string_equal(err.field, "user_id");
+	assert_int_equal(store_member_add(f->st, 1, 9, NULL, &err), -ENOENT);
+	assert_string_equal(err.field, "user_id");
+	assert_int_equal(store_member_add(f->st, 7, 1, NULL, &err), -ENOENT);
+	assert_string_equal(err.field, "group_id");
+
+	assert_int_equal(store_member_list(f->st, 1, 0, 3, &items, &next, &err), 0);
+	assert_int_equal(json_array_size(items), 3);
+	assert_string_equal(str(json_array_get(items, 0), "name"), "u");
+	assert_int_equal(next, 3);
+	json_decref(items);
+	assert_int_equal(store_member_list(f->st, 1, next, 3, &items, &next, &err), 0);
+	assert_int_equal(json_array_size(items), 2);
+	assert_int_equal(num(json_array_get(items, 0), "id"), 4);
+	assert_int_equal(next, 0);
+	json_decref(items);
+
+	ev_clear(f);
+	assert_int_equal(store_member_remove(f->st, 1, 3, &err), 0);
+	assert_int_equal(f->nev, 1);
+	assert_string_equal(f->ev[0].entity, "group_members");
+	assert_int_equal(num(f->ev[0].row, "user_id"), 3);
+	assert_int_equal(num(f->ev[0].row, "group_id"), 1);
+	assert_int_equal(store_member_remove(f->st, 1, 3, &err), -ENOENT);
+	assert_int_equal(store_member_list(f->st, 1, 0, 0, &items, &next, &err), 0);
+	assert_int_equal(json_array_size(items), 4);
+	json_decref(items);
+	assert_int_equal(store_member_list(f->st, 9, 0, 0, &items, &next, &err), -ENOENT);
+
+	/* a user's groups, for the policy engine */
+	flt = J("{\"user_id\": 3}");
+	assert_int_equal(store_list(f->st, "group_members", flt, 0, 0, &items, NULL, &err), 0);
+	assert_int_equal(json_array_size(items), 1);
+	assert_int_equal(num(json_array_get(items, 0), "group_id"), 2);
+	json_decref(items);
+	json_decref(flt);
+}
+
+static void test_settings(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *o = NULL, *p;
+
+	assert_int_equal(store_settings_get(f->st, &o, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "upstream_dns")), 0);
+	assert_true(json_is_array(json_object_get(o, "upstream_dns")));
+	json_decref(o);
+
+	p = J("{\"upstream_dns\": [\"1.1.1.1\", \"2606:4700:4700::1111\"]}");
+	assert_int_equal(store_settings_set(f->st, p, &o, &err), 0);
+	assert_true(json_equal(o, p));
+	json_decref(o);
+	assert_int_equal(f->nev, 1);
+	assert_string_equal(f->ev[0].entity, "settings");
+	assert_int_equal(f->ev[0].action, STORE_UPDATE);
+	assert_true(json_equal(f->ev[0].row, p));
+	assert_int_equal(store_settings_get(f->st, &o, &err), 0);
+	assert_true(json_equal(o, p));
+	json_decref(o);
+	json_decref(p);
+
+	p = J("{\"upstream_dns\": \"1.1.1.1\"}");
+	assert_int_equal(store_settings_set(f->st, p, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "upstream_dns");
+	json_decref(p);
+	p = J("{\"theme\": \"dark\"}");
+	assert_int_equal(store_settings_set(f->st, p, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "theme");
+	json_decref(p);
+	/* null: back to the default */
+	p = J("{\"upstream_dns\": null}");
+	assert_int_equal(store_settings_set(f->st, p, &o, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "upstream_dns")), 0);
+	json_decref(o);
+	json_decref(p);
+}
+
+static void test_logs(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *items = NULL, *batch, *flt;
+	size_t n;
+	int i;
+
+	mk(f, "flows", "{\"event\": \"granted\", \"client_id\": 1, \"user_id\": 2,"
+	   " \"resource_id\": 3, \"gateway_id\": 4}");
+	f->now += 10;
+	batch = json_array();
+	for (i = 0; i < 50; i++)
+		json_array_append_new(batch, json_pack("{sssI}", "event", "denied", "user_id",
+						       (json_int_t)(i % 2 ? 2 : 5)));
+	assert_int_equal(store_append(f->st, "flows", batch, &err), 0);
+	/* all or nothing */
+	json_array_append_new(batch, json_pack("{ss}", "event", "exploded"));
+	assert_int_equal(store_append(f->st, "flows", batch, &err), -EINVAL);
+	assert_string_equal(err.field, "event");
+	json_decref(batch);
+	assert_int_equal(store_list(f->st, "flows", NULL, 0, 0, &items, NULL, &err), 0);
+	assert_int_equal(json_array_size(items), 51);
+	assert_string_equal(str(json_array_get(items, 0), "time"), "2023-11-14T22:13:20Z");
+	assert_string_equal(str(json_array_get(items, 1), "time"), "2023-11-14T22:13:30Z");
+	json_decref(items);
+	flt = J("{\"user_id\": 2, \"event\": \"denied\"}");
+	assert_int_equal(store_list(f->st, "flows", flt, 0, 0, &items, NULL, &err), 0);
+	assert_int_equal(json_array_size(items), 25);
+	json_decref(items);
+	json_decref(flt);
+	assert_int_equal(store_delete(f->st, "flows", 1, &err), -EOPNOTSUPP);
+	batch = json_array();
+	assert_int_equal(store_append(f->st, "sites", batch, &err), -EOPNOTSUPP);
+	json_decref(batch);
+
+	mk(f, "audit", "{\"token_id\": 1, \"action\": \"create\", \"entity\": \"sites\","
+	   " \"entity_id\": 4, \"detail\": {\"name\": \"hq\"}}");
+	expect_create(f, "audit", "{\"action\": \"create\", \"entity\": \"s\", \"time\":"
+		      " \"2023-11-14T22:13:20Z\"}", -EINVAL, "time");
+	expect_create(f, "audit", "{\"action\": \"destroy\", \"entity\": \"s\"}", -EINVAL,
+		      "action");
+	assert_int_equal(store_list(f->st, "audit", NULL, 0, 0, &items, NULL, &err), 0);
+	assert_string_equal(str(json_object_get(json_array_get(items, 0), "detail"), "name"),
+			    "hq");
+	json_decref(items);
+
+	/* retention: older than the second batch */
+	assert_int_equal(store_prune(f->st, "flows", T0 + 5, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_prune(f->st, "sites", T0, &n, &err), -EOPNOTSUPP);
+	assert_int_equal(store_list(f->st, "flows", NULL, 0, 1, &items, NULL, &err), 0);
+	assert_int_equal(num(json_array_get(items, 0), "id"), 2);
+	json_decref(items);
+}
+
+struct reentry {
+	struct fx *f;
+	int calls;
+};
+
+static void reenter(void *arg, const struct store_change *ch)
+{
+	struct reentry *re = arg;
+	json_t *o = NULL;
+
+	re->calls++;
+	/* committed already: readable (and writable) from the callback */
+	if (ch->action != STORE_DELETE) {
+		assert_int_equal(store_get(re->f->st, ch->entity, ch->id, &o, NULL), 0);
+		assert_true(json_equal(o, ch->row));
+		json_decref(o);
+	}
+	if (!strcmp(ch->entity, "sites") && ch->action == STORE_CREATE)
+		mk(re->f, "groups", "{\"name\": \"made by the callback\"}");
+}
+
+static void test_change_callback(void **state)
+{
+	struct fx *f = *state;
+	struct reentry re = { f, 0 };
+	struct store_err err;
+
+	store_set_change_cb(f->st, reenter, &re);
+	mk(f, "sites", "{\"name\": \"s\"}");
+	assert_int_equal(re.calls, 2);
+	expect_create(f, "sites", "{\"name\": \"s\"}", -EEXIST, "name");
+	assert_int_equal(re.calls, 2);
+	assert_int_equal(store_delete(f->st, "groups", 1, &err), 0);
+	assert_int_equal(re.calls, 3);
+	store_set_change_cb(f->st, NULL, NULL);
+	mk(f, "sites", "{\"name\": \"t\"}");
+	assert_int_equal(re.calls, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_delete_semantics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_callback, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

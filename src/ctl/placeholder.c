@@ -1,3 +1,0 @@
-/* removed once the first module lands */
-int sluice_ctl_placeholder(void);
-int sluice_ctl_placeholder(void) { return 0; }

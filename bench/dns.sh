@@ -18,25 +18,33 @@
 #   forwarded  fNNNN.fwd.test through the sentinel, forwarded to 198.18.0.53
 #   direct     the same names asked of 198.18.0.53 directly
 # Every server (the stub, unbound and the three dnsmasqs) runs pinned to one CPU
-# (--server-cpu, default 1) and dnsperf to another (--client-cpu, default 0): in
-# the forwarding phase the stub and its upstream share that CPU, as they would
-# share a host.
+# (--server-cpu, default 1) and dnsperf to another (--client-cpu, default 0). So
+# in the forwarding phase the stub and its upstream share one CPU, where in real
+# use the upstream is another machine: docs/benchmarks.md says what follows.
+#
+# Columns: queries/s and average latency as dnsperf reports them, the share of
+# queries lost, and CPU time (user + system) per answered query of the server
+# (stub + upstream when forwarding; from /proc/PID/stat) and of dnsperf. On
+# loopback the kernel's work to deliver a datagram is counted to its sender.
 #
 # sluice-stubd rewrites the namespace's resolv.conf and keeps a backup next to
 # it: it runs in a mount namespace of its own where /etc/netns/sb-dns is bound
 # over /etc, so neither ever touches the host's /etc. Other commands enter the
 # network namespace only (nsenter --net), not the /etc/netns binds.
 #
-# Usage: bench/dns.sh [--seconds N] [--rounds R] [--phases LIST] [--clients C] [--names N]
-#                     [--server-cpu N] [--client-cpu N]
-#   --seconds N    dnsperf time per phase (default 10)
-#   --rounds R     repeat the phases R times, interleaved, and report medians
-#   --phases LIST  some of "stub unbound dnsmasq forwarded direct" (default all)
+# Usage: bench/dns.sh [--seconds N] [--rounds R] [--phases LIST] [--clients C]
+#                     [--outstanding Q] [--names N] [--server-cpu N] [--client-cpu N]
+#   --seconds N      dnsperf time per phase (default 10)
+#   --rounds R       repeat the phases R times, interleaved, and report medians
+#   --phases LIST    some of "stub unbound dnsmasq forwarded direct" (default all)
+#   --clients C      dnsperf -c (default 4); --outstanding Q: dnsperf -q (default 100)
+#   --names N        resource and forwarded names (default 1000)
 set -euo pipefail
 
 SECS=10
 ROUNDS=1
 CLIENTS=4
+OUTSTANDING=100
 NAMES=1000
 SERVER_CPU=1
 CLIENT_CPU=0
@@ -46,12 +54,13 @@ while [ $# -gt 0 ]; do
 	--seconds) SECS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--clients) CLIENTS=$2; shift 2 ;;
+	--outstanding) OUTSTANDING=$2; shift 2 ;;
 	--names) NAMES=$2; shift 2 ;;
 	--phases) PHASES=$2; shift 2 ;;
 	--server-cpu) SERVER_CPU=$2; shift 2 ;;
 	--client-cpu) CLIENT_CPU=$2; shift 2 ;;
 	*) echo "usage: $0 [--seconds N] [--rounds R] [--phases LIST] [--clients C]" \
-		"[--names N] [--server-cpu N] [--client-cpu N]" >&2; exit 2 ;;
+		"[--outstanding Q] [--names N] [--server-cpu N] [--client-cpu N]" >&2; exit 2 ;;
 	esac
 done
 if [ "$(nproc)" -lt 2 ]; then
@@ -78,6 +87,10 @@ teardown() {
 	# The stub first, by its pid: SIGTERM makes it put resolv.conf back.
 	if [ -n "$STUB_PID" ] && kill -TERM "$STUB_PID" 2>/dev/null; then
 		for _ in $(seq 30); do kill -0 "$STUB_PID" 2>/dev/null || break; sleep 0.1; done
+		if [ -e "$NSETC/resolv.conf.sluice-backup" ] ||
+			! grep -q "^nameserver $UP" "$NSETC/resolv.conf" 2>/dev/null; then
+			echo "bench: warning: the stub did not restore resolv.conf on SIGTERM" >&2
+		fi
 	fi
 	STUB_PID=
 	pids=$(ip netns pids $NS 2>/dev/null || true)
@@ -154,7 +167,7 @@ start_dnsmasq dnsmasq $DNSMASQ "$TMP/dnsmasq.conf"
 srv unbound -d -c "$TMP/unbound.conf" >"$TMP/unbound.log" 2>&1 &
 
 answers() { # server name: the first A record, or nothing
-	n dig +short +time=1 +tries=1 @"$1" "$2" A 2>/dev/null | head -1
+	n dig +short +time=1 +tries=1 @"$1" "$2" A 2>/dev/null | grep -v '^;' | head -1
 }
 wait_answer() { # server name label
 	for _ in $(seq 100); do
@@ -173,34 +186,60 @@ wait_answer $DNSMASQ r0001.corp.test dnsmasq
 # The stub, in a mount namespace where /etc is the namespace's own /etc/netns/sb-dns.
 mkdir -p "$NSETC"
 echo "nameserver $UP" >"$NSETC/resolv.conf"
-srv unshare -m --propagation private sh -c 'mount --bind "$0" /etc && exec "$@"' "$NSETC" \
+# Not through srv(): $! must be the stub itself (each command execs the next).
+nsenter --net=/run/netns/$NS taskset -c "$SERVER_CPU" \
+	unshare -m --propagation private sh -c 'mount --bind "$0" /etc && exec "$@"' "$NSETC" \
 	"$STUBD" --resources "$TMP/resources" --resource-dns $RESDNS --log-level warn \
 	>"$TMP/stub.log" 2>&1 &
 STUB_PID=$!
 wait_answer $SENTINEL f0001.fwd.test stub
-grep -q "^nameserver $SENTINEL" "$NSETC/resolv.conf" ||
-	{ echo "bench: the stub did not point resolv.conf at $SENTINEL" >&2; exit 1; }
+grep -q "^nameserver $SENTINEL" "$NSETC/resolv.conf" || {
+	echo "bench: the stub did not point resolv.conf at $SENTINEL:" >&2
+	cat "$NSETC/resolv.conf" "$TMP/stub.log" >&2
+	exit 1
+}
 case "$(answers $SENTINEL r0001.corp.test)" in
 100.*) ;;
 *) echo "bench: the stub does not answer r0001.corp.test with a proxy IP" >&2; exit 1 ;;
 esac
 
 # ---- measuring ----
-perf() { # label server queryfile [extra dnsperf args] -> appends a line to results
-	local label=$1 server=$2 qf=$3 out
+# CPU time (user + system, in clock ticks) of the servers, each line "name ticks":
+# the stub, unbound, dnsmasq (198.18.0.56), the upstream (.53), the resource DNS (.54).
+PIDS="stub=$STUB_PID unbound=$(cat "$TMP/unbound.pid") dnsmasq=$(cat "$TMP/dnsmasq.pid")"
+PIDS="$PIDS up=$(cat "$TMP/up.pid") res=$(cat "$TMP/res.pid")"
+cpu_ticks() {
+	local p
+	for p in $PIDS; do
+		# fields 14 and 15 of /proc/PID/stat; comm (field 2) has no spaces here
+		printf '%s=%s ' "${p%%=*}" "$(awk '{print $14 + $15}' "/proc/${p#*=}/stat")"
+	done
+}
+
+run_dnsperf() { # label server queryfile [extra dnsperf args] -> one line of results
+	local label=$1 server=$2 qf=$3 before after cpu TIMEFORMAT='%3U %3S'
 	shift 3
-	out=$(n taskset -c "$CLIENT_CPU" dnsperf -s "$server" -d "$qf" -c "$CLIENTS" "$@" 2>&1) || {
+	before=$(cpu_ticks)
+	{ time n taskset -c "$CLIENT_CPU" dnsperf -s "$server" -d "$qf" -c "$CLIENTS" \
+		-q "$OUTSTANDING" "$@" >"$TMP/dnsperf.out" 2>&1; } 2>"$TMP/dnsperf.time" || {
 		echo "bench: dnsperf against $label failed:" >&2
-		echo "$out" >&2
+		cat "$TMP/dnsperf.out" >&2
 		exit 1
 	}
-	awk -v label="$label" '
-		/Queries sent:/ { sent = $3 }
+	after=$(cpu_ticks)
+	cpu=$(awk '{print $1 + $2}' "$TMP/dnsperf.time")
+	awk -v label="$label" -v before="$before" -v after="$after" -v cpu="$cpu" '
+		/Queries completed:/ { done = $3 }
 		/Queries lost:/ { lost = $3 }
 		/Response codes:/ { sub(/^[ \t]*Response codes:[ \t]*/, ""); gsub(/ /, "_"); rc = $0 }
 		/Queries per second:/ { qps = $4 }
 		/Average Latency/ { lat = $4 }
-		END { printf "%s %s %s %s %s %s\n", label, qps, lat, sent, lost, rc }' <<<"$out"
+		END {
+			printf "%s %s %s %s %s %s %s", label, qps, lat, done, lost, rc, cpu
+			n = split(before, b, /[ =]/); split(after, a, /[ =]/)
+			for (i = 1; i < n; i += 2) printf " %s=%d", b[i], a[i + 1] - b[i + 1]
+			printf "\n"
+		}' "$TMP/dnsperf.out"
 }
 
 # Warm up: one pass over the names through each server. For the stub this
@@ -208,38 +247,48 @@ perf() { # label server queryfile [extra dnsperf args] -> appends a line to resu
 # at a time: sluice-stubd's stand-in gateway files queries in flight by ID mod
 # 4096, and two that collide are both lost. The pass after it must be answered
 # whole.
-perf warm $SENTINEL "$TMP/q-res" -n 1 -q 1 >/dev/null
+run_dnsperf warm $SENTINEL "$TMP/q-res" -n 1 -q 1 >/dev/null
 for s in $SENTINEL $UNBOUND $DNSMASQ $UP; do
 	f="$TMP/q-res"; [ $s = $UP ] && f="$TMP/q-fwd"
-	set -- $(perf warm $s "$f" -n 1)
+	set -- $(run_dnsperf warm $s "$f" -n 1)
 	if [ "$4" != "$NAMES" ] || [ "$5" != 0 ] || [ "$6" != "NOERROR_${NAMES}_(100.00%)" ]; then
-		echo "bench: warm-up pass against $s: sent $4, lost $5, rcodes $6" >&2
+		echo "bench: warm-up pass against $s: answered $4, lost $5, rcodes $6" >&2
 		exit 1
 	fi
 done
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "dns: $NAMES names, $SECS s per phase, $ROUNDS round(s), dnsperf -c $CLIENTS -q 100 on CPU" \
+echo "dns: $NAMES names, $SECS s per phase, $ROUNDS round(s), dnsperf -c $CLIENTS -q $OUTSTANDING on CPU" \
 	"$CLIENT_CPU, every server on CPU $SERVER_CPU; load before: $load"
 : >"$TMP/results"
 for r in $(seq "$ROUNDS"); do
 	for ph in $PHASES; do
 		case $ph in
-		stub) perf stub $SENTINEL "$TMP/q-res" -l "$SECS" ;;
-		unbound) perf unbound $UNBOUND "$TMP/q-res" -l "$SECS" ;;
-		dnsmasq) perf dnsmasq $DNSMASQ "$TMP/q-res" -l "$SECS" ;;
-		forwarded) perf forwarded $SENTINEL "$TMP/q-fwd" -l "$SECS" ;;
-		direct) perf direct $UP "$TMP/q-fwd" -l "$SECS" ;;
+		stub) run_dnsperf stub $SENTINEL "$TMP/q-res" -l "$SECS" ;;
+		unbound) run_dnsperf unbound $UNBOUND "$TMP/q-res" -l "$SECS" ;;
+		dnsmasq) run_dnsperf dnsmasq $DNSMASQ "$TMP/q-res" -l "$SECS" ;;
+		forwarded) run_dnsperf forwarded $SENTINEL "$TMP/q-fwd" -l "$SECS" ;;
+		direct) run_dnsperf direct $UP "$TMP/q-fwd" -l "$SECS" ;;
 		*) echo "bench: unknown phase $ph" >&2; exit 2 ;;
 		esac >>"$TMP/results"
 	done
 done
-python3 - "$TMP/results" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$TMP/results" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(getconf CLK_TCK)" "$SECS" <<'PY'
 import statistics, sys
+tick = 1e6 / int(sys.argv[3])  # microseconds per clock tick
+secs = float(sys.argv[4])
+# which servers' CPU time a phase costs
+servers = {"stub": ["stub"], "unbound": ["unbound"], "dnsmasq": ["dnsmasq"],
+           "forwarded": ["stub", "up"], "direct": ["up"]}
 rows = {}
 for line in open(sys.argv[1]):
-    label, qps, lat, sent, lost, rc = line.split()
-    rows.setdefault(label, []).append((float(qps), float(lat) * 1e3, int(sent), int(lost), rc))
+    label, qps, lat, done, lost, rc, client, *ticks = line.split()
+    t = {k: int(v) for k, v in (x.split("=") for x in ticks)}
+    n = max(1, int(done))
+    rows.setdefault(label, []).append({
+        "qps": float(qps), "lat": float(lat) * 1e3, "done": int(done), "lost": int(lost),
+        "rc": rc, "client": float(client) * 1e6 / n,
+        "cpu": {k: v * tick / n for k, v in t.items()}, "res": t.get("res", 0)})
 desc = {
     "stub": "sluice-stubd, cached resource names",
     "unbound": "unbound 1 thread, local-data",
@@ -248,20 +297,34 @@ desc = {
     "direct": "that dnsmasq asked directly",
 }
 med = {}
-print(f"{'phase':<10} {'server':<38} {'q/s':>9} {'avg ms':>8} {'lost':>7}")
+notes = []
+print(f"{'phase':<10} {'server':<36} {'q/s':>8} {'avg ms':>7} {'lost':>6} "
+      f"{'server us/q':>11} {'dnsperf us/q':>12}")
 for label in ["stub", "unbound", "dnsmasq", "forwarded", "direct"]:
     rs = rows.get(label, [])
     if not rs:
         continue
-    q = statistics.median(r[0] for r in rs)
-    l = statistics.median(r[1] for r in rs)
-    lost = sum(r[3] for r in rs) / max(1, sum(r[2] for r in rs))
-    med[label] = q
-    each = "" if len(rs) == 1 else "  (" + " ".join(f"{r[0]:.0f}" for r in rs) + ")"
-    print(f"{label:<10} {desc[label]:<38} {q:>9.0f} {l:>8.3f} {lost:>6.2%}{each}")
-    bad = {r[4] for r in rs if not r[4].startswith("NOERROR") or "," in r[4]}
+    m = lambda f: statistics.median(f(r) for r in rs)
+    q = med[label] = m(lambda r: r["qps"])
+    lost = sum(r["lost"] for r in rs) / max(1, sum(r["done"] + r["lost"] for r in rs))
+    cpu = m(lambda r: sum(r["cpu"][k] for k in servers[label]))
+    each = "" if len(rs) == 1 else "  (q/s " + " ".join(f"{r['qps']:.0f}" for r in rs) + ")"
+    print(f"{label:<10} {desc[label]:<36} {q:>8.0f} {m(lambda r: r['lat']):>7.3f} {lost:>6.2%} "
+          f"{cpu:>11.1f} {m(lambda r: r['client']):>12.1f}{each}")
+    bad = {r["rc"] for r in rs if not r["rc"].startswith("NOERROR") or "," in r["rc"]}
     if bad:
-        print(f"  warning: {label}: response codes {' '.join(sorted(bad))}")
+        notes.append(f"warning: {label}: response codes {' '.join(sorted(bad))}")
+    if label == "forwarded":
+        notes.append(f"forwarded: server us/q is the stub's {m(lambda r: r['cpu']['stub']):.1f} "
+                     f"+ the upstream's {m(lambda r: r['cpu']['up']):.1f}")
+    busy = m(lambda r: r["client"] * r["done"] / 1e6 / secs)
+    if busy > 0.85:
+        notes.append(f"note: {label}: dnsperf kept its CPU {busy:.0%} busy: the load generator, "
+                     "not the server, limits that figure")
+    if label == "stub" and max(r["res"] for r in rs) > 2:
+        notes.append("warning: stub: the resource DNS server was busy: cache misses?")
+for n in notes:
+    print(n)
 print(f"load after: {sys.argv[2]}")
 if "stub" in med and "unbound" in med and "dnsmasq" in med:
     print(f"ratio stub / unbound: {med['stub'] / med['unbound']:.2f}x  "

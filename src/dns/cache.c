@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,21 +14,44 @@ enum {
 	EVICT_SCAN = 16,
 };
 
+/* Where a record's TTL sits in the body, and its value when stored. */
+struct ttl_at {
+	uint32_t ttl;
+	uint16_t off;
+};
+
+/* One allocation holds the header, the name, the body and the TTL positions,
+ * in that order, so a hit reads a hundred-odd contiguous bytes. */
 struct entry {
 	struct entry *next;
 	uint32_t hash;
 	uint16_t type, cls;
-	struct dns_name name;        /* lowercased */
-	uint64_t resource_id;
 	uint64_t stored_ns, expires_ns;
+	uint64_t resource_id;
 	uint16_t rcode_flags;        /* rcode and AA of the answer */
 	uint16_t an, ns;
 	uint16_t n_ttl;
-	uint16_t ttl_off[CACHE_RR_MAX]; /* offsets into body */
-	uint32_t ttl[CACHE_RR_MAX];
-	uint16_t len;
-	uint8_t body[];
+	uint16_t len;                /* of the body */
+	uint8_t name_len;
+	uint8_t data[];              /* name (lowercased), body, struct ttl_at[n_ttl] */
 };
+
+static size_t ttl_at_offset(size_t name_len, size_t len)
+{
+	size_t o = offsetof(struct entry, data) + name_len + len;
+
+	return (o + _Alignof(struct ttl_at) - 1) & ~(_Alignof(struct ttl_at) - 1);
+}
+
+static uint8_t *entry_body(struct entry *e)
+{
+	return e->data + e->name_len;
+}
+
+static struct ttl_at *entry_ttls(struct entry *e)
+{
+	return (struct ttl_at *)((char *)e + ttl_at_offset(e->name_len, e->len));
+}
 
 struct dns_cache {
 	struct entry **bucket;
@@ -75,11 +99,13 @@ static struct entry **find(struct dns_cache *c, const struct dns_name *name, uin
 {
 	struct entry **pp = &c->bucket[h & (c->nbuckets - 1)];
 
+	/* Both the entries' names and the key are lowercased: comparing bytes is
+	 * dns_name_equal. */
 	for (; *pp; pp = &(*pp)->next) {
 		struct entry *e = *pp;
 
 		if (e->hash == h && e->type == type && e->cls == cls &&
-		    dns_name_equal(&e->name, name))
+		    e->name_len == name->len && memcmp(e->data, name->data, name->len) == 0)
 			return pp;
 	}
 	return pp;
@@ -146,8 +172,10 @@ int dns_cache_put(struct dns_cache *c, const struct dns_msg *m, uint64_t resourc
 {
 	uint8_t buf[DNS_HDR_LEN + DNS_NAME_MAX + 4 + CACHE_BODY_MAX];
 	struct dns_msg w = *m;
+	struct dns_name key;
 	struct entry *e, **pp;
-	size_t len, qend, pos;
+	struct ttl_at *ta;
+	size_t len, qend, pos, n_rr;
 	uint32_t ttl = answer_ttl(m), h;
 	bool trunc;
 
@@ -164,14 +192,17 @@ int dns_cache_put(struct dns_cache *c, const struct dns_msg *m, uint64_t resourc
 	if (dns_msg_write(&w, buf, sizeof(buf), sizeof(buf), &len, &trunc) < 0 || trunc)
 		return -EINVAL;
 	qend = DNS_HDR_LEN + m->q.name.len + 4;
-	e = calloc(1, sizeof(*e) + len - qend);
+	n_rr = (size_t)m->count[0] + m->count[1];
+	key = m->q.name;
+	dns_name_lower(&key);
+	e = calloc(1, ttl_at_offset(key.len, len - qend) + n_rr * sizeof(struct ttl_at));
 	if (!e)
 		return -ENOMEM;
 	e->type = m->q.type;
 	e->cls = m->q.cls;
-	e->name = m->q.name;
-	dns_name_lower(&e->name);
-	e->hash = h = dns_name_hash(&e->name);
+	e->name_len = key.len;
+	memcpy(e->data, key.data, key.len);
+	e->hash = h = dns_name_hash(&key);
 	e->resource_id = resource_id;
 	e->stored_ns = now_ns;
 	e->expires_ns = now_ns + (uint64_t)ttl * NSEC_PER_SEC;
@@ -179,8 +210,9 @@ int dns_cache_put(struct dns_cache *c, const struct dns_msg *m, uint64_t resourc
 	e->an = m->count[0];
 	e->ns = m->count[1];
 	e->len = (uint16_t)(len - qend);
-	memcpy(e->body, buf + qend, e->len);
+	memcpy(entry_body(e), buf + qend, e->len);
 	/* Find each record's TTL so a hit can count it down. */
+	ta = entry_ttls(e);
 	pos = qend;
 	for (unsigned i = 0; i < (unsigned)e->an + e->ns; i++) {
 		struct dns_name n;
@@ -190,20 +222,20 @@ int dns_cache_put(struct dns_cache *c, const struct dns_msg *m, uint64_t resourc
 			free(e);
 			return -EINVAL;
 		}
-		e->ttl_off[i] = (uint16_t)(pos + 4 - qend);
-		e->ttl[i] = rd32(buf + pos + 4);
+		ta[i].off = (uint16_t)(pos + 4 - qend);
+		ta[i].ttl = rd32(buf + pos + 4);
 		memcpy(&rdlen, buf + pos + 8, 2);
 		pos += 10 + be16toh(rdlen);
 	}
 	e->n_ttl = (uint16_t)(e->an + e->ns);
 
-	pp = find(c, &e->name, h, e->type, e->cls);
+	pp = find(c, &key, h, e->type, e->cls);
 	if (*pp) {
 		unlink_free(c, pp);
-		pp = find(c, &e->name, h, e->type, e->cls);
+		pp = find(c, &key, h, e->type, e->cls);
 	} else if (c->count >= c->max) {
 		evict_one(c);
-		pp = find(c, &e->name, h, e->type, e->cls);
+		pp = find(c, &key, h, e->type, e->cls);
 	}
 	*pp = e;
 	c->count++;
@@ -254,12 +286,13 @@ int dns_cache_answer(struct dns_cache *c, const uint8_t *query, const struct dns
 	memcpy(buf + DNS_HDR_LEN, query + DNS_HDR_LEN, qlen);
 	if (!(flags & DNS_F_TC)) {
 		uint8_t *body = buf + DNS_HDR_LEN + qlen;
+		const struct ttl_at *ta = entry_ttls(e);
 
-		memcpy(body, e->body, e->len);
+		memcpy(body, entry_body(e), e->len);
 		for (unsigned i = 0; i < e->n_ttl; i++) {
-			uint32_t t = htobe32(e->ttl[i] > age ? e->ttl[i] - age : 0);
+			uint32_t t = htobe32(ta[i].ttl > age ? ta[i].ttl - age : 0);
 
-			memcpy(body + e->ttl_off[i], &t, 4);
+			memcpy(body + ta[i].off, &t, 4);
 		}
 	}
 	if (opt) {

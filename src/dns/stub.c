@@ -15,13 +15,16 @@
 
 enum { UDP_BATCH = 32, UDP_QUERY_MAX = 4096, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
 
-/* A sentinel's UDP traffic goes in batches: one recvmmsg takes up to UDP_BATCH
- * queries, and the answers given while they are handled are queued and leave
- * together with one sendmmsg, in the same order as with one sendto each. */
+/* UDP traffic on the sentinels goes in batches: one recvmmsg takes up to
+ * UDP_BATCH queries, and the UDP answers given in stub_run (to those queries,
+ * relayed from upstreams, from the resource resolver) are queued and leave
+ * with one sendmmsg per sentinel, in the order they were given, at the end of
+ * each recvmmsg batch and of each pass over the epoll events. */
 struct udp_io {
 	uint8_t query[UDP_BATCH][UDP_QUERY_MAX];
-	struct stub_sentinel *batching; /* queue answers to its UDP askers, or NULL */
+	bool batching;                  /* in stub_run: queue UDP answers */
 	unsigned n_out;
+	int out_fd[UDP_BATCH];
 	struct mmsghdr out_mm[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	struct sockaddr_storage out_addr[UDP_BATCH];
@@ -48,15 +51,20 @@ int stub_rewatch(struct stub *s, int fd, uint32_t events, struct stub_watch *w)
 	return epoll_ctl(s->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
-/* Sends the queued answers; one that fails is lost, as a failed sendto. */
-static void udp_flush(struct stub *s, struct stub_sentinel *sen)
+/* Sends the queued answers, a run of the same socket per sendmmsg; one that
+ * fails is lost, as a failed sendto. */
+static void udp_flush(struct stub *s)
 {
 	struct udp_io *io = s->udp_buf;
 	unsigned i = 0;
 
 	while (i < io->n_out) {
-		int r = sendmmsg(sen->udp_fd, io->out_mm + i, io->n_out - i, MSG_DONTWAIT);
+		unsigned j = i + 1;
+		int r;
 
+		while (j < io->n_out && io->out_fd[j] == io->out_fd[i])
+			j++;
+		r = sendmmsg(io->out_fd[i], io->out_mm + i, j - i, MSG_DONTWAIT);
 		if (r > 0) {
 			i += (unsigned)r;
 			continue;
@@ -76,21 +84,21 @@ void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size
 		stub_tcp_send(s, cl->conn, msg, len);
 		return;
 	}
-	if (io->batching == cl->sen) {
-		if (len <= UDP_REPLY_MAX && cl->addrlen <= sizeof(io->out_addr[0])) {
-			unsigned k;
+	if (io->batching && len <= UDP_REPLY_MAX && cl->addrlen <= sizeof(io->out_addr[0])) {
+		unsigned k;
 
-			if (io->n_out == UDP_BATCH)
-				udp_flush(s, cl->sen);
-			k = io->n_out++;
-			memcpy(io->out[k], msg, len);
-			memcpy(&io->out_addr[k], &cl->addr, cl->addrlen);
-			io->out_iov[k].iov_len = len;
-			io->out_mm[k].msg_hdr.msg_namelen = cl->addrlen;
-			return;
-		}
-		udp_flush(s, cl->sen); /* what was queued goes first */
+		if (io->n_out == UDP_BATCH)
+			udp_flush(s);
+		k = io->n_out++;
+		io->out_fd[k] = cl->sen->udp_fd;
+		memcpy(io->out[k], msg, len);
+		memcpy(&io->out_addr[k], &cl->addr, cl->addrlen);
+		io->out_iov[k].iov_len = len;
+		io->out_mm[k].msg_hdr.msg_namelen = cl->addrlen;
+		return;
 	}
+	if (io->n_out)
+		udp_flush(s); /* what was queued goes first */
 	if (sendto(cl->sen->udp_fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr,
 		   cl->addrlen) < 0)
 		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending an answer: %s", strerror(errno));
@@ -207,7 +215,6 @@ static void udp_read(struct stub *s, struct stub_sentinel *sen)
 						       .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
 	n = recvmmsg(sen->udp_fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
-	io->batching = sen;
 	for (int i = 0; i < n; i++) {
 		struct stub_client cl = { .sen = sen, .addr = from[i],
 					  .addrlen = mm[i].msg_hdr.msg_namelen };
@@ -217,8 +224,7 @@ static void udp_read(struct stub *s, struct stub_sentinel *sen)
 			continue; /* larger than any sane query */
 		stub_handle_query(s, &cl, bufs[i], mm[i].msg_len);
 	}
-	io->batching = NULL;
-	udp_flush(s, sen);
+	udp_flush(s);
 }
 
 /* ---- lifecycle ---- */
@@ -251,7 +257,7 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	{
 		struct udp_io *io = s->udp_buf;
 
-		io->batching = NULL;
+		io->batching = false;
 		io->n_out = 0;
 		for (int i = 0; i < UDP_BATCH; i++) {
 			io->out_iov[i] = (struct iovec){ .iov_base = io->out[i] };
@@ -300,6 +306,7 @@ fail:
 
 int stub_run(struct stub *s)
 {
+	struct udp_io *io = s->udp_buf;
 	struct epoll_event ev[64];
 
 	while (!s->stopping) {
@@ -310,6 +317,7 @@ int stub_run(struct stub *s)
 				continue;
 			return -errno;
 		}
+		io->batching = true;
 		for (int i = 0; i < n; i++) {
 			struct stub_watch *w = ev[i].data.ptr;
 			uint64_t v;
@@ -344,6 +352,8 @@ int stub_run(struct stub *s)
 				break;
 			}
 		}
+		udp_flush(s);
+		io->batching = false;
 	}
 	return 0;
 }

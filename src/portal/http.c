@@ -1,0 +1,734 @@
+/* The server: one lws context, one vhost, one protocol whose callback serves the
+ * REST API, static files and (through http_ws.c) WebSocket sessions.
+ *
+ * Only HTTP/1.1 is offered (ALPN "http/1.1"): lws 4.1's HTTP/2 path takes
+ * WebSocket upgrades (RFC 8441) and bodies without Content-Length through code
+ * this module could not test, and an admin API gains nothing from it. */
+#include "portal/http_priv.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+enum {
+	DEFAULT_MAX_BODY = 1 << 20,
+	DEFAULT_MAX_MESSAGE = 1 << 20,
+	DEFAULT_MAX_QUEUE = 4 << 20,
+	DEFAULT_PING_S = 30,
+	WRITE_CHUNK = 16384,
+	/* A refused body up to this size is read and dropped before the connection
+	 * closes: closing on unread bytes sends a RST, which can destroy the answer
+	 * before the client reads it. Past it, the client has to use Expect. */
+	DRAIN_MAX = 16 << 20,
+	SHUTDOWN_MS = 2000, /* how long sessions get to say goodbye */
+};
+
+/* One HTTP transaction (lws's per-connection user space, zeroed at bind). */
+struct http_txn {
+	struct http_reqinfo *ri;
+	struct buf body;
+	bool waiting_body, answered, close_after;
+	bool drain, out_done; /* refused body being read and dropped */
+	unsigned char *out; /* LWS_PRE + out_len */
+	size_t out_len, out_off;
+};
+
+static void txn_reset(struct http_txn *t)
+{
+	free(t->ri);
+	buf_free(&t->body);
+	free(t->out);
+	*t = (struct http_txn){ 0 };
+}
+
+json_t *http_error_json(const char *code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+}
+
+/* lws logs errors that a peer can provoke: through our log, rate-limited. lws's
+ * log hook has no user pointer and its level is process-wide, hence the one
+ * static bucket. */
+static void lws_log_emit(int level, const char *line)
+{
+	static struct log_ratelimit rl = LOG_RATELIMIT_INIT;
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	log_rl(&rl, level == LLL_ERR ? LOG_LVL_WARN : LOG_LVL_DEBUG, "lws: %.*s", (int)n,
+	       line);
+}
+
+/* ---- request information ------------------------------------------------ */
+
+static int hdr_dup(struct lws *wsi, enum lws_token_indexes h, int frag, struct buf *b,
+		   size_t *off)
+{
+	int len = frag < 0 ? lws_hdr_total_length(wsi, h) :
+			     lws_hdr_fragment_length(wsi, h, frag);
+	int r;
+
+	if (len < 0)
+		return -EINVAL;
+	r = buf_reserve(b, (size_t)len + 1);
+	if (r < 0)
+		return r;
+	*off = b->len;
+	len = frag < 0 ? lws_hdr_copy(wsi, (char *)b->data + b->len, len + 1, h) :
+			 lws_hdr_copy_fragment(wsi, (char *)b->data + b->len, len + 1, h, frag);
+	if (len < 0)
+		return -EINVAL;
+	b->len += (size_t)len + 1;
+	return 0;
+}
+
+int http_reqinfo_new(struct lws *wsi, const char *path, struct http_reqinfo **out)
+{
+	size_t path_off, auth_off = 0, arg_off[HTTP_MAX_ARGS];
+	bool has_auth = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+	struct http_reqinfo *ri;
+	unsigned n = 0;
+	struct buf b;
+	int r;
+
+	buf_init(&b, HTTP_MAX_REQINFO);
+	path_off = 0;
+	r = buf_append(&b, path, strlen(path) + 1);
+	if (r == 0 && has_auth)
+		r = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, -1, &b, &auth_off);
+	while (r == 0 && lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, (int)n) > 0) {
+		if (n == HTTP_MAX_ARGS) {
+			r = -E2BIG;
+			break;
+		}
+		r = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS, (int)n, &b, &arg_off[n]);
+		n++;
+	}
+	if (r < 0)
+		goto out;
+	ri = calloc(1, sizeof(*ri) + b.len);
+	if (!ri) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(ri->data, b.data, b.len);
+	ri->req.path = ri->data + path_off;
+	ri->req.authorization = has_auth ? ri->data + auth_off : NULL;
+	ri->args.n = n;
+	for (unsigned i = 0; i < n; i++)
+		ri->args.v[i] = ri->data + arg_off[i];
+	ri->req.args = &ri->args;
+	ri->req.body = "";
+	if (!lws_get_peer_simple(wsi, ri->peer, sizeof(ri->peer)))
+		ri->peer[0] = '\0';
+	/* a dual-stack listener sees IPv4 peers as mapped addresses */
+	if (strncmp(ri->peer, "::ffff:", 7) == 0 && strchr(ri->peer, '.'))
+		memmove(ri->peer, ri->peer + 7, strlen(ri->peer + 7) + 1);
+	ri->req.peer = ri->peer;
+	*out = ri;
+out:
+	buf_free(&b);
+	return r;
+}
+
+const char *http_request_arg(const struct http_request *req, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!req->args)
+		return NULL;
+	for (unsigned i = 0; i < req->args->n; i++) {
+		const char *v = req->args->v[i];
+
+		if (strncmp(v, name, n) == 0 && (v[n] == '=' || v[n] == '\0'))
+			return v[n] ? v + n + 1 : v + n;
+	}
+	return NULL;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static int headers_write(struct lws *wsi, unsigned status, size_t len, bool close)
+{
+	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start;
+	unsigned char *end = hdr + sizeof(hdr) - 1;
+
+	if (lws_add_http_common_headers(wsi, status, len ? "application/json" : NULL,
+					status == 204 ? LWS_ILLEGAL_HTTP_CONTENT_LEN : len,
+					&p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+					(const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, &p, end))
+		return -1;
+	if (status == 401 &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+					(const unsigned char *)"Bearer", 6, &p, end))
+		return -1;
+	if (close &&
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+					(const unsigned char *)"close", 5, &p, end))
+		return -1;
+	return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Serializes body with LWS_PRE bytes of headroom, as lws_write() wants. */
+static unsigned char *json_out(json_t *body, size_t *len)
+{
+	size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
+	unsigned char *out;
+
+	if (n == 0)
+		return NULL;
+	out = malloc(LWS_PRE + n);
+	if (out && json_dumpb(body, (char *)out + LWS_PRE, n, JSON_COMPACT) != n) {
+		free(out);
+		out = NULL;
+	}
+	*len = n;
+	return out;
+}
+
+/* Starts the answer: headers now, the body from the writeable callback. Takes
+ * the reference to body. Returns what the lws callback should. */
+static int respond(struct lws *wsi, struct http_txn *t, unsigned status, json_t *body,
+		   bool close)
+{
+	size_t len = 0;
+
+	free(t->out);
+	t->out = NULL;
+	if (body) {
+		t->out = json_out(body, &len);
+		json_decref(body);
+		if (!t->out)
+			return -1;
+	}
+	t->out_len = len;
+	t->out_off = 0;
+	t->answered = true;
+	t->waiting_body = false;
+	t->close_after = close;
+	if (headers_write(wsi, status, len, close) < 0)
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int respond_error(struct lws *wsi, struct http_txn *t, unsigned status,
+			 const char *code, const char *msg, bool close)
+{
+	return respond(wsi, t, status, http_error_json(code, "%s", msg), close);
+}
+
+int http_respond_now(struct lws *wsi, unsigned status, json_t *body)
+{
+	size_t len = 0;
+	unsigned char *out = body ? json_out(body, &len) : NULL;
+	int r = -1;
+
+	json_decref(body);
+	if (body && !out)
+		return -1;
+	if (headers_write(wsi, status, len, false) == 0) {
+		if (len == 0 || lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) ==
+				(int)len)
+			r = 0;
+	}
+	free(out);
+	return r;
+}
+
+static int writeable(struct lws *wsi, struct http_txn *t)
+{
+	bool close;
+
+	if (!t->answered)
+		return 0;
+	if (t->out_off < t->out_len) {
+		size_t n = t->out_len - t->out_off;
+		bool last = n <= WRITE_CHUNK;
+
+		if (!last)
+			n = WRITE_CHUNK;
+		if (lws_write(wsi, t->out + LWS_PRE + t->out_off, n,
+			      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+			return -1;
+		t->out_off += n;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	if (t->drain) {
+		t->out_done = true; /* closed once the body is in */
+		return 0;
+	}
+	close = t->close_after;
+	txn_reset(t);
+	if (close || lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+/* ---- static files ------------------------------------------------------- */
+
+static const char *mime_type(const char *file)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" },
+		{ ".map", "application/json" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".woff2", "font/woff2" },
+		{ ".txt", "text/plain; charset=utf-8" },
+	};
+	size_t n = strlen(file);
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		size_t e = strlen(types[i].ext);
+
+		if (n > e && strcasecmp(file + n - e, types[i].ext) == 0)
+			return types[i].type;
+	}
+	return "application/octet-stream";
+}
+
+/* lws already folds "/../" away; refuse every dot segment and hidden file
+ * anyway, and control characters, so nothing depends on that. */
+static bool path_ok(const char *path)
+{
+	if (path[0] != '/')
+		return false;
+	for (const char *p = path; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == '\\')
+			return false;
+		if (p[0] == '/' && p[1] == '.')
+			return false;
+	}
+	return true;
+}
+
+/* The file under the web root for path, resolved (symlinks included) and
+ * checked to lie inside the root; a directory means its index.html. */
+static int static_resolve(const struct http_server *srv, const char *path,
+			  char real[PATH_MAX])
+{
+	char full[PATH_MAX];
+	struct stat st;
+	int n;
+
+	if (!path_ok(path))
+		return -EACCES;
+	for (int pass = 0; pass < 2; pass++) {
+		n = snprintf(full, sizeof(full), "%s%s%s", pass ? real : srv->web_root,
+			     pass ? "/index.html" : path,
+			     !pass && path[strlen(path) - 1] == '/' ? "index.html" : "");
+		if (n < 0 || (size_t)n >= sizeof(full) || !realpath(full, real))
+			return -ENOENT;
+		if (strncmp(real, srv->web_root, srv->web_root_len) != 0 ||
+		    real[srv->web_root_len] != '/')
+			return -EACCES;
+		if (stat(real, &st) < 0)
+			return -ENOENT;
+		if (S_ISREG(st.st_mode))
+			return 0;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+static int static_serve(struct lws *wsi, struct http_server *srv, struct http_txn *t)
+{
+	static const char extra[] = "x-content-type-options: nosniff\x0d\x0a"
+				    "cache-control: no-cache\x0d\x0a";
+	char real[PATH_MAX];
+	int r = static_resolve(srv, t->ri->req.path, real);
+
+	if (r == -EACCES)
+		log_rl(&srv->rl, LOG_LVL_WARN, "http: %s: refused static path outside the root",
+		       t->ri->peer);
+	if (r < 0)
+		return respond_error(wsi, t, 404, "not_found", "no such file", false);
+	txn_reset(t);
+	r = lws_serve_http_file(wsi, real, mime_type(real), extra, (int)sizeof(extra) - 1);
+	if (r < 0 || (r > 0 && lws_http_transaction_completed(wsi)))
+		return -1;
+	return 0;
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static int ws_endpoint(const struct http_server *srv, const char *path)
+{
+	for (unsigned i = 0; i < srv->n_ws_paths; i++)
+		if (strcmp(path, srv->ws_paths[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int api_call(struct lws *wsi, struct http_server *srv, struct http_txn *t)
+{
+	struct http_response resp = { 0 };
+	int r;
+
+	if (t->body.len) {
+		if (buf_reserve(&t->body, 1) < 0) /* the cap is max_body + 1 for this NUL */
+			return -1;
+		t->body.data[t->body.len] = '\0';
+		t->ri->req.body = (const char *)t->body.data;
+	}
+	t->ri->req.body_len = t->body.len;
+	r = srv->api(srv->api_arg, &t->ri->req, &resp);
+	if (r < 0 || resp.status > 599 || (resp.status && resp.status < 200)) {
+		log_rl(&srv->rl, LOG_LVL_WARN, "http: handler failed on %s (%d, status %u)",
+		       t->ri->req.path, r, resp.status);
+		json_decref(resp.body);
+		return respond_error(wsi, t, 500, "internal", "internal error", false);
+	}
+	return respond(wsi, t, resp.status ? resp.status : 200, resp.body, false);
+}
+
+static int route(struct lws *wsi, struct http_server *srv, struct http_txn *t)
+{
+	const char *path = t->ri->req.path;
+	size_t n = srv->api_prefix_len;
+
+	if (srv->api && strncmp(path, srv->api_prefix, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/'))
+		return api_call(wsi, srv, t);
+	if (ws_endpoint(srv, path) >= 0)
+		return respond_error(wsi, t, 426, "bad_request", "WebSocket only", false);
+	if (srv->web_root && t->ri->req.method == HTTP_GET)
+		return static_serve(wsi, srv, t);
+	if (srv->web_root && strncmp(path, srv->api_prefix, n) != 0)
+		return respond_error(wsi, t, 405, "bad_request", "method not allowed", false);
+	return respond_error(wsi, t, 404, "not_found", "no such path", false);
+}
+
+/* The method; -EINVAL for one the API does not use, -EBADMSG for a path that
+ * decoded to a NUL byte (what C would see is not what was asked for). */
+static int method_of(struct lws *wsi, enum http_method *m)
+{
+	char *uri;
+	int len, meth = lws_http_get_uri_and_method(wsi, &uri, &len);
+
+	if (meth >= 0 && len > 0 && memchr(uri, '\0', (size_t)len))
+		return -EBADMSG;
+	switch (meth) {
+	case LWSHUMETH_GET: *m = HTTP_GET; return 0;
+	case LWSHUMETH_POST: *m = HTTP_POST; return 0;
+	case LWSHUMETH_PUT: *m = HTTP_PUT; return 0;
+	case LWSHUMETH_PATCH: *m = HTTP_PATCH; return 0;
+	case LWSHUMETH_DELETE: *m = HTTP_DELETE; return 0;
+	default: return -EINVAL;
+	}
+}
+
+/* Answers before the body is read; the body is dropped and the connection
+ * closed. */
+static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
+		       json_t *body, unsigned long long len)
+{
+	t->drain = len > 0 && len <= DRAIN_MAX;
+	return respond(wsi, t, status, body, true);
+}
+
+/* LWS_CALLBACK_HTTP: the request line and headers are in. */
+static int request_start(struct lws *wsi, struct http_server *srv, struct http_txn *t,
+			 const char *path)
+{
+	enum http_method m = HTTP_GET;
+	char cl[24] = "";
+	unsigned long long len = 0;
+	char *end;
+	int r;
+
+	txn_reset(t); /* whether or not lws re-zeroed it between requests */
+	srv->stats.requests++;
+	r = http_reqinfo_new(wsi, path, &t->ri);
+	if (r == -ENOMEM)
+		return -1;
+	if (r < 0)
+		return respond_error(wsi, t, 400, "bad_request", "request line too large", true);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		return respond_error(wsi, t, 411, "bad_request", "Content-Length required", true);
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
+		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
+			cl[0] = 'x';
+		errno = 0;
+		len = strtoull(cl, &end, 10);
+		if (errno || end == cl || *end || cl[0] == '-')
+			return respond_error(wsi, t, 400, "bad_request", "bad Content-Length",
+					     true);
+	}
+	r = method_of(wsi, &m);
+	if (r == -EBADMSG)
+		return refuse_body(wsi, t, 400, http_error_json("bad_request",
+				   "NUL in the path"), len);
+	if (r < 0)
+		return refuse_body(wsi, t, 405, http_error_json("bad_request",
+				   "method not allowed"), len);
+	t->ri->req.method = m;
+	if (len > srv->max_body) {
+		srv->stats.rejected_too_large++;
+		return refuse_body(wsi, t, 413, http_error_json("too_large",
+				   "request body over %zu bytes", srv->max_body), len);
+	}
+	if (len == 0)
+		return route(wsi, srv, t);
+	buf_init(&t->body, srv->max_body + 1); /* + 1: the NUL for the handler */
+	t->waiting_body = true;
+	return 0;
+}
+
+static int body_data(struct lws *wsi, struct http_server *srv, struct http_txn *t,
+		     const void *in, size_t len)
+{
+	if (!t->waiting_body)
+		return 0;
+	if (t->body.len + len > srv->max_body || buf_append(&t->body, in, len) < 0) {
+		srv->stats.rejected_too_large++;
+		return respond(wsi, t, 413, http_error_json("too_large",
+			       "request body over %zu bytes", srv->max_body), true);
+	}
+	return 0;
+}
+
+static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		       void *in, size_t len)
+{
+	struct http_server *srv;
+	struct http_txn *t = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		return request_start(wsi, http_server_of(wsi), t, in);
+	case LWS_CALLBACK_HTTP_BODY:
+		return body_data(wsi, http_server_of(wsi), t, in, len);
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (t->drain) {
+			t->drain = false; /* the answer closes when out, if not yet */
+			return t->out_done ? -1 : 0;
+		}
+		if (!t->waiting_body)
+			return 0;
+		t->waiting_body = false;
+		return route(wsi, http_server_of(wsi), t);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return writeable(wsi, t);
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		srv = http_server_of(wsi);
+		if (t)
+			txn_reset(t);
+		return http_ws_confirm(wsi, srv);
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (t)
+			txn_reset(t);
+		return http_ws_callback(wsi, reason, in, len);
+	default:
+		return http_ws_callback(wsi, reason, in, len);
+	}
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *srv = lws_container_of(sul, struct http_server, tick_sul);
+
+	lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick_cb,
+			 (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
+	srv->tick(srv->tick_arg);
+}
+
+static void drain_cb(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *srv = lws_container_of(sul, struct http_server, drain_sul);
+
+	srv->draining = false;
+}
+
+static int config_copy(struct http_server *srv, const struct http_config *cfg)
+{
+	char real[PATH_MAX];
+	unsigned n = 0;
+
+	srv->api_prefix = strdup(cfg->api_prefix ? cfg->api_prefix : "/api/v1");
+	if (!srv->api_prefix)
+		return -ENOMEM;
+	srv->api_prefix_len = strlen(srv->api_prefix);
+	if (cfg->web_root) {
+		if (!realpath(cfg->web_root, real))
+			return -errno;
+		srv->web_root = strdup(real);
+		if (!srv->web_root)
+			return -ENOMEM;
+		srv->web_root_len = strlen(real);
+	}
+	while (cfg->ws_paths && cfg->ws_paths[n])
+		n++;
+	if (n && !cfg->ws)
+		return -EINVAL;
+	srv->ws_paths = calloc(n + 1, sizeof(char *));
+	if (!srv->ws_paths)
+		return -ENOMEM;
+	for (srv->n_ws_paths = 0; srv->n_ws_paths < n; srv->n_ws_paths++) {
+		srv->ws_paths[srv->n_ws_paths] = strdup(cfg->ws_paths[srv->n_ws_paths]);
+		if (!srv->ws_paths[srv->n_ws_paths])
+			return -ENOMEM;
+	}
+	srv->api = cfg->api;
+	srv->api_arg = cfg->api_arg;
+	srv->ws = cfg->ws;
+	srv->ws_arg = cfg->ws_arg;
+	srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+	srv->max_message = cfg->max_message ? cfg->max_message : DEFAULT_MAX_MESSAGE;
+	srv->max_queue = cfg->max_queue ? cfg->max_queue : DEFAULT_MAX_QUEUE;
+	srv->tick_ms = cfg->tick ? cfg->tick_ms : 0;
+	srv->tick = cfg->tick;
+	srv->tick_arg = cfg->tick_arg;
+	srv->retry.secs_since_valid_ping = (uint16_t)(cfg->ping_s ? cfg->ping_s :
+						      DEFAULT_PING_S);
+	srv->retry.secs_since_valid_hangup = (uint16_t)(cfg->idle_timeout_s ?
+		cfg->idle_timeout_s : 3u * srv->retry.secs_since_valid_ping);
+	if (srv->retry.secs_since_valid_hangup <= srv->retry.secs_since_valid_ping)
+		return -EINVAL;
+	srv->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	return 0;
+}
+
+int http_server_new(const struct http_config *cfg, struct http_server **out)
+{
+	struct lws_context_creation_info info = { 0 };
+	struct http_server *srv;
+	int r;
+
+	if (!cfg->cert_path || !cfg->key_path || (cfg->tick && !cfg->tick_ms))
+		return -EINVAL;
+	if (access(cfg->cert_path, R_OK) < 0 || access(cfg->key_path, R_OK) < 0)
+		return -errno;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	r = config_copy(srv, cfg);
+	if (r < 0)
+		goto fail;
+
+	srv->protocols[0] = (struct lws_protocols){
+		.name = "sluice",
+		.callback = protocol_cb,
+		.per_session_data_size = sizeof(struct http_txn),
+		.rx_buffer_size = 0,
+	};
+	lws_set_log_level(LLL_ERR | LLL_WARN | (log_get_level() >= LOG_LVL_DEBUG ?
+						LLL_NOTICE : 0), lws_log_emit);
+
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
+		       LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	info.iface = cfg->address;
+	info.port = cfg->port;
+	info.protocols = srv->protocols;
+	info.vhost_name = "portal";
+	info.ssl_cert_filepath = cfg->cert_path;
+	info.ssl_private_key_filepath = cfg->key_path;
+	info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+	info.alpn = "http/1.1";
+	info.server_string = "sluice-portal";
+	info.max_http_header_data = 8192;
+	info.retry_and_idle_policy = &srv->retry;
+	info.user = srv;
+	srv->ctx = lws_create_context(&info);
+	if (!srv->ctx) {
+		r = -EADDRNOTAVAIL; /* lws says which in its log */
+		goto fail;
+	}
+	srv->vh = lws_get_vhost_by_name(srv->ctx, "portal");
+	if (!srv->vh) {
+		r = -EIO;
+		goto fail;
+	}
+	if (srv->tick)
+		lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick_cb,
+				 (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
+	*out = srv;
+	return 0;
+fail:
+	http_server_free(srv);
+	return r;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+	return lws_get_vhost_listen_port(srv->vh);
+}
+
+int http_server_run(struct http_server *srv)
+{
+	while (!srv->stop)
+		if (lws_service(srv->ctx, 0) < 0)
+			return -EIO;
+	/* goodbye: close frames out, then a bounded wait for the peers */
+	http_ws_close_all(srv, 1001, "portal shutting down");
+	srv->draining = true;
+	lws_sul_schedule(srv->ctx, 0, &srv->drain_sul, drain_cb,
+			 (lws_usec_t)SHUTDOWN_MS * LWS_US_PER_MS);
+	while (srv->sessions && srv->draining)
+		if (lws_service(srv->ctx, 0) < 0)
+			break;
+	lws_sul_cancel(&srv->drain_sul);
+	return 0;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	srv->stop = 1;
+	lws_cancel_service(srv->ctx);
+}
+
+void http_server_free(struct http_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->ctx) {
+		lws_sul_cancel(&srv->tick_sul);
+		lws_sul_cancel(&srv->drain_sul);
+		lws_context_destroy(srv->ctx); /* closes what is open: closed() for each */
+	}
+	for (unsigned i = 0; i < srv->n_ws_paths; i++)
+		free(srv->ws_paths[i]);
+	free(srv->ws_paths);
+	free(srv->web_root);
+	free(srv->api_prefix);
+	free(srv);
+}
+
+void http_server_stats(const struct http_server *srv, struct http_stats *out)
+{
+	*out = srv->stats;
+}

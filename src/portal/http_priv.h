@@ -1,0 +1,82 @@
+/* Shared by http.c (server, REST, static files) and http_ws.c (sessions); no one
+ * else includes it. libwebsockets is included here and nowhere else. */
+#ifndef SLUICE_PORTAL_HTTP_PRIV_H
+#define SLUICE_PORTAL_HTTP_PRIV_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include <libwebsockets.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "portal/http.h"
+
+enum {
+	HTTP_MAX_ARGS = 32,
+	HTTP_MAX_REQINFO = 16384, /* path, authorization and query of one request */
+};
+
+struct http_args {
+	unsigned n;
+	const char *v[HTTP_MAX_ARGS]; /* "name=value", decoded */
+};
+
+/* What the request line and headers said, copied out of lws's header table
+ * (which does not outlive the transaction, nor a WebSocket upgrade). */
+struct http_reqinfo {
+	struct http_request req;
+	struct http_args args;
+	char peer[64];
+	char data[]; /* the strings */
+};
+
+struct http_server {
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct lws_protocols protocols[2];
+	lws_retry_bo_t retry;
+	lws_sorted_usec_list_t tick_sul, drain_sul;
+	volatile sig_atomic_t stop;
+	bool draining;
+
+	char *api_prefix;
+	size_t api_prefix_len;
+	char *web_root; /* realpath */
+	size_t web_root_len;
+	char **ws_paths;
+	unsigned n_ws_paths;
+	http_api_fn api;
+	void *api_arg;
+	const struct http_ws_ops *ws;
+	void *ws_arg;
+	size_t max_body, max_message, max_queue;
+	unsigned tick_ms;
+	void (*tick)(void *arg);
+	void *tick_arg;
+
+	struct http_session *sessions; /* every accepted session, for shutdown */
+	struct http_stats stats;
+	struct log_ratelimit rl;
+};
+
+static inline struct http_server *http_server_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+/* http.c */
+int http_reqinfo_new(struct lws *wsi, const char *path, struct http_reqinfo **out);
+/* Writes a whole small JSON answer at once (for refusals made inside lws's own
+ * upgrade handling, where the writeable callback is not ours to wait for). */
+int http_respond_now(struct lws *wsi, unsigned status, json_t *body);
+
+/* http_ws.c */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: >0 refused (answered), 0 go on, <0 hang up */
+int http_ws_confirm(struct lws *wsi, struct http_server *srv);
+/* The WebSocket and teardown reasons of the protocol callback. */
+int http_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
+		     size_t len);
+void http_ws_close_all(struct http_server *srv, uint16_t code, const char *reason);
+
+#endif

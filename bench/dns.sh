@@ -10,7 +10,11 @@
 # and on lo the stub's sentinel 100.100.111.1 (sluice-stubd: resolv.conf names
 # 198.18.0.53; resource "*.corp.test", resolved through 198.18.0.54).
 #
-# Phases, dnsperf over UDP for the same time each, with the same names (type A):
+# Phases, over UDP for the same time each, with the same names (type A), each run
+# by every load generator of --gen: dnsperf, and tests/tools/dnsload, which
+# batches with sendmmsg/recvmmsg and so spends a fraction of dnsperf's ~7 us of
+# CPU a query: with two CPUs, dnsperf saturates its own before a fast server
+# does, so only dnsload shows the server's limit.
 #   stub       cached resource names through the sentinel (the cache is warmed
 #              first with one pass over the names)
 #   unbound    the same names from local-data
@@ -18,9 +22,10 @@
 #   forwarded  fNNNN.fwd.test through the sentinel, forwarded to 198.18.0.53
 #   direct     the same names asked of 198.18.0.53 directly
 # Every server (the stub, unbound and the three dnsmasqs) runs pinned to one CPU
-# (--server-cpu, default 1) and dnsperf to another (--client-cpu, default 0). So
-# in the forwarding phase the stub and its upstream share one CPU, where in real
-# use the upstream is another machine: docs/benchmarks.md says what follows.
+# (--server-cpu, default 1) and the load generator to another (--client-cpu,
+# default 0), except that for the forwarding phase the stub moves to the load
+# generator's CPU: as on a real device, the stub shares the machine with the
+# applications that ask, and the upstream is another machine with its own CPU.
 #
 # Columns: queries/s and average latency as dnsperf reports them, the share of
 # queries lost, and CPU time (user + system) per answered query of the server
@@ -38,6 +43,7 @@
 #   --rounds R       repeat the phases R times, interleaved, and report medians
 #   --phases LIST    some of "stub unbound dnsmasq forwarded direct" (default all)
 #   --clients C      dnsperf -c (default 4); --outstanding Q: dnsperf -q (default 100)
+#   --gen LIST       some of "dnsperf dnsload" (default both)
 #   --names N        resource and forwarded names (default 1000)
 set -euo pipefail
 
@@ -49,6 +55,7 @@ NAMES=1000
 SERVER_CPU=1
 CLIENT_CPU=0
 PHASES="stub unbound dnsmasq forwarded direct"
+GENS="dnsperf dnsload"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) SECS=$2; shift 2 ;;
@@ -57,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--outstanding) OUTSTANDING=$2; shift 2 ;;
 	--names) NAMES=$2; shift 2 ;;
 	--phases) PHASES=$2; shift 2 ;;
+	--gen) GENS=$2; shift 2 ;;
 	--server-cpu) SERVER_CPU=$2; shift 2 ;;
 	--client-cpu) CLIENT_CPU=$2; shift 2 ;;
 	*) echo "usage: $0 [--seconds N] [--rounds R] [--phases LIST] [--clients C]" \
@@ -71,6 +79,7 @@ fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SLUICE_BUILD:-$ROOT/build}
 STUBD=$BUILD/tests/tools/sluice-stubd
+DNSLOAD=$BUILD/tests/tools/dnsload
 NS=sb-dns
 NSETC=/etc/netns/$NS
 SENTINEL=100.100.111.1
@@ -81,7 +90,7 @@ STUB_PID=
 for tool in dnsperf unbound dnsmasq dig nsenter unshare taskset; do
 	command -v $tool >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
 done
-[ -x "$STUBD" ] || { echo "bench: $STUBD not built" >&2; exit 1; }
+[ -x "$STUBD" ] && [ -x "$DNSLOAD" ] || { echo "bench: $STUBD or $DNSLOAD not built" >&2; exit 1; }
 
 teardown() {
 	# The stub first, by its pid: SIGTERM makes it put resolv.conf back.
@@ -216,13 +225,17 @@ cpu_ticks() {
 	done
 }
 
-run_dnsperf() { # label server queryfile [extra dnsperf args] -> one line of results
-	local label=$1 server=$2 qf=$3 before after cpu TIMEFORMAT='%3U %3S'
-	shift 3
+run_load() { # generator label server queryfile [extra dnsperf args] -> one line of results
+	local gen=$1 label=$2 server=$3 qf=$4 before after cpu TIMEFORMAT='%3U %3S'
+	shift 4
 	before=$(cpu_ticks)
-	{ time n taskset -c "$CLIENT_CPU" dnsperf -s "$server" -d "$qf" -c "$CLIENTS" \
-		-q "$OUTSTANDING" "$@" >"$TMP/dnsperf.out" 2>&1; } 2>"$TMP/dnsperf.time" || {
-		echo "bench: dnsperf against $label failed:" >&2
+	if [ "$gen" = dnsload ]; then
+		set -- "$DNSLOAD" -s "$server" -d "$qf" -c 4 -q 256 -l "$SECS"
+	else
+		set -- dnsperf -s "$server" -d "$qf" -c "$CLIENTS" -q "$OUTSTANDING" "$@"
+	fi
+	{ time n taskset -c "$CLIENT_CPU" "$@" >"$TMP/dnsperf.out" 2>&1; } 2>"$TMP/dnsperf.time" || {
+		echo "bench: $gen against $label failed:" >&2
 		cat "$TMP/dnsperf.out" >&2
 		exit 1
 	}
@@ -235,6 +248,7 @@ run_dnsperf() { # label server queryfile [extra dnsperf args] -> one line of res
 		/Queries per second:/ { qps = $4 }
 		/Average Latency/ { lat = $4 }
 		END {
+			if (rc == "") rc = "NOERROR"  # dnsload does not count them
 			printf "%s %s %s %s %s %s %s", label, qps, lat, done, lost, rc, cpu
 			n = split(before, b, /[ =]/); split(after, a, /[ =]/)
 			for (i = 1; i < n; i += 2) printf " %s=%d", b[i], a[i + 1] - b[i + 1]
@@ -247,10 +261,10 @@ run_dnsperf() { # label server queryfile [extra dnsperf args] -> one line of res
 # at a time: sluice-stubd's stand-in gateway files queries in flight by ID mod
 # 4096, and two that collide are both lost. The pass after it must be answered
 # whole.
-run_dnsperf warm $SENTINEL "$TMP/q-res" -n 1 -q 1 >/dev/null
+run_load dnsperf warm $SENTINEL "$TMP/q-res" -n 1 -q 1 >/dev/null
 for s in $SENTINEL $UNBOUND $DNSMASQ $UP; do
 	f="$TMP/q-res"; [ $s = $UP ] && f="$TMP/q-fwd"
-	set -- $(run_dnsperf warm $s "$f" -n 1)
+	set -- $(run_load dnsperf warm $s "$f" -n 1)
 	if [ "$4" != "$NAMES" ] || [ "$5" != 0 ] || [ "$6" != "NOERROR_${NAMES}_(100.00%)" ]; then
 		echo "bench: warm-up pass against $s: answered $4, lost $5, rcodes $6" >&2
 		exit 1
@@ -258,19 +272,25 @@ for s in $SENTINEL $UNBOUND $DNSMASQ $UP; do
 done
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "dns: $NAMES names, $SECS s per phase, $ROUNDS round(s), dnsperf -c $CLIENTS -q $OUTSTANDING on CPU" \
-	"$CLIENT_CPU, every server on CPU $SERVER_CPU; load before: $load"
+echo "dns: $NAMES names, $SECS s per phase, $ROUNDS round(s), generators: $GENS (dnsperf -c $CLIENTS" \
+	"-q $OUTSTANDING; dnsload -c 4 -q 256) on CPU $CLIENT_CPU, every server on CPU $SERVER_CPU" \
+	"(the stub on CPU $CLIENT_CPU when forwarding); load before: $load"
 : >"$TMP/results"
 for r in $(seq "$ROUNDS"); do
+	for gen in $GENS; do
 	for ph in $PHASES; do
 		case $ph in
-		stub) run_dnsperf stub $SENTINEL "$TMP/q-res" -l "$SECS" ;;
-		unbound) run_dnsperf unbound $UNBOUND "$TMP/q-res" -l "$SECS" ;;
-		dnsmasq) run_dnsperf dnsmasq $DNSMASQ "$TMP/q-res" -l "$SECS" ;;
-		forwarded) run_dnsperf forwarded $SENTINEL "$TMP/q-fwd" -l "$SECS" ;;
-		direct) run_dnsperf direct $UP "$TMP/q-fwd" -l "$SECS" ;;
+		stub) run_load $gen stub $SENTINEL "$TMP/q-res" -l "$SECS" ;;
+		unbound) run_load $gen unbound $UNBOUND "$TMP/q-res" -l "$SECS" ;;
+		dnsmasq) run_load $gen dnsmasq $DNSMASQ "$TMP/q-res" -l "$SECS" ;;
+		forwarded)
+			taskset -p -c "$CLIENT_CPU" "$STUB_PID" >/dev/null
+			run_load $gen forwarded $SENTINEL "$TMP/q-fwd" -l "$SECS"
+			taskset -p -c "$SERVER_CPU" "$STUB_PID" >/dev/null ;;
+		direct) run_load $gen direct $UP "$TMP/q-fwd" -l "$SECS" ;;
 		*) echo "bench: unknown phase $ph" >&2; exit 2 ;;
-		esac >>"$TMP/results"
+		esac | sed "s/^/$gen /" >>"$TMP/results"
+	done
 	done
 done
 python3 - "$TMP/results" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(getconf CLK_TCK)" "$SECS" <<'PY'
@@ -282,10 +302,10 @@ servers = {"stub": ["stub"], "unbound": ["unbound"], "dnsmasq": ["dnsmasq"],
            "forwarded": ["stub", "up"], "direct": ["up"]}
 rows = {}
 for line in open(sys.argv[1]):
-    label, qps, lat, done, lost, rc, client, *ticks = line.split()
+    gen, label, qps, lat, done, lost, rc, client, *ticks = line.split()
     t = {k: int(v) for k, v in (x.split("=") for x in ticks)}
     n = max(1, int(done))
-    rows.setdefault(label, []).append({
+    rows.setdefault(gen, {}).setdefault(label, []).append({
         "qps": float(qps), "lat": float(lat) * 1e3, "done": int(done), "lost": int(lost),
         "rc": rc, "client": float(client) * 1e6 / n,
         "cpu": {k: v * tick / n for k, v in t.items()}, "res": t.get("res", 0)})
@@ -296,41 +316,43 @@ desc = {
     "forwarded": "sluice-stubd forwarding to dnsmasq",
     "direct": "that dnsmasq asked directly",
 }
-med = {}
-notes = []
-print(f"{'phase':<10} {'server':<36} {'q/s':>8} {'avg ms':>7} {'lost':>6} "
-      f"{'server us/q':>11} {'dnsperf us/q':>12}")
-for label in ["stub", "unbound", "dnsmasq", "forwarded", "direct"]:
-    rs = rows.get(label, [])
-    if not rs:
-        continue
-    m = lambda f: statistics.median(f(r) for r in rs)
-    q = med[label] = m(lambda r: r["qps"])
-    lost = sum(r["lost"] for r in rs) / max(1, sum(r["done"] + r["lost"] for r in rs))
-    cpu = m(lambda r: sum(r["cpu"][k] for k in servers[label]))
-    each = "" if len(rs) == 1 else "  (q/s " + " ".join(f"{r['qps']:.0f}" for r in rs) + ")"
-    print(f"{label:<10} {desc[label]:<36} {q:>8.0f} {m(lambda r: r['lat']):>7.3f} {lost:>6.2%} "
-          f"{cpu:>11.1f} {m(lambda r: r['client']):>12.1f}{each}")
-    bad = {r["rc"] for r in rs if not r["rc"].startswith("NOERROR") or "," in r["rc"]}
-    if bad:
-        notes.append(f"warning: {label}: response codes {' '.join(sorted(bad))}")
-    if label == "forwarded":
-        notes.append(f"forwarded: server us/q is the stub's {m(lambda r: r['cpu']['stub']):.1f} "
-                     f"+ the upstream's {m(lambda r: r['cpu']['up']):.1f}")
-    busy = m(lambda r: r["client"] * r["done"] / 1e6 / secs)
-    if busy > 0.85:
-        notes.append(f"note: {label}: dnsperf kept its CPU {busy:.0%} busy: the load generator, "
-                     "not the server, limits that figure")
-    if label == "stub" and max(r["res"] for r in rs) > 2:
-        notes.append("warning: stub: the resource DNS server was busy: cache misses?")
-for n in notes:
-    print(n)
+for gen, grows in rows.items():
+    med = {}
+    notes = []
+    print(f"\n[{gen}]")
+    print(f"{'phase':<10} {'server':<36} {'q/s':>8} {'avg ms':>7} {'lost':>6} "
+          f"{'server us/q':>11} {'loadgen us/q':>12}")
+    for label in ["stub", "unbound", "dnsmasq", "forwarded", "direct"]:
+        rs = grows.get(label, [])
+        if not rs:
+            continue
+        m = lambda f: statistics.median(f(r) for r in rs)
+        q = med[label] = m(lambda r: r["qps"])
+        lost = sum(r["lost"] for r in rs) / max(1, sum(r["done"] + r["lost"] for r in rs))
+        cpu = m(lambda r: sum(r["cpu"][k] for k in servers[label]))
+        each = "" if len(rs) == 1 else "  (q/s " + " ".join(f"{r['qps']:.0f}" for r in rs) + ")"
+        print(f"{label:<10} {desc[label]:<36} {q:>8.0f} {m(lambda r: r['lat']):>7.3f} {lost:>6.2%} "
+              f"{cpu:>11.1f} {m(lambda r: r['client']):>12.1f}{each}")
+        bad = {r["rc"] for r in rs if not r["rc"].startswith("NOERROR") or "," in r["rc"]}
+        if bad:
+            notes.append(f"warning: {label}: response codes {' '.join(sorted(bad))}")
+        if label == "forwarded":
+            notes.append(f"forwarded: server us/q is the stub's {m(lambda r: r['cpu']['stub']):.1f} "
+                         f"(on the load generator's CPU) + the upstream's {m(lambda r: r['cpu']['up']):.1f}")
+        busy = m(lambda r: r["client"] * r["done"] / 1e6 / secs)
+        if busy > 0.85 and label != "forwarded":
+            notes.append(f"note: {label}: {gen} kept its CPU {busy:.0%} busy: the load generator, "
+                         "not the server, limits that figure")
+        if label == "stub" and max(r["res"] for r in rs) > 2:
+            notes.append("warning: stub: the resource DNS server was busy: cache misses?")
+    for n in notes:
+        print(n)
+    if "stub" in med and "unbound" in med and "dnsmasq" in med:
+        print(f"{gen}: ratio stub / unbound: {med['stub'] / med['unbound']:.2f}x  "
+              f"stub / dnsmasq: {med['stub'] / med['dnsmasq']:.2f}x  (target: stub / unbound >= 1.50x)")
+    if "forwarded" in med and "direct" in med:
+        f = med["forwarded"] / med["direct"]
+        print(f"{gen}: ratio forwarded / direct: {f:.2f}x  (forwarding costs {1 - f:.1%} of the "
+              f"upstream's direct q/s; target <= 15%)")
 print(f"load after: {sys.argv[2]}")
-if "stub" in med and "unbound" in med and "dnsmasq" in med:
-    print(f"ratio stub / unbound: {med['stub'] / med['unbound']:.2f}x  "
-          f"stub / dnsmasq: {med['stub'] / med['dnsmasq']:.2f}x  (target: stub / unbound >= 1.50x)")
-if "forwarded" in med and "direct" in med:
-    f = med["forwarded"] / med["direct"]
-    print(f"ratio forwarded / direct: {f:.2f}x  (forwarding costs {1 - f:.1%} of the upstream's "
-          f"direct q/s; target <= 15%)")
 PY

@@ -28,7 +28,7 @@ struct entry {
 	uint16_t type, cls;
 	uint64_t stored_ns, expires_ns;
 	uint64_t resource_id;
-	uint16_t rcode_flags;        /* rcode and AA of the answer */
+	uint16_t rcode_flags;        /* rcode of the answer (never AA: the stub is no authority) */
 	uint16_t an, ns;
 	uint16_t n_ttl;
 	uint16_t len;                /* of the body */
@@ -206,7 +206,7 @@ int dns_cache_put(struct dns_cache *c, const struct dns_msg *m, uint64_t resourc
 	e->resource_id = resource_id;
 	e->stored_ns = now_ns;
 	e->expires_ns = now_ns + (uint64_t)ttl * NSEC_PER_SEC;
-	e->rcode_flags = m->flags & (DNS_F_RCODE_MASK | DNS_F_AA);
+	e->rcode_flags = m->flags & DNS_F_RCODE_MASK;
 	e->an = m->count[0];
 	e->ns = m->count[1];
 	e->len = (uint16_t)(len - qend);

@@ -11,9 +11,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "lib/rand.h"
 #include "lib/time.h"
 
-enum { UDP_BATCH = 32, UDP_QUERY_MAX = 4096, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
+enum { UDP_BATCH = 32, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
 
 /* UDP traffic on the sentinels goes in batches: one recvmmsg takes up to
  * UDP_BATCH queries, and the UDP answers given in stub_run (to those queries,
@@ -49,6 +50,39 @@ int stub_rewatch(struct stub *s, int fd, uint32_t events, struct stub_watch *w)
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
 	return epoll_ctl(s->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void stub_bury(struct stub *s, struct stub_watch *w)
+{
+	w->kind = W_DEAD;
+	w->dead_next = s->graveyard;
+	s->graveyard = w;
+}
+
+static void graveyard_empty(struct stub *s)
+{
+	while (s->graveyard) {
+		struct stub_watch *w = s->graveyard;
+
+		s->graveyard = w->dead_next;
+		free(w);
+	}
+}
+
+/* Query IDs need unpredictability, not a syscall each: getrandom 256 bytes at
+ * a time. */
+uint16_t stub_rand16(struct stub *s)
+{
+	uint16_t v;
+
+	if (s->rnd_pos + 2 > sizeof(s->rnd)) {
+		if (rand_bytes(s->rnd, sizeof(s->rnd)) < 0)
+			abort(); /* no CSPRNG: nothing safe to do (see lib/rand.c) */
+		s->rnd_pos = 0;
+	}
+	memcpy(&v, s->rnd + s->rnd_pos, 2);
+	s->rnd_pos += 2;
+	return v;
 }
 
 /* Sends the queued answers, a run of the same socket per sendmmsg; one that
@@ -104,6 +138,28 @@ void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size
 		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending an answer: %s", strerror(errno));
 }
 
+void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len)
+{
+	struct udp_io *io = s->udp_buf;
+	unsigned k;
+
+	if (!io->batching || len > UDP_REPLY_MAX) {
+		if (io->n_out)
+			udp_flush(s);
+		if (send(fd, msg, len, MSG_DONTWAIT) < 0)
+			log_rl(&s->rl, LOG_LVL_WARN, "dns: forwarding a query: %s",
+			       strerror(errno));
+		return;
+	}
+	if (io->n_out == UDP_BATCH)
+		udp_flush(s);
+	k = io->n_out++;
+	io->out_fd[k] = fd;
+	memcpy(io->out[k], msg, len);
+	io->out_iov[k].iov_len = len;
+	io->out_mm[k].msg_hdr.msg_namelen = 0; /* connected */
+}
+
 void stub_reply_rcode(struct stub *s, struct stub_client *cl, const struct dns_query *q,
 		      uint16_t rcode)
 {
@@ -146,6 +202,7 @@ void stub_handle_query(struct stub *s, struct stub_client *cl, const uint8_t *ms
 		return;
 	}
 	cl->id = q.id;
+	cl->qflags = q.flags & (DNS_F_RD | DNS_F_CD);
 	cl->edns = q.edns.present;
 	cl->do_bit = q.edns.do_bit;
 	cl->limit = cl->conn ? DNS_MSG_MAX : dns_udp_limit(&q);
@@ -199,7 +256,7 @@ static int sentinel_open(struct stub *s, struct stub_sentinel *sen)
 	return stub_tcp_listen(s, sen);
 }
 
-static void udp_read(struct stub *s, struct stub_sentinel *sen)
+int stub_udp_recv(struct stub *s, int fd, stub_dgram_fn fn, void *arg)
 {
 	struct udp_io *io = s->udp_buf;
 	uint8_t (*bufs)[UDP_QUERY_MAX] = io->query;
@@ -214,16 +271,29 @@ static void udp_read(struct stub *s, struct stub_sentinel *sen)
 						       .msg_namelen = sizeof(from[i]),
 						       .msg_iov = &iov[i], .msg_iovlen = 1 } };
 	}
-	n = recvmmsg(sen->udp_fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
-	for (int i = 0; i < n; i++) {
-		struct stub_client cl = { .sen = sen, .addr = from[i],
-					  .addrlen = mm[i].msg_hdr.msg_namelen };
+	n = recvmmsg(fd, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		fn(s, arg, bufs[i], mm[i].msg_len, mm[i].msg_hdr.msg_flags & MSG_TRUNC,
+		   &from[i], mm[i].msg_hdr.msg_namelen);
+	return n;
+}
 
-		s->stats.queries_udp++;
-		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC)
-			continue; /* larger than any sane query */
-		stub_handle_query(s, &cl, bufs[i], mm[i].msg_len);
-	}
+static void udp_query(struct stub *s, void *arg, uint8_t *msg, size_t len, bool trunc,
+		      const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct stub_client cl = { .sen = arg, .addr = *from, .addrlen = fromlen };
+
+	s->stats.queries_udp++;
+	if (trunc)
+		return; /* larger than any sane query */
+	stub_handle_query(s, &cl, msg, len);
+}
+
+static void udp_read(struct stub *s, struct stub_sentinel *sen)
+{
+	stub_udp_recv(s, sen->udp_fd, udp_query, sen);
 	udp_flush(s);
 }
 
@@ -249,6 +319,7 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	if (!s->cfg.max_tcp_conns)
 		s->cfg.max_tcp_conns = 256;
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	s->rnd_pos = sizeof(s->rnd); /* empty: the first draw fills it */
 	s->stop_efd = s->timer_fd = s->ep = -1;
 	s->sen = calloc(cfg->n, sizeof(*s->sen));
 	s->udp_buf = malloc(sizeof(struct udp_io));
@@ -347,6 +418,11 @@ int stub_run(struct stub *s)
 			case W_FWD:
 				stub_fwd_event(s, (struct stub_fwd *)w, ev[i].events);
 				break;
+			case W_FSOCK:
+				stub_fsock_event(s, (struct stub_fsock *)w);
+				break;
+			case W_DEAD:
+				break; /* freed earlier in this batch */
 			case W_EXT:
 				((struct stub_ext *)w)->cb(((struct stub_ext *)w)->arg);
 				break;
@@ -354,6 +430,7 @@ int stub_run(struct stub *s)
 		}
 		udp_flush(s);
 		io->batching = false;
+		graveyard_empty(s);
 	}
 	return 0;
 }
@@ -410,6 +487,7 @@ void stub_free(struct stub *s)
 		if (s->sen[i].tcp_fd >= 0)
 			close(s->sen[i].tcp_fd);
 	}
+	graveyard_empty(s);
 	free(s->sen);
 	free(s->udp_buf);
 	if (s->ep >= 0)

@@ -2,9 +2,10 @@
  * answers what is sluice's to answer, and forwards everything else, unchanged,
  * to the upstream behind the sentinel the query arrived on.
  *
- * Forwarding follows RFC 5452: each UDP query leaves from a fresh socket (a
- * random source port) with a random ID, and an answer counts only if it comes
- * from that upstream's address and port (the socket is connected), carries that
+ * Forwarding follows RFC 5452: each UDP query leaves from a random source port
+ * (a socket serves at most 64 queries within 1 s; see stub_fwd.c) with a
+ * random ID, distinct among those in flight on its socket, and an answer counts
+ * only if it comes from that upstream's address and port (connected), carries that
  * ID and the same question; anything else is dropped and the wait goes on. A
  * UDP query that times out gets no answer (the application retries as it would
  * without sluice); a TCP one gets SERVFAIL. Answers longer than the asker takes

@@ -1,6 +1,17 @@
 /* Forwarding a query, unchanged but for its ID, to the upstream behind the
  * sentinel it came to, over the transport it came on (RFC 5452 checks: see
- * stub.h), and relaying the answer. */
+ * stub.h), and relaying the answer.
+ *
+ * UDP forwards share sockets: each sentinel has a current connected socket on a
+ * kernel-chosen random port, used by at most FSOCK_USES queries within
+ * FSOCK_AGE_MS, then replaced by a fresh one; a replaced socket closes once its
+ * last query is answered or timed out. The IDs in flight on one socket are
+ * distinct. What an off-path spoofer must hit is unchanged: one of the (port,
+ * ID) pairs in flight, and there are exactly as many as queries in flight, as
+ * with a socket per query; a port merely stays open a little longer (at most
+ * FSOCK_AGE_MS plus the timeout). In exchange the socket, connect, epoll and
+ * close calls are paid once per FSOCK_USES queries, and queries and answers
+ * move in batches (sendmmsg, recvmmsg). TCP forwards keep a connection each. */
 #include "dns/stub_priv.h"
 
 #include <endian.h>
@@ -34,16 +45,30 @@ static void fwd_unlink(struct stub *s, struct stub_fwd *f)
 	s->n_fwd--;
 }
 
+static void fsock_close(struct stub *s, struct stub_fsock *fs)
+{
+	close(fs->fd); /* also leaves the epoll set */
+	stub_bury(s, &fs->w);
+}
+
 static void fwd_free(struct stub *s, struct stub_fwd *f)
 {
+	struct stub_fsock *fs = f->fs;
+
 	fwd_unlink(s, f);
 	if (f->fd >= 0)
 		close(f->fd); /* also leaves the epoll set */
+	if (fs) {
+		fs->slot[f->slot] = NULL;
+		if (--fs->inflight == 0 && fs->retired)
+			fsock_close(s, fs);
+	}
 	if (f->cl.conn)
 		stub_conn_release(s, f->cl.conn);
 	buf_free(&f->out);
 	buf_free(&f->in);
-	free(f);
+	/* An event for it may still wait in this epoll batch. */
+	stub_bury(s, &f->w);
 }
 
 /* The answer to a forwarded query: checked, then relayed with the asker's ID,
@@ -82,20 +107,31 @@ static void relay(struct stub *s, struct stub_fwd *f, uint8_t *ans, size_t len)
 }
 
 /* RFC 5452: the right ID and the same question (case-insensitively); the
- * address and port are the kernel's to check, the socket being connected. */
-static bool answer_matches(const struct stub_fwd *f, const uint8_t *ans, size_t len)
+ * address and port are the kernel's to check, the socket being connected. An
+ * answer cut short by our buffer (cut) is judged by its header and question. */
+static bool answer_matches(const struct stub_fwd *f, const uint8_t *ans, size_t len, bool cut)
 {
 	struct dns_query aq;
 
-	if (dns_reply_parse(ans, len, &aq) < 0)
+	if (cut) {
+		size_t p = DNS_HDR_LEN;
+
+		if (len < DNS_HDR_LEN || !(ans[DNS_OFF_FLAGS] & 0x80) ||
+		    ans[DNS_OFF_QDCOUNT] != 0 || ans[DNS_OFF_QDCOUNT + 1] != 1 ||
+		    dns_name_read(ans, len, &p, &aq.q.name) < 0 || len - p < 4)
+			return false;
+		aq.id = (uint16_t)(ans[DNS_OFF_ID] << 8 | ans[DNS_OFF_ID + 1]);
+		aq.q.type = (uint16_t)(ans[p] << 8 | ans[p + 1]);
+		aq.q.cls = (uint16_t)(ans[p + 2] << 8 | ans[p + 3]);
+	} else if (dns_reply_parse(ans, len, &aq) < 0) {
 		return false;
+	}
 	return aq.id == f->new_id && aq.q.type == f->q.type && aq.q.cls == f->q.cls &&
 	       dns_name_equal(&aq.q.name, &f->q.name);
 }
 
-static int fwd_socket(struct stub_fwd *f, int type)
+static int upstream_socket(const struct stub_sentinel *sen, int type)
 {
-	struct stub_sentinel *sen = f->cl.sen;
 	int fd = socket(sen->upstream.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -111,11 +147,57 @@ static int fwd_socket(struct stub_fwd *f, int type)
 	return fd;
 }
 
+static void fsock_retire(struct stub *s, struct stub_sentinel *sen)
+{
+	struct stub_fsock *fs = sen->fsock;
+
+	sen->fsock = NULL;
+	fs->retired = true;
+	if (fs->inflight == 0)
+		fsock_close(s, fs);
+}
+
+/* The socket for a new UDP forward to sen's upstream. */
+static struct stub_fsock *fsock_get(struct stub *s, struct stub_sentinel *sen, uint64_t now)
+{
+	struct stub_fsock *fs = sen->fsock;
+
+	if (fs && fs->uses < FSOCK_USES && now - fs->born < FSOCK_AGE_MS * 1000000ull)
+		return fs;
+	if (fs)
+		fsock_retire(s, sen);
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return NULL;
+	fs->w.kind = W_FSOCK;
+	fs->born = now;
+	fs->fd = upstream_socket(sen, SOCK_DGRAM);
+	if (fs->fd < 0) {
+		free(fs);
+		return NULL;
+	}
+	if (stub_watch(s, fs->fd, EPOLLIN, &fs->w) < 0) {
+		close(fs->fd);
+		free(fs);
+		return NULL;
+	}
+	sen->fsock = fs;
+	return fs;
+}
+
+static struct stub_fwd *fsock_find(const struct stub_fsock *fs, uint16_t id)
+{
+	for (unsigned i = 0; i < fs->uses; i++)
+		if (fs->slot[i] && fs->slot[i]->new_id == id)
+			return fs->slot[i];
+	return NULL;
+}
+
 void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len,
 		  const struct dns_query *q)
 {
+	uint64_t now = time_mono_ns();
 	struct stub_fwd *f;
-	uint8_t *copy;
 	int r;
 
 	if (s->n_fwd >= s->cfg.max_pending) {
@@ -128,11 +210,11 @@ void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, si
 	if (!f)
 		return;
 	f->w.kind = W_FWD;
+	f->fd = -1;
 	f->cl = *cl;
 	f->q = q->q;
 	f->tcp = cl->conn != NULL;
-	f->new_id = (uint16_t)rand_u32();
-	f->deadline = time_mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ull;
+	f->deadline = now + (uint64_t)s->cfg.timeout_ms * 1000000ull;
 	buf_init(&f->out, FWD_BUF_MAX);
 	buf_init(&f->in, FWD_BUF_MAX);
 	/* In deadline order: the newest goes last. */
@@ -146,30 +228,37 @@ void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, si
 	if (cl->conn)
 		cl->conn->pending++;
 
-	f->fd = fwd_socket(f, f->tcp ? SOCK_STREAM : SOCK_DGRAM);
-	if (f->fd < 0)
-		goto fail;
 	if (f->tcp) {
 		uint8_t hdr[2];
 
+		f->new_id = stub_rand16(s);
+		f->fd = upstream_socket(cl->sen, SOCK_STREAM);
+		if (f->fd < 0)
+			goto fail;
 		put16(hdr, (uint16_t)len);
 		if (buf_append(&f->out, hdr, 2) < 0 || buf_append(&f->out, msg, len) < 0)
 			goto fail;
 		put16(f->out.data + 2 + DNS_OFF_ID, f->new_id);
 		r = stub_watch(s, f->fd, EPOLLOUT | EPOLLIN, &f->w);
-	} else {
-		copy = malloc(len);
-		if (!copy)
+		if (r < 0)
 			goto fail;
+	} else {
+		struct stub_fsock *fs = fsock_get(s, cl->sen, now);
+		uint8_t copy[UDP_QUERY_MAX];
+
+		if (!fs || len > sizeof(copy))
+			goto fail;
+		do
+			f->new_id = stub_rand16(s);
+		while (fsock_find(fs, f->new_id));
+		f->fs = fs;
+		f->slot = fs->uses++;
+		fs->slot[f->slot] = f;
+		fs->inflight++;
 		memcpy(copy, msg, len);
 		put16(copy + DNS_OFF_ID, f->new_id);
-		r = send(f->fd, copy, len, MSG_DONTWAIT) < 0 ? -errno : 0;
-		free(copy);
-		if (r == 0)
-			r = stub_watch(s, f->fd, EPOLLIN, &f->w);
+		stub_udp_queue(s, fs->fd, copy, len);
 	}
-	if (r < 0)
-		goto fail;
 	s->stats.forwarded++;
 	return;
 fail:
@@ -179,30 +268,35 @@ fail:
 	fwd_free(s, f);
 }
 
-static void udp_event(struct stub *s, struct stub_fwd *f)
+static void fsock_answer(struct stub *s, void *arg, uint8_t *ans, size_t len, bool trunc,
+			 const struct sockaddr_storage *from, socklen_t fromlen)
 {
-	uint8_t ans[DNS_MSG_MAX];
+	struct stub_fsock *fs = arg;
+	struct stub_fwd *f;
 
-	for (;;) {
-		ssize_t n = recv(f->fd, ans, sizeof(ans), MSG_DONTWAIT);
+	(void)from; /* the socket is connected: the kernel checked address and port */
+	(void)fromlen;
+	if (len < DNS_HDR_LEN)
+		goto drop;
+	f = fsock_find(fs, (uint16_t)(ans[DNS_OFF_ID] << 8 | ans[DNS_OFF_ID + 1]));
+	if (!f || !answer_matches(f, ans, len, trunc))
+		goto drop;
+	/* Longer than we keep: longer than any asker takes over UDP, so relay()
+	 * sends header and question with TC, which is all it reads. */
+	relay(s, f, ans, trunc ? SIZE_MAX : len);
+	fwd_free(s, f);
+	return;
+drop:
+	s->stats.spoofed_dropped++;
+	log_rl(&s->rl, LOG_LVL_INFO, "dns: dropped an answer that does not match "
+	       "a query in flight (ID or question)");
+}
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			/* ICMP unreachable from the upstream: like a timeout, no answer. */
-			fwd_free(s, f);
-			return;
-		}
-		if (!answer_matches(f, ans, (size_t)n)) {
-			s->stats.spoofed_dropped++;
-			log_rl(&s->rl, LOG_LVL_INFO, "dns: dropped an answer that does not match "
-			       "its query (ID or question)");
-			continue;
-		}
-		relay(s, f, ans, (size_t)n);
-		fwd_free(s, f);
-		return;
-	}
+void stub_fsock_event(struct stub *s, struct stub_fsock *fs)
+{
+	/* An ICMP error (the upstream's port unreachable) reads as an error once:
+	 * the queries on the socket then time out, silent as without sluice. */
+	(void)stub_udp_recv(s, fs->fd, fsock_answer, fs);
 }
 
 static void tcp_event(struct stub *s, struct stub_fwd *f, uint32_t events)
@@ -239,7 +333,7 @@ static void tcp_event(struct stub *s, struct stub_fwd *f, uint32_t events)
 			want = 2 + ((size_t)f->in.data[0] << 8 | f->in.data[1]);
 			if (f->in.len < want)
 				continue;
-			if (!answer_matches(f, f->in.data + 2, want - 2)) {
+			if (!answer_matches(f, f->in.data + 2, want - 2, false)) {
 				s->stats.spoofed_dropped++;
 				goto fail;
 			}
@@ -263,10 +357,7 @@ fail:
 
 void stub_fwd_event(struct stub *s, struct stub_fwd *f, uint32_t events)
 {
-	if (f->tcp)
-		tcp_event(s, f, events);
-	else
-		udp_event(s, f);
+	tcp_event(s, f, events);
 }
 
 void stub_fwd_expire(struct stub *s, uint64_t now)
@@ -292,4 +383,7 @@ void stub_fwd_free_all(struct stub *s)
 {
 	while (s->fwd_head)
 		fwd_free(s, s->fwd_head);
+	for (size_t i = 0; i < s->n_sen; i++)
+		if (s->sen[i].fsock)
+			fsock_retire(s, &s->sen[i]);
 }

@@ -13,15 +13,27 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 
-/* Every fd in the epoll set is registered with one of these first in its object. */
-enum stub_kind { W_STOP, W_TIMER, W_UDP, W_LISTEN, W_CONN, W_FWD, W_EXT };
+/* Every fd in the epoll set is registered with one of these first in its object.
+ * An object freed while events for it may still wait in the current epoll batch
+ * is buried instead (stub_bury): its kind becomes W_DEAD, so those events are
+ * skipped, and the memory goes at the end of the batch. */
+enum stub_kind { W_STOP, W_TIMER, W_UDP, W_LISTEN, W_CONN, W_FWD, W_FSOCK, W_EXT, W_DEAD };
 
 struct stub_watch {
 	enum stub_kind kind;
+	struct stub_watch *dead_next;
 };
+
+/* How long one UDP socket to an upstream (one source port) serves new queries:
+ * at most FSOCK_USES of them and FSOCK_AGE_MS; it closes when the last answer is
+ * in. See stub_fwd.c for why this keeps RFC 5452's protection. */
+enum { FSOCK_USES = 64, FSOCK_AGE_MS = 1000 };
+
+struct stub_fsock;
 
 struct stub_sentinel {
 	struct stub_watch wu, wl;  /* W_UDP, W_LISTEN */
+	struct stub_fsock *fsock;  /* the UDP socket new forwards use, or NULL */
 	struct sockaddr_storage addr, upstream;
 	socklen_t addrlen, uplen;
 	int udp_fd, tcp_fd;
@@ -36,14 +48,28 @@ struct stub_client {
 	struct sockaddr_storage addr;  /* UDP */
 	socklen_t addrlen;
 	uint16_t id;
+	uint16_t qflags;               /* the query's RD and CD, echoed */
 	bool edns, do_bit;
 	size_t limit;                  /* the largest answer the asker takes */
 };
 
+/* A UDP socket to an upstream, connected (so the kernel drops datagrams from any
+ * other address or port), shared by the forwards in slot[], found by their IDs. */
+struct stub_fsock {
+	struct stub_watch w;           /* W_FSOCK */
+	int fd;
+	unsigned uses, inflight;
+	bool retired;                  /* takes no new forwards; closes when idle */
+	uint64_t born;
+	struct stub_fwd *slot[FSOCK_USES];
+};
+
 /* A forwarded query in flight. */
 struct stub_fwd {
-	struct stub_watch w;           /* W_FWD */
-	int fd;
+	struct stub_watch w;           /* W_FWD (TCP only: UDP ones wait on their fsock) */
+	int fd;                        /* TCP */
+	struct stub_fsock *fs;         /* UDP */
+	unsigned slot;                 /* in fs */
 	bool tcp;                      /* to upstream over TCP */
 	bool connected;
 	struct stub_client cl;
@@ -88,6 +114,9 @@ struct stub {
 	bool stopping;
 	struct stub_fwd *fwd_head, *fwd_tail;
 	unsigned n_fwd;
+	struct stub_watch *graveyard;  /* buried objects, freed after the batch */
+	uint8_t rnd[256];              /* getrandom output, drawn 2 bytes a query */
+	size_t rnd_pos;
 	struct stub_conn *conns;
 	unsigned n_conns;
 	struct stub_stats stats;
@@ -106,12 +135,24 @@ struct stub {
 
 int stub_watch(struct stub *s, int fd, uint32_t events, struct stub_watch *w);
 int stub_rewatch(struct stub *s, int fd, uint32_t events, struct stub_watch *w);
+/* w must be the first member of a malloc()ed object, whose fd is closed. */
+void stub_bury(struct stub *s, struct stub_watch *w);
+uint16_t stub_rand16(struct stub *s);
 
 /* stub.c */
 void stub_handle_query(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len);
 void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len);
 void stub_reply_rcode(struct stub *s, struct stub_client *cl, const struct dns_query *q,
 		      uint16_t rcode);
+/* One recvmmsg from fd: fn gets each datagram (trunc: it was longer than the
+ * UDP_QUERY_MAX bytes kept). The buffers are reused by the next call. Returns
+ * the count, 0 when nothing waits, or -errno. */
+enum { UDP_QUERY_MAX = 4096 };
+typedef void (*stub_dgram_fn)(struct stub *s, void *arg, uint8_t *msg, size_t len, bool trunc,
+			      const struct sockaddr_storage *from, socklen_t fromlen);
+int stub_udp_recv(struct stub *s, int fd, stub_dgram_fn fn, void *arg);
+/* Queues a datagram on a connected UDP socket, sent with the batch's answers. */
+void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len);
 
 /* stub_res.c */
 int stub_res_init(struct stub *s);
@@ -125,6 +166,7 @@ void stub_res_expire(struct stub *s, uint64_t now);
 void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len,
 		  const struct dns_query *q);
 void stub_fwd_event(struct stub *s, struct stub_fwd *f, uint32_t events);
+void stub_fsock_event(struct stub *s, struct stub_fsock *fs);
 void stub_fwd_expire(struct stub *s, uint64_t now);
 void stub_fwd_free_all(struct stub *s);
 

@@ -467,7 +467,8 @@ void stub_resource_answer(struct stub *s, uint64_t token, const uint8_t *msg, si
 		bool trunc;
 
 		m->id = w->cl.id;
-		m->flags = (uint16_t)(DNS_F_QR | DNS_F_RA | DNS_F_RD | rcode);
+		/* As a cached answer reads (dns_cache_get): never AA, the asker's RD. */
+		m->flags = (uint16_t)(DNS_F_QR | DNS_F_RA | w->cl.qflags | rcode);
 		m->q.name = w->qname;
 		m->edns = (struct dns_edns){ .present = w->cl.edns, .do_bit = w->cl.do_bit };
 		if (dns_msg_write(m, out, sizeof(out), w->cl.limit, &n, &trunc) == 0)

@@ -49,7 +49,7 @@ static void conn_unlink_free(struct stub *s, struct stub_conn *c)
 		c->next->prev = c->prev;
 	buf_free(&c->in);
 	buf_free(&c->out);
-	free(c);
+	stub_bury(s, &c->w); /* an event for it may still wait in this batch */
 }
 
 static void conn_close(struct stub *s, struct stub_conn *c)

@@ -67,13 +67,15 @@ n dnsmasq --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --liste
 	--host-record=nas.home.int,203.0.113.50 --host-record=gitlab.corp.test,203.0.113.60 \
 	--cname=www.corp.test,gitlab.corp.test --host-record=lab1.lab.test,203.0.113.80 \
 	|| world_bail "resource dnsmasq"
-n python3 "$SRC/tests/tools/dns_spoofer.py" 198.18.0.66 53 198.18.1.2 198.18.66.66 &
+n python3 "$SRC/tests/tools/dns_spoofer.py" 198.18.0.66 53 198.18.1.2 198.18.66.66 "$TMP/spoofer.log" &
 disown
 printf 'nas.home.int\n*.corp.test\n' >"$TMP/resources"
 
+BACKUP=$TMP/resolv.conf.sluice-backup
+host_backup_before=$(ls /etc/resolv.conf.sluice-backup 2>/dev/null)
 start_stubd() {
 	ip netns exec $NS "$STUBD" --resources "$TMP/resources" --resource-dns 198.18.0.54 --log-level debug \
-		>>"$TMP/stubd.log" 2>&1 &
+		--backup "$BACKUP" >>"$TMP/stubd.log" 2>&1 &
 	STUBD_PID=$!
 	for _ in $(seq 50); do
 		grep -q "^nameserver $S1" "$RESOLV" 2>/dev/null && n dig +time=1 +tries=1 @$S2 public.test >/dev/null && return 0
@@ -82,7 +84,11 @@ start_stubd() {
 	diag "$(cat "$TMP/stubd.log")"
 	return 1
 }
+check_eq "under ip netns exec it refuses to start without --backup" 2 \
+	bash -c "ip netns exec $NS $STUBD --resources $TMP/resources --resource-dns 198.18.0.54 2>/dev/null; echo \$?"
 start_stubd || world_bail "sluice-stubd did not start"
+check "the backup is where --backup says" test -e "$BACKUP"
+check_eq "... and not in the host's /etc" "$host_backup_before" bash -c "ls /etc/resolv.conf.sluice-backup 2>/dev/null"
 
 check_match "resolv.conf points at the sentinels, in order" \
 	"nameserver $S1.nameserver $S2.nameserver $S3" bash -c "grep ^nameserver $RESOLV | tr '\n' '.'"
@@ -108,6 +114,11 @@ check_eq "several pipelined queries on one TCP connection" "1000 0 1 1001 3 0 10
 # RFC 5452: forged answers (other port, wrong ID, wrong question) lose.
 check_eq "forged answers are ignored, the genuine one wins" 198.18.1.2 n dig +short @$S3 spoof.test
 check_match "... and the stub says so" "does not match" cat "$TMP/stubd.log"
+sleep 1.1 # past FSOCK_AGE_MS: the next query leaves from a fresh socket
+n dig +short +qid=4660 @$S3 spoof.test >/dev/null
+check "queries a second apart leave from different random source ports" \
+	bash -c "test \$(cut -d' ' -f1 $TMP/spoofer.log | sort -u | wc -l) -ge 2"
+check_fails "the upstream never sees the asker's query ID" grep -q ' 4660$' "$TMP/spoofer.log"
 
 # Malformed queries.
 check_eq "FORMERR for a cut question, with the query's ID" "1 4242" n python3 "$SRC/tests/tools/dnsq.py" formerr $S2
@@ -115,7 +126,11 @@ check_eq "NOTIMP for another opcode" 4 n python3 "$SRC/tests/tools/dnsq.py" noti
 check_match "the Firefox canary gets NXDOMAIN" "status: NXDOMAIN" n dig @$S2 use-application-dns.net
 
 # Resources: proxy IPs from 100.96.0.0/11, never the real address.
+first=$(n dig @$S2 nas.home.int | grep -o '^;; flags:[a-z ]*;')
 nas=$(n dig +short @$S2 nas.home.int)
+cached=$(n dig @$S2 nas.home.int | grep -o '^;; flags:[a-z ]*;')
+check_eq "the first answer and the cached one carry the same flags (RA, the asker's RD, no AA)" \
+	";; flags: qr rd ra; ;; flags: qr rd ra;" echo "$first" "$cached"
 check_match "a resource name gets a proxy IP" "^100\.(9[6-9]|1[01][0-9]|12[0-7])\." echo "$nas"
 check_eq "... the same one again (cached)" "$nas" n dig +short @$S2 nas.home.int
 check_eq "... over TCP too" "$nas" n dig +short +tcp @$S2 nas.home.int

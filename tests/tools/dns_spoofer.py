@@ -6,7 +6,8 @@ after a pause, the genuine answer carrying GOOD:
   1. from another source port (the stub's socket is connected: the kernel drops it),
   2. with a wrong ID,
   3. with a different question.
-Usage: dns_spoofer.py ADDR PORT GOOD POISON
+Usage: dns_spoofer.py ADDR PORT GOOD POISON [LOG]
+LOG, if given, gets a line "source-port id" for every query, as it arrived.
 """
 import socket
 import struct
@@ -32,6 +33,7 @@ def qname_of(query):
 
 def main():
     addr, port, good, poison = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    log = open(sys.argv[5], "a", buffering=1) if len(sys.argv) > 5 else None
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
     other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -41,6 +43,8 @@ def main():
         if len(q) < 17:
             continue
         ident = struct.unpack(">H", q[:2])[0]
+        if log:
+            log.write(f"{peer[1]} {ident}\n")
         name = qname_of(q)
         other.sendto(answer(q, ident, name, poison), peer)
         s.sendto(answer(q, (ident + 1) & 0xffff, name, poison), peer)

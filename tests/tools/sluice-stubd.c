@@ -1,6 +1,7 @@
 /* sluice-stubd: the client's stub resolver alone, for tests and benchmarks.
  *
- *   sluice-stubd --resources FILE --resource-dns ADDR[:PORT] [--log-level L]
+ *   sluice-stubd --resources FILE --resource-dns ADDR[:PORT] [--backup PATH]
+ *                [--log-level L]
  *
  * In the current network namespace it does what the client does at start: reads
  * the host's nameservers from resolv.conf, gives each a sentinel address (put on
@@ -10,9 +11,15 @@
  * real answer is bound to proxy IPs from the offer by the gateway's own binding
  * module. SIGHUP rereads FILE (resources added, changed and removed live).
  * SIGINT/SIGTERM restore resolv.conf and remove the addresses; after a kill -9
- * the next start restores it first. */
+ * the next start restores it first.
+ *
+ * The backup of resolv.conf lives at PATH (default: next to /etc/resolv.conf).
+ * Under `ip netns exec`, /etc/resolv.conf is a bind mount of the namespace's own
+ * file while /etc is the host's, so the default would put one namespace's backup
+ * into the host's /etc: there --backup is required. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dns/binding.h"
@@ -259,12 +267,22 @@ static void *sa_ip(struct sockaddr_storage *a)
 				       : (void *)&((struct sockaddr_in6 *)a)->sin6_addr;
 }
 
+static bool resolv_is_bind_mount(void)
+{
+	struct statx st;
+
+	return statx(AT_FDCWD, "/etc/resolv.conf", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+		     &st) == 0 && (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "resources", required_argument, NULL, 'r' },
 		{ "resource-dns", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "backup", required_argument, NULL, 'b' },
 		{ 0 },
 	};
 	struct hostdns_prefix sent_pfx[2] = {
@@ -289,9 +307,11 @@ int main(int argc, char **argv)
 	size_t n;
 	int c, r, lo, rc = 1;
 
-	while ((c = getopt_long(argc, argv, "r:d:l:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:d:l:b:", opts, NULL)) != -1) {
 		if (c == 'r')
 			resfile = optarg;
+		else if (c == 'b')
+			paths.backup = optarg;
 		else if (c == 'd')
 			resdns = optarg;
 		else if (c == 'l' && log_level_parse(optarg, &level) == 0)
@@ -305,6 +325,11 @@ int main(int argc, char **argv)
 	inet_pton(AF_INET, "100.100.111.0", &sent_pfx[0].ip4);
 	inet_pton(AF_INET6, "fd00:2021:1111:8000:100:100:111:0", &sent_pfx[1].ip6);
 
+	if (!paths.backup && resolv_is_bind_mount()) {
+		log_err("/etc/resolv.conf is a bind mount (ip netns exec?): give --backup PATH "
+			"so the backup does not land in the host's /etc");
+		return 2;
+	}
 	/* A backup left by a run that was killed goes back first. */
 	r = hostdns_recover(&paths);
 	if (r < 0)
@@ -408,6 +433,6 @@ out:
 	return rc;
 usage:
 	fprintf(stderr, "usage: sluice-stubd --resources FILE --resource-dns ADDR[:PORT] "
-			"[--log-level err|warn|info|debug]\n");
+			"[--backup PATH] [--log-level err|warn|info|debug]\n");
 	return 2;
 }

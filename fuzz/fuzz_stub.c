@@ -5,6 +5,9 @@
  * Input: flags (1) | query length (2, big-endian) | query | answer.
  *   flags bit 1: give the answer the ID the stub sent, so it gets past that check
  *   flags bit 2: answer the same query twice (a late duplicate)
+ *   flags bit 3: a forwarded query: give the upstream's answer the forward's ID
+ *   flags bit 4: a forwarded query: the answer was cut short by the read buffer
+ * When the query is forwarded over UDP, the answer bytes are the upstream's.
  * The stub is real: a sentinel on 127.0.0.1 at a free port, an upstream nobody
  * answers, the default proxy pool; replies go to a socket nobody reads. */
 #include <arpa/inet.h>
@@ -95,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct stub_client cl = { .sen = &s->sen[0] };
 	uint8_t *ans = NULL;
 	size_t qlen, alen;
+	unsigned n_fwd;
 	uint8_t flags;
 
 	if (size < 3)
@@ -107,8 +111,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cl.addr = loopback(9); /* discard: nobody reads the replies */
 	cl.addrlen = sizeof(struct sockaddr_in);
 	h->have_token = false;
+	n_fwd = s->n_fwd;
 	stub_handle_query(s, &cl, data + 3, qlen);
-	if (h->have_token) {
+	if (s->n_fwd > n_fwd && s->fwd_tail->fs) {
+		struct stub_fwd *f = s->fwd_tail;
+
+		ans = malloc(alen ? alen : 1);
+		memcpy(ans, data + 3 + qlen, alen);
+		if ((flags & 8) && alen >= 2) {
+			ans[0] = (uint8_t)(f->new_id >> 8);
+			ans[1] = (uint8_t)f->new_id;
+		}
+		stub_fwd_answer(s, f->fs, ans, alen, flags & 16);
+		free(ans);
+	} else if (h->have_token) {
 		ans = malloc(alen ? alen : 1);
 		memcpy(ans, data + 3 + qlen, alen);
 		if ((flags & 2) && alen >= 2 && h->sent_len >= 2)
@@ -121,5 +137,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Time out whatever is still waiting, so state does not pile up. */
 	stub_fwd_expire(s, UINT64_MAX);
 	stub_res_expire(s, UINT64_MAX);
+	stub_graveyard_empty(s);
 	return 0;
 }

@@ -59,7 +59,7 @@ void stub_bury(struct stub *s, struct stub_watch *w)
 	s->graveyard = w;
 }
 
-static void graveyard_empty(struct stub *s)
+void stub_graveyard_empty(struct stub *s)
 {
 	while (s->graveyard) {
 		struct stub_watch *w = s->graveyard;
@@ -430,7 +430,7 @@ int stub_run(struct stub *s)
 		}
 		udp_flush(s);
 		io->batching = false;
-		graveyard_empty(s);
+		stub_graveyard_empty(s);
 	}
 	return 0;
 }
@@ -487,7 +487,7 @@ void stub_free(struct stub *s)
 		if (s->sen[i].tcp_fd >= 0)
 			close(s->sen[i].tcp_fd);
 	}
-	graveyard_empty(s);
+	stub_graveyard_empty(s);
 	free(s->sen);
 	free(s->udp_buf);
 	if (s->ep >= 0)

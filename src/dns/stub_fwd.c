@@ -271,11 +271,15 @@ fail:
 static void fsock_answer(struct stub *s, void *arg, uint8_t *ans, size_t len, bool trunc,
 			 const struct sockaddr_storage *from, socklen_t fromlen)
 {
-	struct stub_fsock *fs = arg;
-	struct stub_fwd *f;
-
 	(void)from; /* the socket is connected: the kernel checked address and port */
 	(void)fromlen;
+	stub_fwd_answer(s, arg, ans, len, trunc);
+}
+
+void stub_fwd_answer(struct stub *s, struct stub_fsock *fs, uint8_t *ans, size_t len, bool trunc)
+{
+	struct stub_fwd *f;
+
 	if (len < DNS_HDR_LEN)
 		goto drop;
 	f = fsock_find(fs, (uint16_t)(ans[DNS_OFF_ID] << 8 | ans[DNS_OFF_ID + 1]));

@@ -137,6 +137,7 @@ int stub_watch(struct stub *s, int fd, uint32_t events, struct stub_watch *w);
 int stub_rewatch(struct stub *s, int fd, uint32_t events, struct stub_watch *w);
 /* w must be the first member of a malloc()ed object, whose fd is closed. */
 void stub_bury(struct stub *s, struct stub_watch *w);
+void stub_graveyard_empty(struct stub *s); /* only where no event batch is pending */
 uint16_t stub_rand16(struct stub *s);
 
 /* stub.c */
@@ -167,6 +168,8 @@ void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, si
 		  const struct dns_query *q);
 void stub_fwd_event(struct stub *s, struct stub_fwd *f, uint32_t events);
 void stub_fsock_event(struct stub *s, struct stub_fsock *fs);
+/* One datagram read from fs (trunc: cut to UDP_QUERY_MAX); exposed for the fuzzer. */
+void stub_fwd_answer(struct stub *s, struct stub_fsock *fs, uint8_t *ans, size_t len, bool trunc);
 void stub_fwd_expire(struct stub *s, uint64_t now);
 void stub_fwd_free_all(struct stub *s);
 

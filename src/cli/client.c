@@ -141,15 +141,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		    size_t len)
 {
 	struct txn *t = wsi ? lws_get_opaque_user_data(wsi) : NULL;
-	struct api_client *c;
-
 	switch (reason) {
-	case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS:
-		/* No CA file: the system's store (lws alone would look elsewhere). */
-		c = lws_context_user(lws_get_context(wsi));
-		if (c && !c->ca_file && SSL_CTX_set_default_verify_paths(user) != 1)
-			return 1;
-		return 0;
 	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
 		if (!t)
 			return 1;
@@ -330,7 +322,10 @@ int api_client_new(const struct api_client_config *cfg, struct api_client **out,
 	}
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* A CA given is the only one trusted; else the system's store (which lws
+	 * would otherwise load in both cases). */
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		       (c->ca_file ? LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS : 0);
 	info.client_ssl_ca_filepath = c->ca_file;
 	info.user = c;
 	info.fd_limit_per_thread = 64;

@@ -278,6 +278,7 @@ static int connect_portal(const struct admin_req *req, const struct admin_env *e
 		.url = req->portal ? req->portal : env->portal,
 		.ca_file = req->ca_file ? req->ca_file : env->ca_file,
 		.timeout_ms = req->timeout_s * 1000,
+		.debug = env->debug,
 	};
 	const char *tfile = req->token_file ? req->token_file :
 			    env->token ? NULL : env->token_file;

@@ -57,9 +57,10 @@ int admin_parse(int argc, char *const *argv, struct admin_req *out, char *err,
 void admin_req_free(struct admin_req *r);
 
 /* What the environment says (SLUICE_PORTAL, SLUICE_CA, SLUICE_TOKEN,
- * SLUICE_TOKEN_FILE); main() fills it, tests set it. Options win. */
+ * SLUICE_TOKEN_FILE, SLUICE_DEBUG); main() fills it, tests set it. Options win. */
 struct admin_env {
 	const char *portal, *ca_file, *token, *token_file;
+	bool debug; /* libwebsockets' log lines on stderr */
 };
 
 /* Runs `sluice admin ...`: answers on out, errors on err; an ADMIN_EXIT_ code. */

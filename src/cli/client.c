@@ -141,6 +141,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		    size_t len)
 {
 	struct txn *t = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+	SSL *ssl;
+
 	switch (reason) {
 	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
 		if (!t)
@@ -164,7 +166,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 		if (!t)
 			return -1;
-		if (!t->name_checked) {
+		/* A resumed session was checked when it was made, in this context,
+		 * for this host (lws builds with a session cache resume). */
+		ssl = lws_get_ssl(wsi);
+		if (!t->name_checked && !(ssl && SSL_session_reused(ssl))) {
 			fail(t, -EPROTO, "TLS: the certificate's names were not checked");
 			return -1;
 		}
@@ -329,8 +334,8 @@ int api_client_new(const struct api_client_config *cfg, struct api_client **out,
 	info.client_ssl_ca_filepath = c->ca_file;
 	info.user = c;
 	info.fd_limit_per_thread = 64;
-	lws_set_log_level(getenv("SLUICE_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE : 0,
-			  NULL);
+	/* lws logs to stderr with its own format; the caller reports errors. */
+	lws_set_log_level(cfg->debug ? LLL_ERR | LLL_WARN | LLL_NOTICE : 0, NULL);
 	c->ctx = lws_create_context(&info);
 	if (!c->ctx) {
 		r = -EIO;

@@ -10,6 +10,7 @@
 #ifndef SLUICE_CLI_CLIENT_H
 #define SLUICE_CLI_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct api_client;
@@ -20,6 +21,7 @@ struct api_client_config {
 	const char *token;    /* sent as "Authorization: Bearer ..."; NULL: none */
 	unsigned timeout_ms;  /* per request, connecting included; 0: 30 s */
 	size_t max_response;  /* body cap; 0: 64 MiB */
+	bool debug;           /* libwebsockets' own log lines on stderr */
 };
 
 struct api_response {

@@ -3,7 +3,8 @@
  *   sluice admin ...   the portal's REST API (docs/cli.md)
  *
  * The connection comes from options or from the environment: SLUICE_PORTAL,
- * SLUICE_CA, SLUICE_TOKEN, SLUICE_TOKEN_FILE. The token is never an option: a
+ * SLUICE_CA, SLUICE_TOKEN, SLUICE_TOKEN_FILE (SLUICE_DEBUG=1: libwebsockets'
+ * own log lines). The token is never an option: a
  * command line is visible to every user of the machine (ps). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 		.ca_file = getenv("SLUICE_CA"),
 		.token = getenv("SLUICE_TOKEN"),
 		.token_file = getenv("SLUICE_TOKEN_FILE"),
+		.debug = getenv("SLUICE_DEBUG") && strcmp(getenv("SLUICE_DEBUG"), "0") != 0,
 	};
 
 	if (argc < 2) {

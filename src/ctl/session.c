@@ -20,6 +20,7 @@ enum {
 	BACKOFF_MIN_MS = 500,
 	BACKOFF_MAX_MS = 30000,
 	HDR_MAX = 512,
+	CLOSE_REVOKED = 4001,         /* docs/protocol.md: credentials revoked */
 };
 
 struct frame {
@@ -32,9 +33,11 @@ struct ctl_session {
 	struct ctl_loop *loop;
 	struct ctl_session *next;     /* loop's list */
 	struct ctl_session_config cfg;
-	char *host, *path, *token, *pubkey, *endpoint;
+	char *host, *path, *token, *pubkey, *endpoint, *name;
 	struct lws *wsi;
 	bool connected, closing;
+	uint16_t close_code;          /* of the portal's close frame, 0: none */
+	char close_reason[64];
 	unsigned attempts;
 	lws_sorted_usec_list_t retry;
 	struct frame *out_head, *out_tail;
@@ -94,7 +97,7 @@ static void deliver(struct ctl_session *s)
 
 static void lost(struct ctl_session *s, const char *why)
 {
-	bool was = s->connected;
+	char text[160];
 
 	s->connected = false;
 	s->wsi = NULL;
@@ -102,11 +105,22 @@ static void lost(struct ctl_session *s, const char *why)
 	outq_clear(s);
 	if (s->closing)
 		return;
+	if (s->close_code) {
+		snprintf(text, sizeof(text), "closed by the portal: %u %s", s->close_code,
+			 s->close_reason);
+		why = text;
+	}
 	if (s->cfg.on_event)
 		s->cfg.on_event(s->cfg.arg, s, CTL_EV_DISCONNECTED, why);
-	if (!s->cfg.no_reconnect)
-		schedule_retry(s);
-	(void)was;
+}
+
+/* After an event callback: the owner may not free s from there (session.h), so
+ * s is still valid; retry unless told not to. */
+static void after_loss(struct ctl_session *s)
+{
+	if (s->closing || s->cfg.no_reconnect || s->close_code == CLOSE_REVOKED)
+		return;
+	schedule_retry(s);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -125,7 +139,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		snprintf(auth, sizeof(auth), "Bearer %s", s->token ? s->token : "");
 		if (add_header(wsi, "authorization:", auth, p, end) ||
 		    add_header(wsi, "x-sluice-public-key:", s->pubkey, p, end) ||
-		    add_header(wsi, "x-sluice-endpoint:", s->endpoint, p, end))
+		    add_header(wsi, "x-sluice-endpoint:", s->endpoint, p, end) ||
+		    add_header(wsi, "x-sluice-name:", s->name, p, end))
 			return -1;
 		break;
 	}
@@ -133,6 +148,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!s)
 			return -1;
 		s->connected = true;
+		s->close_code = 0;
+		s->close_reason[0] = '\0';
 		s->attempts = 0;
 		if (s->cfg.on_event)
 			s->cfg.on_event(s->cfg.arg, s, CTL_EV_CONNECTED, NULL);
@@ -169,12 +186,40 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (s)
-			lost(s, in ? (const char *)in : "connection failed");
+		if (s) {
+			unsigned status = lws_http_client_http_response(wsi);
+			char why[160];
+
+			/* a refused upgrade: say with which status */
+			snprintf(why, sizeof(why), "%s%s%u", in ? (const char *)in :
+				 "connection failed", status ? ": HTTP " : "", status);
+			if (!status)
+				snprintf(why, sizeof(why), "%s", in ? (const char *)in :
+					 "connection failed");
+			s->close_code = 0;
+			lost(s, why);
+			after_loss(s);
+		}
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (s && len >= 2) {
+			const unsigned char *p = in;
+			size_t n = len - 2 < sizeof(s->close_reason) - 1 ?
+				   len - 2 : sizeof(s->close_reason) - 1;
+
+			s->close_code = (uint16_t)(p[0] << 8 | p[1]);
+			memcpy(s->close_reason, p + 2, n);
+			s->close_reason[n] = '\0';
+			for (size_t i = 0; i < n; i++) /* it goes into logs */
+				if (s->close_reason[i] < 0x20 || s->close_reason[i] > 0x7e)
+					s->close_reason[i] = '?';
+		}
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (s)
+		if (s) {
 			lost(s, "closed");
+			after_loss(s);
+		}
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (s && s->wsi == wsi)
@@ -208,7 +253,8 @@ static void connect_now(struct ctl_session *s)
 	ci.host = s->host;
 	ci.origin = s->host;
 	ci.ssl_connection = LCCSCF_USE_SSL;
-	ci.protocol = protocols[0].name;
+	/* no Sec-WebSocket-Protocol: docs/protocol.md names none, and the portal
+	 * refuses an upgrade asking for one it does not serve */
 	ci.local_protocol_name = protocols[0].name;
 	ci.retry_and_idle_policy = &keepalive;
 	ci.opaque_user_data = s;
@@ -317,10 +363,12 @@ int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
 	s->token = dup_or_null(cfg->token);
 	s->pubkey = dup_or_null(cfg->public_key);
 	s->endpoint = dup_or_null(cfg->endpoint);
+	s->name = dup_or_null(cfg->name);
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	buf_init(&s->rx, CTL_FRAME_MAX);
 	if (!s->host || !s->path || (cfg->token && !s->token) ||
-	    (cfg->public_key && !s->pubkey) || (cfg->endpoint && !s->endpoint)) {
+	    (cfg->public_key && !s->pubkey) || (cfg->endpoint && !s->endpoint) ||
+	    (cfg->name && !s->name)) {
 		s->closing = true;
 		ctl_session_close(s);
 		return -ENOMEM;
@@ -374,6 +422,11 @@ bool ctl_session_connected(const struct ctl_session *s)
 	return s->connected;
 }
 
+uint16_t ctl_session_close_code(const struct ctl_session *s)
+{
+	return s->close_code;
+}
+
 void ctl_session_close(struct ctl_session *s)
 {
 	struct ctl_loop *l = s->loop;
@@ -396,8 +449,11 @@ void ctl_session_close(struct ctl_session *s)
 	buf_free(&s->rx);
 	free(s->host);
 	free(s->path);
+	if (s->token) /* a bearer secret */
+		explicit_bzero(s->token, strlen(s->token));
 	free(s->token);
 	free(s->pubkey);
 	free(s->endpoint);
+	free(s->name);
 	free(s);
 }

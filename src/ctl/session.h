@@ -22,7 +22,8 @@ struct ctl_session;
 
 enum ctl_event {
 	CTL_EV_CONNECTED,     /* the upgrade succeeded */
-	CTL_EV_DISCONNECTED,  /* lost, or refused (why says which); a retry is scheduled */
+	CTL_EV_DISCONNECTED,  /* lost, or refused (why says which, with the HTTP status
+			       * or the close code); a retry is scheduled */
 	CTL_EV_BAD_FRAME,     /* a frame that did not decode (why says why); ignored */
 };
 
@@ -33,6 +34,7 @@ struct ctl_session_config {
 	const char *token;      /* sent as "Authorization: Bearer ..." */
 	const char *public_key; /* base64, sent as X-Sluice-Public-Key */
 	const char *endpoint;   /* gateways: "host:port", sent as X-Sluice-Endpoint */
+	const char *name;       /* optional: the device's or gateway's name, X-Sluice-Name */
 	enum ctl_role role;     /* how frames are decoded */
 	bool no_reconnect;      /* tests: stay down after a loss */
 	void (*on_message)(void *arg, struct ctl_session *s, const struct ctl_msg *m);
@@ -56,6 +58,10 @@ int ctl_session_send(struct ctl_session *s, const struct ctl_msg *m);
 /* Queues raw text as one frame (tests: frames a real peer would never send). */
 int ctl_session_send_raw(struct ctl_session *s, const char *frame, size_t len);
 bool ctl_session_connected(const struct ctl_session *s);
+/* The code of the portal's last close frame since the session last connected
+ * (4001: token or device revoked, docs/protocol.md), 0 if none. After 4001 the
+ * session stays down: reconnecting needs new credentials. */
+uint16_t ctl_session_close_code(const struct ctl_session *s);
 /* Closes (if open) and frees. Not from inside the session's own callbacks. */
 void ctl_session_close(struct ctl_session *s);
 

@@ -117,6 +117,12 @@ void http_session_close(struct http_session *s, uint16_t code, const char *reaso
 void http_session_set_user(struct http_session *s, void *user);
 void *http_session_user(const struct http_session *s);
 unsigned http_session_endpoint(const struct http_session *s);
+/* Inside open() only (the upgrade's headers are gone once it returns): copies the
+ * value of the request header name ("x-sluice-public-key", any case, no colon)
+ * into out. Its length; -ENOENT when absent, -E2BIG when it does not fit in len
+ * with its NUL, -EINVAL outside open(). */
+int http_session_header(const struct http_session *s, const char *name, char *out,
+			size_t len);
 const char *http_session_peer(const struct http_session *s);
 
 #endif

@@ -32,6 +32,7 @@ struct http_session {
 	void *user;
 	unsigned endpoint;
 	bool established, closing, dead;
+	bool in_open;            /* the upgrade's headers are readable */
 	uint16_t close_code;
 	char close_reason[MAX_REASON + 1];
 	struct buf rx;
@@ -115,7 +116,9 @@ int http_ws_confirm(struct lws *wsi, struct http_server *srv)
 	s->wsi = wsi;
 	s->endpoint = (unsigned)ep;
 	buf_init(&s->rx, srv->max_message + 1); /* + 1: the NUL for message() */
+	s->in_open = true;
 	r = srv->ws->open(srv->ws_arg, s, s->endpoint, &s->ri->req);
+	s->in_open = false;
 	if (r < 0) {
 		session_free(s);
 		return refuse(wsi, r);
@@ -218,6 +221,30 @@ void *http_session_user(const struct http_session *s)
 unsigned http_session_endpoint(const struct http_session *s)
 {
 	return s->endpoint;
+}
+
+int http_session_header(const struct http_session *s, const char *name, char *out,
+			size_t len)
+{
+	char key[64];
+	size_t n = strlen(name);
+	int vlen;
+
+	if (!s->in_open || n + 2 > sizeof(key) || len == 0 || len > INT32_MAX)
+		return -EINVAL;
+	/* lws keeps unknown headers by their lower-case name with the colon */
+	for (size_t i = 0; i < n; i++)
+		key[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+	key[n] = ':';
+	key[n + 1] = '\0';
+	vlen = lws_hdr_custom_length(s->wsi, key, (int)n + 1);
+	if (vlen < 0)
+		return -ENOENT;
+	if ((size_t)vlen >= len)
+		return -E2BIG;
+	if (lws_hdr_custom_copy(s->wsi, out, (int)len, key, (int)n + 1) < 0)
+		return -ENOENT;
+	return vlen;
 }
 
 const char *http_session_peer(const struct http_session *s)

@@ -222,7 +222,7 @@ static int get_text(void *arg, const struct sqlv *row, size_t n)
 static int migrate(struct store *st, struct store_err *err)
 {
 	const char *const *steps;
-	int64_t app, version, tables;
+	int64_t app = 0, version = 0, tables = 0;
 	size_t n, i;
 	char sql[64];
 	int r;

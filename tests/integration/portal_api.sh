@@ -15,9 +15,11 @@ PORTAL=$BUILD/src/portal/sluice-portal
 # shellcheck source=../world/lib.sh
 source "$SRC/tests/world/lib.sh"
 [ -x "$PORTAL" ] || { diag "no $PORTAL: build first"; exit 1; }
-for tool in curl python3 sqlite3; do
+for tool in curl python3 sqlite3 openssl; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
+# the distribution's interpreter starts faster than a version manager's shim
+PY=$(command -v /usr/bin/python3 || command -v python3)
 
 TMP=$(mktemp -d)
 DATA=$TMP/data
@@ -75,7 +77,7 @@ req() { req_as "$TOKEN" "$@"; }
 
 # jf PATH: a value of the last body: "error.code", "items.0.id", "#items" (a length)
 jf() {
-	python3 -c '
+	"$PY" -c '
 import json, sys
 path = sys.argv[1]
 v = json.load(open(sys.argv[2]))
@@ -91,8 +93,9 @@ rs_as() {
 	local st
 	st=$(req_as "$@")
 	if [ "${st:0:1}" = 4 ] || [ "${st:0:1}" = 5 ]; then
-		printf '%s %s %s\n' "$st" "$(jf error.code)" "$(python3 -c '
-import json, sys; print(json.load(open(sys.argv[1]))["error"].get("field", "-"))' "$TMP/body")"
+		printf '%s %s\n' "$st" "$("$PY" -c '
+import json, sys; e = json.load(open(sys.argv[1]))["error"]; print(e["code"], e.get("field", "-"))' \
+			"$TMP/body")"
 	else
 		echo "$st"
 	fi
@@ -145,7 +148,7 @@ check_eq "a wrong method: 405" "405 method_not_allowed -" rs PUT /sites '{}'
 check_eq "a method the API never uses: 405" 405 curl -s -o /dev/null -w '%{http_code}' \
 	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" -X OPTIONS \
 	-H "Authorization: Bearer $TOKEN" "https://$NAME:$PORT/api/v1/sites"
-python3 -c 'print("{\"name\":\"" + "x" * (1 << 20) + "\"}")' >"$TMP/huge.json"
+"$PY" -c 'print("{\"name\":\"" + "x" * (1 << 20) + "\"}")' >"$TMP/huge.json"
 check_eq "a body over 1 MiB: 413" 413 curl -s -o /dev/null -w '%{http_code}' \
 	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --data-binary "@$TMP/huge.json" \
 	-H "Authorization: Bearer $TOKEN" "https://$NAME:$PORT/api/v1/sites"

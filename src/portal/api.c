@@ -50,6 +50,7 @@ int64_t api_now(const struct api *a)
 
 /* ---- errors ---------------------------------------------------------------- */
 
+__attribute__((format(printf, 5, 0)))
 static int fail_v(struct api_err *e, unsigned status, const char *code, const char *field,
 		  const char *fmt, va_list ap)
 {

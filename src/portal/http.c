@@ -161,6 +161,11 @@ const char *http_request_arg(const struct http_request *req, const char *name)
 	return NULL;
 }
 
+const char *http_request_arg_at(const struct http_request *req, unsigned i)
+{
+	return req->args && i < req->args->n ? req->args->v[i] : NULL;
+}
+
 /* ---- responses ---------------------------------------------------------- */
 
 static int headers_write(struct lws *wsi, unsigned status, size_t len, bool close)
@@ -423,7 +428,7 @@ static int route(struct lws *wsi, struct http_server *srv, struct http_txn *t)
 	if (srv->web_root && t->ri->req.method == HTTP_GET)
 		return static_serve(wsi, srv, t);
 	if (srv->web_root && strncmp(path, srv->api_prefix, n) != 0)
-		return respond_error(wsi, t, 405, "bad_request", "method not allowed", false);
+		return respond_error(wsi, t, 405, "method_not_allowed", "method not allowed", false);
 	return respond_error(wsi, t, 404, "not_found", "no such path", false);
 }
 
@@ -488,7 +493,7 @@ static int request_start(struct lws *wsi, struct http_server *srv, struct http_t
 		return refuse_body(wsi, t, 400, http_error_json("bad_request",
 				   "NUL in the path"), len);
 	if (r < 0)
-		return refuse_body(wsi, t, 405, http_error_json("bad_request",
+		return refuse_body(wsi, t, 405, http_error_json("method_not_allowed",
 				   "method not allowed"), len);
 	t->ri->req.method = m;
 	if (len > srv->max_body) {

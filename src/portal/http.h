@@ -33,6 +33,9 @@ struct http_request {
 /* The decoded value of the query argument name ("limit" in ?limit=5), NULL when
  * absent; an argument without '=' has the value "". */
 const char *http_request_arg(const struct http_request *req, const char *name);
+/* The i-th query argument as "name=value" (decoded), NULL past the last: for
+ * handlers that refuse arguments they do not know. */
+const char *http_request_arg_at(const struct http_request *req, unsigned i);
 
 struct http_response {
 	unsigned status; /* 0: 200 */

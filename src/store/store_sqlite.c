@@ -222,7 +222,7 @@ static int get_text(void *arg, const struct sqlv *row, size_t n)
 static int migrate(struct store *st, struct store_err *err)
 {
 	const char *const *steps;
-	int64_t app = 0, version = 0, tables = 0;
+	int64_t app = -1, version = -1, tables = -1; /* -O3 cannot see pragma_int set them */
 	size_t n, i;
 	char sql[64];
 	int r;

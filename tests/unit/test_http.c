@@ -97,7 +97,7 @@ static void test_rest_errors(void **state)
 	assert_error(&r, 411, "bad_request");
 	reply_free(&r);
 	curl(&r, CA " -X OPTIONS " URL "/api/v1/echo", e->ca, P);
-	assert_error(&r, 405, "bad_request");
+	assert_error(&r, 405, "method_not_allowed");
 	reply_free(&r);
 	curl(&r, CA " " URL "/api/v1/fail", e->ca, P);
 	assert_error(&r, 500, "internal");
@@ -186,7 +186,7 @@ static void test_static(void **state)
 		 e->ca, P, e->www);
 	assert_int_equal(system(cmd), 0);
 	curl(&r, CA " -X DELETE " URL "/index.html", e->ca, P);
-	assert_error(&r, 405, "bad_request");
+	assert_error(&r, 405, "method_not_allowed");
 	reply_free(&r);
 }
 

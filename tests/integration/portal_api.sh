@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# The portal's REST API over real HTTPS: `sluice-portal init` then `serve` on
+# 127.0.0.1 (a free port), driven with curl --cacert ca.pem. Every endpoint
+# family, validation errors, auth failures, and persistence across a clean
+# restart and after kill -9. Needs no root and no namespace.
+#
+# Devices register themselves over WSS (the session hub); until that exists here,
+# one is written into the database with sqlite3 while the portal is stopped, as
+# is one flow record.
+set -uo pipefail
+
+SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${SLUICE_BUILD:-$SRC/build}
+PORTAL=$BUILD/src/portal/sluice-portal
+# shellcheck source=../world/lib.sh
+source "$SRC/tests/world/lib.sh"
+[ -x "$PORTAL" ] || { diag "no $PORTAL: build first"; exit 1; }
+for tool in curl python3 sqlite3 openssl; do
+	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
+done
+# the distribution's interpreter starts faster than a version manager's shim
+PY=$(command -v /usr/bin/python3 || command -v python3)
+
+TMP=$(mktemp -d)
+DATA=$TMP/data
+NAME=portal.test
+PID=
+PORT=
+STARTS=0
+
+cleanup() {
+	if [ -n "$PID" ]; then
+		kill -9 "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start: serve in the background; waits for its "listening ... port N" line
+start() {
+	STARTS=$((STARTS + 1))
+	local log=$TMP/portal.$STARTS.log
+	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 --log-level debug 2>"$log" &
+	PID=$!
+	for _ in $(seq 100); do
+		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$log")
+		[ -n "$PORT" ] && return 0
+		pid_alive "$PID" || break
+		sleep 0.05
+	done
+	diag "the portal did not start:"
+	diag "$(cat "$log")"
+	return 1
+}
+
+# stop [SIGNAL]: stops the portal (TERM: must exit 0 on its own)
+stop() {
+	kill -"${1:-TERM}" "$PID"
+	wait "$PID"
+	local rc=$?
+	PID=
+	return $rc
+}
+
+# req_as TOKEN METHOD PATH [BODY]: prints the status; the body goes to $TMP/body
+req_as() {
+	local tok=$1 m=$2 p=$3 args=()
+	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
+	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+	curl -sS --cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --max-time 10 \
+		-o "$TMP/body" -w '%{http_code}' -X "$m" "${args[@]}" "https://$NAME:$PORT/api/v1$p"
+}
+req() { req_as "$TOKEN" "$@"; }
+
+# jf PATH: a value of the last body: "error.code", "items.0.id", "#items" (a length)
+jf() {
+	"$PY" -c '
+import json, sys
+path = sys.argv[1]
+v = json.load(open(sys.argv[2]))
+count = path.startswith("#")
+for k in filter(None, path.lstrip("#").split(".")):
+    v = v[int(k)] if isinstance(v, list) else v[k]
+v = len(v) if count else v
+print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$1" "$TMP/body"
+}
+
+# rs_as TOKEN METHOD PATH [BODY]: "STATUS" and, for an error, its code and field
+rs_as() {
+	local st
+	st=$(req_as "$@")
+	if [ "${st:0:1}" = 4 ] || [ "${st:0:1}" = 5 ]; then
+		printf '%s %s\n' "$st" "$("$PY" -c '
+import json, sys; e = json.load(open(sys.argv[1]))["error"]; print(e["code"], e.get("field", "-"))' \
+			"$TMP/body")"
+	else
+		echo "$st"
+	fi
+}
+rs() { rs_as "$TOKEN" "$@"; }
+# page PATH: the number of items and the next id of a list
+page() {
+	req GET "$1" >/dev/null || return 1
+	echo "$(jf '#items') $(jf next)"
+}
+# rsf METHOD PATH BODY FIELD: the status and a field of the answer
+rsf() {
+	local st
+	st=$(req "$1" "$2" "${3:-}") || return 1
+	echo "$st $(jf "$4")"
+}
+
+# ---- init
+TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log")
+check_match "init prints an admin token" '^sl_[A-Za-z0-9_-]{43}$' echo "$TOKEN"
+check_eq "the data directory is 0700" 700 stat -c %a "$DATA"
+check_eq "keys are 0600" "600 600" bash -c "stat -c %a '$DATA/ca.key' '$DATA/server.key' | paste -sd' '"
+check "the server certificate is the CA's, for the name and the address" \
+	bash -c "openssl verify -CAfile '$DATA/ca.pem' '$DATA/server.pem' && \
+		openssl x509 -in '$DATA/server.pem' -noout -ext subjectAltName | grep -q 'DNS:$NAME, IP Address:127.0.0.1'"
+sums=$(cd "$DATA" && sha256sum ./*)
+check_fails "init refuses an initialised directory" "$PORTAL" init --data "$DATA" --name x.test
+check_eq "... and changes nothing" "$sums" bash -c "cd '$DATA' && sha256sum ./*"
+check_fails "init without names fails" "$PORTAL" init --data "$TMP/other"
+check_fails "init with a bad address fails" "$PORTAL" init --data "$TMP/other" --address 1.2.3
+check_fails "... and leaves nothing behind" test -e "$TMP/other"
+check_fails "serve refuses a directory that was never initialised" \
+	"$PORTAL" serve --data "$TMP" --listen 127.0.0.1 --port 0
+
+start || world_bail "the portal did not start"
+
+# ---- TLS and auth
+check_fails "a client without the portal's CA refuses it" \
+	curl -sS --max-time 5 --resolve "$NAME:$PORT:127.0.0.1" "https://$NAME:$PORT/api/v1/sites"
+check_eq "no token: 401" "401 unauthorized -" rs_as "" GET /sites
+check_eq "a wrong token: 401" "401 unauthorized -" \
+	rs_as "sl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" GET /sites
+check_eq "a malformed Authorization: 401" 401 curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" -H 'Authorization: Basic eDp5' \
+	"https://$NAME:$PORT/api/v1/sites"
+check_eq "an unknown path without a token: 401 first" 401 req_as "" GET /nope
+check_eq "the admin token: 200" 200 req GET /sites
+check_eq "an unknown path: 404" "404 not_found -" rs GET /nope
+check_eq "a wrong method: 405" "405 method_not_allowed -" rs PUT /sites '{}'
+check_eq "a method the API never uses: 405" 405 curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" -X OPTIONS \
+	-H "Authorization: Bearer $TOKEN" "https://$NAME:$PORT/api/v1/sites"
+"$PY" -c 'print("{\"name\":\"" + "x" * (1 << 20) + "\"}")' >"$TMP/huge.json"
+check_eq "a body over 1 MiB: 413" 413 curl -s -o /dev/null -w '%{http_code}' \
+	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --data-binary "@$TMP/huge.json" \
+	-H "Authorization: Bearer $TOKEN" "https://$NAME:$PORT/api/v1/sites"
+
+# ---- every family
+check_eq "POST /sites" "201 hq" rsf POST /sites '{"name":"hq"}' name
+check_eq "GET /sites/1" "200 hq" rsf GET /sites/1 "" name
+check_eq "PATCH /sites/1" "200 HQ" rsf PATCH /sites/1 '{"name":"HQ"}' name
+check_eq "a second site of that name: 409" "409 conflict name" rs POST /sites '{"name":"HQ"}'
+check_eq "POST /gateways" "201 100.64.0.1" rsf POST /gateways '{"site_id":1,"name":"gw1"}' tunnel_ipv4
+check_eq "PATCH /gateways/1 (endpoint)" "200 gw.example.com:51820" \
+	rsf PATCH /gateways/1 '{"endpoint":"gw.example.com:51820"}' endpoint
+check_eq "a gateway endpoint without a port: 400" "400 validation endpoint" \
+	rs PATCH /gateways/1 '{"endpoint":"gw.example.com"}'
+check_eq "POST /resources (dns)" "201 *.corp.test" rsf POST /resources \
+	'{"site_id":1,"type":"dns","address":"*.corp.test","name":"corp","filters":[{"protocol":"tcp","ports":"443"}]}' address
+check_eq "POST /resources (cidr)" "201 10.0.0.0/8" rsf POST /resources \
+	'{"site_id":1,"type":"cidr","address":"10.0.0.0/8","name":"ten"}' address
+check_eq "a cidr with host bits: 400 on address" "400 validation address" rs POST /resources \
+	'{"site_id":1,"type":"cidr","address":"10.0.0.1/8","name":"x"}'
+check_eq "a bad DNS pattern: 400 on address" "400 validation address" rs POST /resources \
+	'{"site_id":1,"type":"dns","address":"a.**","name":"x"}'
+check_eq "ports on icmp: 400 on the filter" "400 validation filters[0].ports" rs POST /resources \
+	'{"site_id":1,"type":"ip","address":"10.1.1.1","name":"x","filters":[{"protocol":"icmp","ports":"1"}]}'
+check_eq "a reference to no site: 400 on site_id" "400 validation site_id" rs POST /resources \
+	'{"site_id":9,"type":"ip","address":"10.1.1.1","name":"x"}'
+check_eq "an unknown field: 400 naming it" "400 validation colour" rs POST /sites '{"name":"b","colour":1}'
+check_eq "a read-only field: 400 naming it" "400 validation online" rs PATCH /gateways/1 '{"online":true}'
+check_eq "not JSON: 400 bad_request" "400 bad_request -" rs POST /sites 'name=hq'
+check_eq "POST /users" "201 ada@example.com" rsf POST /users '{"name":"Ada","email":"ada@example.com"}' email
+check_eq "POST /groups" "201 eng" rsf POST /groups '{"name":"eng"}' name
+check_eq "PUT /groups/1/members/1" "200 1" rsf PUT /groups/1/members/1 "" user_id
+check_eq "... again: 200, the same membership" "200 1" rsf PUT /groups/1/members/1 "" id
+check_eq "GET /groups/1/members" "200 Ada" rsf GET /groups/1/members "" items.0.name
+check_eq "PUT a member into no group: 404" "404 not_found -" rs PUT /groups/7/members/1
+check_eq "POST /policies" "201 Europe/Paris" rsf POST /policies \
+	'{"group_id":1,"resource_id":1,"conditions":{"time_zone":"Europe/Paris","time_windows":[{"days":["mon","tue"],"start":"22:00","end":"06:00"}],"source_cidrs":["198.51.100.0/24"]}}' \
+	conditions.time_zone
+check_eq "an unknown time zone: 400 on it" "400 validation conditions.time_zone" rs POST /policies \
+	'{"group_id":1,"resource_id":1,"conditions":{"time_zone":"Mars/Olympus"}}'
+check_eq "a bad window end: 400 on it" "400 validation conditions.time_windows[0].end" \
+	rs PATCH /policies/1 '{"conditions":{"time_windows":[{"days":["mon"],"start":"09:00","end":"25:00"}]}}'
+check_eq "PATCH /settings" "200 9.9.9.9" rsf PATCH /settings '{"upstream_dns":["9.9.9.9"]}' upstream_dns.0
+check_eq "a nameserver that is not an address: 400" "400 validation upstream_dns[0]" \
+	rs PATCH /settings '{"upstream_dns":["dns.example"]}'
+check_eq "GET /settings" "200 9.9.9.9" rsf GET /settings "" upstream_dns.0
+check_eq "GET /flows (none yet)" "200 0" rsf GET /flows "" "#items"
+check_eq "POST /flows: 405" "405 method_not_allowed -" rs POST /flows '{"event":"granted"}'
+check_eq "GET /clients (none yet)" "200 0" rsf GET /clients "" "#items"
+check_eq "POST /clients: 405" "405 method_not_allowed -" rs POST /clients '{}'
+
+# tokens
+check_eq "POST /tokens (client)" 201 req POST /tokens '{"kind":"client","name":"ada laptop","user_id":1}'
+CLIENT_TOKEN=$(jf secret)
+check_eq "a client token on the admin API: 403" "403 forbidden -" rs_as "$CLIENT_TOKEN" GET /sites
+check_eq "POST /tokens (site)" "201 1" rsf POST /tokens '{"kind":"site","site_id":1}' token.site_id
+SITE_TOKEN=$(jf secret)
+check_eq "a site token on the admin API: 403" 403 req_as "$SITE_TOKEN" GET /users
+check_eq "a site token without a site: 400 on site_id" "400 validation site_id" rs POST /tokens '{"kind":"site"}'
+check_eq "an expiry in the past: 400" "400 validation expires_at" \
+	rs POST /tokens '{"kind":"admin","expires_at":"2001-01-01T00:00:00Z"}'
+check_eq "POST /tokens (admin)" 201 req POST /tokens '{"kind":"admin","name":"second"}'
+ADMIN2=$(jf secret)
+ADMIN2_ID=$(jf token.id)
+check_eq "the new admin token works" 200 req_as "$ADMIN2" GET /tokens
+check_fails "... and no list shows a secret" grep -q "sl_" "$TMP/body"
+check_eq "PATCH /tokens/N (name)" "200 renamed" rsf PATCH "/tokens/$ADMIN2_ID" '{"name":"renamed"}' name
+check_eq "PATCH /tokens/N (kind): 400" "400 validation kind" rs PATCH "/tokens/$ADMIN2_ID" '{"kind":"site"}'
+check_eq "POST /tokens/N/revoke" 200 req POST "/tokens/$ADMIN2_ID/revoke"
+check_eq "a revoked token: 401" 401 req_as "$ADMIN2" GET /tokens
+check_eq "DELETE /tokens/N" 204 req DELETE "/tokens/$ADMIN2_ID"
+check_eq "GET /tokens/N after delete: 404" "404 not_found -" rs GET "/tokens/$ADMIN2_ID"
+
+# lists
+for i in 1 2 3 4 5; do req POST /groups "{\"name\":\"team$i\"}" >/dev/null; done
+check_eq "a page of 2 and the next id (the last on the page)" "2 2" page '/groups?limit=2'
+check_eq "the last page: next is null" "2 null" page '/groups?after=4'
+check_eq "a filter" "200 team3" rsf GET '/groups?name=team3' "" items.0.name
+check_eq "limit over 500: 400 on limit" "400 bad_request limit" rs GET '/groups?limit=501'
+check_eq "an unknown argument: 400 naming it" "400 bad_request colour" rs GET '/groups?colour=red'
+check_eq "a site with resources cannot go: 409" "409 conflict gateways" rs DELETE /sites/1
+check_eq "DELETE /groups/6" 204 req DELETE /groups/6
+check_eq "DELETE /groups/1/members/1" 204 req DELETE /groups/1/members/1
+check_eq "GET /audit records the writes with the token" "200 1" rsf GET '/audit?entity=sites&action=create' "" items.0.token_id
+check_eq "GET /audit/1 (init's own row)" "200 tokens" rsf GET /audit/1 "" entity
+
+# ---- a clean restart keeps everything
+stop TERM
+check_eq "SIGTERM stops the portal cleanly (exit 0)" 0 echo $?
+sqlite3 "$DATA/portal.db" "INSERT INTO clients (user_id, name, public_key, tunnel_ipv4, tunnel_ipv6, created_at)
+	VALUES (1, 'laptop', 'Qmp3zTqcxmsm4BPp1uygMzUK2JB/1NQKQXfWoUTYWmY=', '100.64.255.1', 'fd00:2021:1111::ff:1', 1700000000);
+	INSERT INTO flows (time, event, client_id, user_id, resource_id, reason) VALUES (1700000000, 'denied', 1, 1, 1, 'no_policy');"
+start || world_bail "the portal did not restart"
+check_eq "after a restart the site is there" "200 HQ" rsf GET /sites/1 "" name
+check_eq "... the membership is gone as it was" "200 0" rsf GET /groups/1/members "" "#items"
+check_eq "... the settings are there" "200 9.9.9.9" rsf GET /settings "" upstream_dns.0
+check_eq "GET /clients" "200 laptop" rsf GET /clients "" items.0.name
+check_eq "PATCH /clients/1 (name)" "200 ada laptop" rsf PATCH /clients/1 '{"name":"ada laptop"}' name
+check_eq "PATCH /clients/1 (public_key): 400" "400 validation public_key" rs PATCH /clients/1 '{"public_key":"x"}'
+check_eq "POST /clients/1/revoke" 200 req POST /clients/1/revoke
+check_match "... sets revoked_at" '^[0-9]{4}-' jf revoked_at
+check_eq "DELETE /clients/1" 204 req DELETE /clients/1
+check_eq "GET /clients/1 after delete: 404" "404 not_found -" rs GET /clients/1
+check_eq "GET /flows/1" "200 denied" rsf GET /flows/1 "" event
+check_eq "GET /flows?event=granted" "200 0" rsf GET '/flows?event=granted' "" "#items"
+
+# ---- kill -9 right after an answer loses nothing
+check_eq "POST /sites (answered)" 201 req POST /sites '{"name":"answered-before-kill"}'
+KILLED_ID=$(jf id)
+stop KILL 2>/dev/null
+start || world_bail "the portal did not start after kill -9"
+check_eq "after kill -9 the answered write is there" "200 answered-before-kill" \
+	rsf GET "/sites/$KILLED_ID" "" name
+check_eq "... and its audit row" "200 1" rsf GET "/audit?entity=sites&entity_id=$KILLED_ID" "" "#items"
+check_eq "the admin token still works" 200 req GET /sites
+check_eq "a revoked token is still refused" 401 req_as "$ADMIN2" GET /sites
+check "the portal logged no internal error" bash -c "! grep -h 'internal\\|handler failed' '$TMP'/portal.*.log"
+stop TERM
+check_eq "SIGTERM again: exit 0" 0 echo $?
+finish

@@ -31,6 +31,7 @@
 #include "lib/log.h"
 #include "portal/api.h"
 #include "portal/http.h"
+#include "portal/hub.h"
 #include "portal/policy.h"
 #include "portal/tls.h"
 #include "store/store.h"
@@ -247,11 +248,12 @@ struct portal {
 	struct store *st;
 	struct policy_engine *pe;
 	struct api *api;
-	/* HUB: struct hub *hub; */
+	struct hub *hub;
 	struct http_server *srv;
 };
 
 static struct http_server *the_server; /* for the signal handler only */
+static const char *const ws_paths[] = { "/client/ws", "/gateway/ws", NULL }; /* hub.h */
 
 static void on_signal(int sig)
 {
@@ -263,7 +265,9 @@ static void on_signal(int sig)
 static void portal_close(struct portal *p)
 {
 	http_server_free(p->srv); /* closes the sessions: before what they use */
-	/* HUB: hub_free(p->hub); */
+	if (p->st)
+		store_set_change_cb(p->st, NULL, NULL);
+	hub_free(p->hub);
 	api_free(p->api);
 	policy_engine_free(p->pe);
 	store_close(p->st);
@@ -298,14 +302,23 @@ static int portal_open(struct portal *p, const struct data_dir *d, struct http_c
 	cfg->api = api_handle;
 	cfg->api_arg = p->api;
 
-	/* ---- HUB: the WebSocket session hub (src/portal/hub.h) plugs in here ----
-	 * r = hub_new(p->st, p->pe, &p->hub);           (and if (r < 0) return r;)
-	 * store_set_change_cb(p->st, hub_store_changed, p->hub);
-	 * cfg->ws_paths = hub_ws_paths;                  ("/client/ws", "/gateway/ws")
-	 * cfg->ws = &hub_ws_ops; cfg->ws_arg = p->hub;
-	 * cfg->tick = hub_tick; cfg->tick_ms = HUB_TICK_MS; cfg->tick_arg = p->hub;
-	 * The hub may need the server (to send): hub_set_server(p->hub, p->srv) after
-	 * http_server_new below. portal_close() frees it after the server. */
+	/* The sessions: the hub hears of every committed change (the API's, and
+	 * its own) through the store. */
+	r = hub_new(p->st, p->pe, NULL, &p->hub);
+	if (r < 0) {
+		log_err("the session hub: %s", strerror(-r));
+		return r;
+	}
+	store_set_change_cb(p->st, hub_store_changed, p->hub);
+	cfg->ws_paths = ws_paths;
+	cfg->ws = hub_ws_ops();
+	cfg->ws_arg = p->hub;
+	cfg->tick = hub_tick;
+	cfg->tick_arg = p->hub;
+	cfg->tick_ms = HUB_TICK_MS;
+	cfg->ping_s = HUB_PING_S;
+	cfg->idle_timeout_s = HUB_IDLE_S;
+	cfg->max_message = HUB_MAX_MESSAGE;
 
 	r = http_server_new(cfg, &p->srv);
 	if (r < 0) {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
+#include "ctl/tlscheck.h"
 #include "lib/buf.h"
 
 #pragma GCC diagnostic push
@@ -58,7 +58,8 @@ struct txn {
 	size_t body_len;
 	struct buf rx;
 	unsigned status;
-	bool done, name_checked, body_sent;
+	struct tlscheck tls;   /* the portal's name, checked in the handshake */
+	bool done, body_sent;
 	int result;            /* 0 or -errno once done */
 	char err[256];
 };
@@ -78,35 +79,14 @@ static void fail(struct txn *t, int r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The peer's certificate must name the host we asked for. lws checks too (when
- * it can); this check does not depend on how a given lws version strips ports
- * from IPv6 literals. */
-static int check_name(struct txn *t, X509_STORE_CTX *xs, int preverify_ok)
+/* The peer's certificate must name the host we asked for (ctl/tlscheck.h). */
+static int check_name(struct txn *t, void *x509_ctx, int preverify_ok)
 {
-	X509 *cert;
-	int ok;
+	int r = tlscheck_verify(&t->tls, x509_ctx, preverify_ok);
 
-	if (!preverify_ok) {
-		fail(t, -EPROTO, "TLS: the portal's certificate was refused: %s",
-		     X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
-		return 0;
-	}
-	if (X509_STORE_CTX_get_error_depth(xs) != 0)
-		return 0;
-	cert = X509_STORE_CTX_get_current_cert(xs);
-	if (t->c->host_is_ip)
-		ok = cert && X509_check_ip_asc(cert, t->c->host, 0) == 1;
-	else
-		ok = cert && X509_check_host(cert, t->c->host, 0,
-					     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
-	if (!ok) {
-		X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
-		fail(t, -EPROTO, "TLS: the portal's certificate is not valid for %s",
-		     t->c->host);
-		return 1; /* lws: nonzero refuses the certificate */
-	}
-	t->name_checked = true;
-	return 0;
+	if (t->tls.err[0])
+		fail(t, -EPROTO, "TLS: the portal's %s", t->tls.err + strlen("the "));
+	return r;
 }
 
 static int add_header(struct lws *wsi, const char *name, const char *value,
@@ -169,7 +149,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		/* A resumed session was checked when it was made, in this context,
 		 * for this host (lws builds with a session cache resume). */
 		ssl = lws_get_ssl(wsi);
-		if (!t->name_checked && !(ssl && SSL_session_reused(ssl))) {
+		if (!t->tls.checked && !(ssl && SSL_session_reused(ssl))) {
 			fail(t, -EPROTO, "TLS: the certificate's names were not checked");
 			return -1;
 		}
@@ -397,6 +377,10 @@ int api_client_request(struct api_client *c, const char *method, const char *pat
 	int r;
 
 	*resp = (struct api_response){ 0 };
+	if (tlscheck_init(&t.tls, c->host) < 0) {
+		snprintf(err, errlen, "host name too long: %s", c->host);
+		return -EINVAL;
+	}
 	if (!method_ok(method) || path[0] != '/' ||
 	    (size_t)snprintf(full, sizeof(full), "%s/api/v1%s", c->prefix, path) >=
 	    sizeof(full) || strpbrk(full, " \r\n")) {

@@ -2,9 +2,13 @@
 #include "ctl/session.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
+#include "ctl/tlscheck.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/rand.h"
@@ -35,6 +39,7 @@ struct ctl_session {
 	struct ctl_session_config cfg;
 	char *host, *path, *token, *pubkey, *endpoint, *name;
 	struct lws *wsi;
+	struct tlscheck tls;          /* the portal's name, checked per connection */
 	bool connected, closing;
 	uint16_t close_code;          /* of the portal's close frame, 0: none */
 	char close_reason[64];
@@ -144,9 +149,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		break;
 	}
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+	case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+		return s ? tlscheck_verify(&s->tls, user, (int)len) : 1;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED: {
+		SSL *ssl = lws_get_ssl(wsi);
+
 		if (!s)
 			return -1;
+		/* A resumed TLS session was checked when it was made (same context). */
+		if (!s->tls.checked && !(ssl && SSL_session_reused(ssl))) {
+			snprintf(s->tls.err, sizeof(s->tls.err),
+				 "the certificate's names were not checked");
+			return -1;
+		}
 		s->connected = true;
 		s->close_code = 0;
 		s->close_reason[0] = '\0';
@@ -156,6 +171,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (s->out_head)
 			lws_callback_on_writable(wsi);
 		break;
+	}
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (!s)
 			return -1;
@@ -196,6 +212,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			if (!status)
 				snprintf(why, sizeof(why), "%s", in ? (const char *)in :
 					 "connection failed");
+			if (s->tls.err[0])
+				snprintf(why, sizeof(why), "TLS: %.150s", s->tls.err);
 			s->close_code = 0;
 			lost(s, why);
 			after_loss(s);
@@ -253,6 +271,7 @@ static void connect_now(struct ctl_session *s)
 	ci.host = s->host;
 	ci.origin = s->host;
 	ci.ssl_connection = LCCSCF_USE_SSL;
+	tlscheck_init(&s->tls, s->host); /* fits: checked in ctl_session_open() */
 	/* no Sec-WebSocket-Protocol: docs/protocol.md names none, and the portal
 	 * refuses an upgrade asking for one it does not serve */
 	ci.local_protocol_name = protocols[0].name;
@@ -305,7 +324,9 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 		return -ENOMEM;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	/* A CA given is the only one trusted (lws would add the system's). */
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+		       (ca_file ? LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS : 0);
 	info.client_ssl_ca_filepath = ca_file;
 	info.fd_limit_per_thread = 16384;
 	lws_set_log_level(LLL_ERR, NULL);
@@ -351,7 +372,7 @@ int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
 {
 	struct ctl_session *s;
 
-	if (!cfg->host || !cfg->path || !cfg->port)
+	if (!cfg->host || !cfg->path || !cfg->port || strlen(cfg->host) >= sizeof(s->tls.host))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)

@@ -211,7 +211,7 @@ static int build_query(struct parse *p, struct admin_req *r)
 	for (size_t i = 0; i < p->ngiven && rc == 0; i++) {
 		const struct admin_opt *o = p->given[i].opt;
 		const char *v = p->given[i].value;
-		int64_t id;
+		int64_t id = 0; /* set by parse_id(); -O3 cannot see it */
 		char num[24];
 
 		switch (o->conv) {
@@ -334,7 +334,7 @@ static json_t *array_at(json_t *obj, const char *key)
 static int body_add(struct parse *p, json_t *body, const struct admin_opt *o, const char *v)
 {
 	json_t *cond, *val = NULL;
-	int64_t id;
+	int64_t id = 0; /* as above */
 	int r;
 
 	switch (o->conv) {

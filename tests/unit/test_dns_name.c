@@ -18,7 +18,7 @@ static void from_text_ok(const char *text, struct dns_name *n)
 	int r = dns_name_from_text(n, text);
 
 	if (r != 0)
-		fail_msg("dns_name_from_text(\"%s\") = %d", text, r);
+		fail_msg("dns_name_from_text(\"%s\") = %d", text ? text : "(null)", r);
 }
 
 static struct {

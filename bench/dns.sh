@@ -23,9 +23,15 @@
 #   direct     the same names asked of 198.18.0.53 directly
 # Every server (the stub, unbound and the three dnsmasqs) runs pinned to one CPU
 # (--server-cpu, default 1) and the load generator to another (--client-cpu,
-# default 0), except that for the forwarding phase the stub moves to the load
-# generator's CPU: as on a real device, the stub shares the machine with the
-# applications that ask, and the upstream is another machine with its own CPU.
+# default 0), except when forwarding. Forwarding needs three parties (asker,
+# stub, upstream) on two CPUs, so it is measured with both placements:
+#   forwarded / direct          the stub on the load generator's CPU (as on a
+#                               device: the stub shares it with the applications
+#                               that ask), the upstream alone on the other
+#   forwarded-own / direct-own  the stub alone on its CPU, the load generator
+#                               and the upstream sharing the other: does the stub
+#                               keep up with the upstream when it has a CPU of its own
+# Each pair is compared only with itself.
 #
 # Columns: queries/s and average latency as dnsperf reports them, the share of
 # queries lost, and CPU time (user + system) per answered query of the server
@@ -41,7 +47,8 @@
 #                     [--outstanding Q] [--names N] [--server-cpu N] [--client-cpu N]
 #   --seconds N      dnsperf time per phase (default 10)
 #   --rounds R       repeat the phases R times, interleaved, and report medians
-#   --phases LIST    some of "stub unbound dnsmasq forwarded direct" (default all)
+#   --phases LIST    some of "stub unbound dnsmasq forwarded direct forwarded-own
+#                    direct-own" (default all)
 #   --clients C      dnsperf -c (default 4); --outstanding Q: dnsperf -q (default 100)
 #   --gen LIST       some of "dnsperf dnsload" (default both)
 #   --names N        resource and forwarded names (default 1000)
@@ -54,7 +61,7 @@ OUTSTANDING=100
 NAMES=1000
 SERVER_CPU=1
 CLIENT_CPU=0
-PHASES="stub unbound dnsmasq forwarded direct"
+PHASES="stub unbound dnsmasq forwarded direct forwarded-own direct-own"
 GENS="dnsperf dnsload"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -226,15 +233,16 @@ cpu_ticks() {
 }
 
 run_load() { # generator label server queryfile [extra dnsperf args] -> one line of results
-	local gen=$1 label=$2 server=$3 qf=$4 before after cpu TIMEFORMAT='%3U %3S'
+	local gen=$1 label=$2 server=$3 qf=$4 before after cpu TIMEFORMAT='%3U %3S' gcpu=$CLIENT_CPU
 	shift 4
+	case $label in *-own) gcpu=$SERVER_CPU ;; esac
 	before=$(cpu_ticks)
 	if [ "$gen" = dnsload ]; then
 		set -- "$DNSLOAD" -s "$server" -d "$qf" -c 4 -q 256 -l "$SECS"
 	else
 		set -- dnsperf -s "$server" -d "$qf" -c "$CLIENTS" -q "$OUTSTANDING" "$@"
 	fi
-	{ time n taskset -c "$CLIENT_CPU" "$@" >"$TMP/dnsperf.out" 2>&1; } 2>"$TMP/dnsperf.time" || {
+	{ time n taskset -c "$gcpu" "$@" >"$TMP/dnsperf.out" 2>&1; } 2>"$TMP/dnsperf.time" || {
 		echo "bench: $gen against $label failed:" >&2
 		cat "$TMP/dnsperf.out" >&2
 		exit 1
@@ -274,7 +282,7 @@ done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "dns: $NAMES names, $SECS s per phase, $ROUNDS round(s), generators: $GENS (dnsperf -c $CLIENTS" \
 	"-q $OUTSTANDING; dnsload -c 4 -q 256) on CPU $CLIENT_CPU, every server on CPU $SERVER_CPU" \
-	"(the stub on CPU $CLIENT_CPU when forwarding); load before: $load"
+	"(forwarding: see the placements above); load before: $load"
 : >"$TMP/results"
 for r in $(seq "$ROUNDS"); do
 	for gen in $GENS; do
@@ -288,6 +296,11 @@ for r in $(seq "$ROUNDS"); do
 			run_load $gen forwarded $SENTINEL "$TMP/q-fwd" -l "$SECS"
 			taskset -p -c "$SERVER_CPU" "$STUB_PID" >/dev/null ;;
 		direct) run_load $gen direct $UP "$TMP/q-fwd" -l "$SECS" ;;
+		forwarded-own)
+			taskset -p -c "$CLIENT_CPU" "$STUB_PID" >/dev/null
+			run_load $gen forwarded-own $SENTINEL "$TMP/q-fwd" -l "$SECS"
+			taskset -p -c "$SERVER_CPU" "$STUB_PID" >/dev/null ;;
+		direct-own) run_load $gen direct-own $UP "$TMP/q-fwd" -l "$SECS" ;;
 		*) echo "bench: unknown phase $ph" >&2; exit 2 ;;
 		esac | sed "s/^/$gen /" >>"$TMP/results"
 	done
@@ -299,7 +312,8 @@ tick = 1e6 / int(sys.argv[3])  # microseconds per clock tick
 secs = float(sys.argv[4])
 # which servers' CPU time a phase costs
 servers = {"stub": ["stub"], "unbound": ["unbound"], "dnsmasq": ["dnsmasq"],
-           "forwarded": ["stub", "up"], "direct": ["up"]}
+           "forwarded": ["stub", "up"], "direct": ["up"],
+           "forwarded-own": ["stub", "up"], "direct-own": ["up"]}
 rows = {}
 for line in open(sys.argv[1]):
     gen, label, qps, lat, done, lost, rc, client, *ticks = line.split()
@@ -315,14 +329,17 @@ desc = {
     "dnsmasq": "dnsmasq, address=",
     "forwarded": "sluice-stubd forwarding to dnsmasq",
     "direct": "that dnsmasq asked directly",
+    "forwarded-own": "the same, the stub on a CPU of its own",
+    "direct-own": "that dnsmasq directly, same placement",
 }
 for gen, grows in rows.items():
     med = {}
     notes = []
     print(f"\n[{gen}]")
-    print(f"{'phase':<10} {'server':<36} {'q/s':>8} {'avg ms':>7} {'lost':>6} "
+    print(f"{'phase':<13} {'server':<38} {'q/s':>8} {'avg ms':>7} {'lost':>6} "
           f"{'server us/q':>11} {'loadgen us/q':>12}")
-    for label in ["stub", "unbound", "dnsmasq", "forwarded", "direct"]:
+    for label in ["stub", "unbound", "dnsmasq", "forwarded", "direct", "forwarded-own",
+                  "direct-own"]:
         rs = grows.get(label, [])
         if not rs:
             continue
@@ -331,16 +348,16 @@ for gen, grows in rows.items():
         lost = sum(r["lost"] for r in rs) / max(1, sum(r["done"] + r["lost"] for r in rs))
         cpu = m(lambda r: sum(r["cpu"][k] for k in servers[label]))
         each = "" if len(rs) == 1 else "  (q/s " + " ".join(f"{r['qps']:.0f}" for r in rs) + ")"
-        print(f"{label:<10} {desc[label]:<36} {q:>8.0f} {m(lambda r: r['lat']):>7.3f} {lost:>6.2%} "
+        print(f"{label:<13} {desc[label]:<38} {q:>8.0f} {m(lambda r: r['lat']):>7.3f} {lost:>6.2%} "
               f"{cpu:>11.1f} {m(lambda r: r['client']):>12.1f}{each}")
         bad = {r["rc"] for r in rs if not r["rc"].startswith("NOERROR") or "," in r["rc"]}
         if bad:
             notes.append(f"warning: {label}: response codes {' '.join(sorted(bad))}")
-        if label == "forwarded":
-            notes.append(f"forwarded: server us/q is the stub's {m(lambda r: r['cpu']['stub']):.1f} "
-                         f"(on the load generator's CPU) + the upstream's {m(lambda r: r['cpu']['up']):.1f}")
+        if label.startswith("forwarded"):
+            notes.append(f"{label}: server us/q is the stub's {m(lambda r: r['cpu']['stub']):.1f} "
+                         f"+ the upstream's {m(lambda r: r['cpu']['up']):.1f}")
         busy = m(lambda r: r["client"] * r["done"] / 1e6 / secs)
-        if busy > 0.85 and label != "forwarded":
+        if busy > 0.85 and label in ("stub", "unbound", "dnsmasq", "direct"):
             notes.append(f"note: {label}: {gen} kept its CPU {busy:.0%} busy: the load generator, "
                          "not the server, limits that figure")
         if label == "stub" and max(r["res"] for r in rs) > 2:
@@ -350,9 +367,10 @@ for gen, grows in rows.items():
     if "stub" in med and "unbound" in med and "dnsmasq" in med:
         print(f"{gen}: ratio stub / unbound: {med['stub'] / med['unbound']:.2f}x  "
               f"stub / dnsmasq: {med['stub'] / med['dnsmasq']:.2f}x  (target: stub / unbound >= 1.50x)")
-    if "forwarded" in med and "direct" in med:
-        f = med["forwarded"] / med["direct"]
-        print(f"{gen}: ratio forwarded / direct: {f:.2f}x  (forwarding costs {1 - f:.1%} of the "
-              f"upstream's direct q/s; target <= 15%)")
+    for fw, di in (("forwarded", "direct"), ("forwarded-own", "direct-own")):
+        if fw in med and di in med:
+            f = med[fw] / med[di]
+            print(f"{gen}: ratio {fw} / {di}: {f:.2f}x  (forwarding costs {1 - f:.1%} of the "
+                  f"upstream's direct q/s; target <= 15%)")
 print(f"load after: {sys.argv[2]}")
 PY

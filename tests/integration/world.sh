@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# integration.world: the demo world (tests/world/world.sh) is what DESIGN.md says,
-# before any sluice part runs: names, addresses, the allowlist, the LAN out of the
-# client's reach, and nothing left behind by `down`.
+# integration.world: the demo world (tests/world/world.sh) is what DESIGN.md says:
+# names, addresses, the allowlist, the LAN out of the client's reach; the portal
+# answering at https://198.51.100.30:8443 with the demo's policy that `up` built
+# with `sluice admin`, and tokens that its sessions accept; nothing left behind
+# by `down`.
 #
 # ctest runs it with SLUICE_SRC and SLUICE_BUILD; by hand: sudo bash tests/integration/world.sh
 set -uo pipefail
@@ -12,15 +14,14 @@ source "$SRC/tests/world/lib.sh"
 world_require_root
 
 PREFIX=sl-test-
-tmp=
+tmp=$(mktemp -d /tmp/sluice-world-test.XXXXXX)
 if [[ -n ${SLUICE_BUILD:-} ]]; then
 	STATE=$SLUICE_BUILD/world-test
 else
-	tmp=$(mktemp -d /tmp/sluice-world-test.XXXXXX)
 	STATE=$tmp/state
 fi
 # shellcheck disable=SC2016 # expanded when the trap runs
-world_trap '[[ -z $tmp ]] || rm -rf "$tmp"'
+world_trap 'rm -rf "$tmp"'
 t0=$(date +%s.%N)
 
 # ---- nothing of the world may land in the root namespace
@@ -60,6 +61,128 @@ check "the world runs its daemons (${#pids[@]} processes)" test "${#pids[@]}" -g
 check_eq "no interface of the world in the root namespace" "$links_before" root_links
 check_eq "no route to the world's nets in the root namespace" "$routes_before" root_routes
 check_eq "no nft table of the world in the root namespace" "$nft_before" root_nft
+
+# ---- the portal, and the demo's policy that `up` built with sluice admin
+PORTAL=https://198.51.100.30:8443
+PY=$(command -v /usr/bin/python3 || command -v python3)
+# bearer FILE: the header for curl -H @- (a token never goes on a command line)
+bearer() { local t; read -r t <"$1" && printf 'Authorization: Bearer %s\n' "$t"; }
+# portal_code NS TOKEN_FILE|- PATH [CURL ARGS...]: the status of GET PATH (000: none)
+portal_code() {
+	local ns=$1 tf=$2 path=$3
+	shift 3
+	{ [[ $tf == - ]] || bearer "$tf"; } |
+		in_ns "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 4 -H @- "$@" "$PORTAL$path"
+}
+# fetch NAME PATH: GET /api/v1/PATH as the admin, from the client, into $tmp/d/NAME.json
+fetch() {
+	bearer "$STATE/admin.token" | in_ns client curl -sS --fail --max-time 4 \
+		--cacert "$STATE/ca.pem" -H @- -o "$tmp/d/$1.json" "$PORTAL/api/v1/$2"
+}
+# q EXPR: EXPR in Python over d, the lists fetched (d["users"] is a list of users);
+# name(kind, id) is the name of that row
+q() {
+	"$PY" - "$1" "$tmp/d" <<'PYEOF'
+import json, os, sys
+d = {}
+for f in os.listdir(sys.argv[2]):
+    v = json.load(open(os.path.join(sys.argv[2], f)))
+    d[f[:-5]] = v["items"] if isinstance(v, dict) and "items" in v else v
+def name(kind, i):
+    return next(x["name"] for x in d[kind] if x["id"] == i)
+print(eval(sys.argv[1]))
+PYEOF
+}
+# ws_init NS KIND TOKEN_FILE [HEADERS...]: opens a session on /KIND/ws with a fresh
+# key (curl speaks the upgrade; the portal's first frame is its answer), prints the
+# status, then the first message's JSON on the next line
+ws_init() {
+	local ns=$1 kind=$2 tf=$3 key out=$tmp/ws.out code
+	shift 3
+	key=$(head -c 32 /dev/urandom | base64)
+	echo "$key" >"$tmp/ws.key"
+	code=$(bearer "$tf" | in_ns "$ns" curl -s --http1.1 -o "$out" -w '%{http_code}' \
+		--max-time 1 --cacert "$STATE/ca.pem" -H @- -H 'Connection: Upgrade' \
+		-H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+		-H "Sec-WebSocket-Key: $(head -c 16 /dev/urandom | base64)" \
+		-H "X-Sluice-Public-Key: $key" "$@" "$PORTAL/$kind/ws")
+	echo "$code"
+	# past the frame header (2 or 4 bytes, unmasked) to the JSON text
+	LC_ALL=C sed -n '1{s/^[^{]*//;p;q}' "$out"
+}
+ws_code() { ws_init "$@" | head -n 1; }
+ws_resources() { ws_init "$@" | "$PY" -c '
+import json, sys
+code = sys.stdin.readline().strip()
+m = json.loads(sys.stdin.readline())
+print(code, m["type"], " ".join(r["address"] for r in m["resources"]))'; }
+
+modes() { stat -c %a "$@" | paste -sd' '; }
+check_eq "portal: admin.token, gw.token, alice.token are 0600; its data dir 0700" "600 600 600 700" \
+	modes "$STATE/admin.token" "$STATE/gw.token" "$STATE/alice.token" "$STATE/portal"
+for f in admin gw alice; do
+	check_match "portal: $f.token holds a token" '^sl_[A-Za-z0-9_-]{43}$' cat "$STATE/$f.token"
+done
+check "portal: ca.pem is the CA of its data dir" cmp "$STATE/ca.pem" "$STATE/portal/ca.pem"
+check_eq "portal: answers on 198.51.100.30:8443, verified with ca.pem, to the admin token" 200 \
+	portal_code client "$STATE/admin.token" /api/v1/sites --cacert "$STATE/ca.pem"
+check_eq "portal: refuses a request without a token (401)" 401 \
+	portal_code client - /api/v1/sites --cacert "$STATE/ca.pem"
+check_eq "portal: refuses alice's client token on the admin API (403)" 403 \
+	portal_code client "$STATE/alice.token" /api/v1/sites --cacert "$STATE/ca.pem"
+check_eq "portal: its certificate does not verify without ca.pem" 000 \
+	portal_code client "$STATE/admin.token" /api/v1/sites
+check_eq "portal: answers from the gateway's namespace too" 200 \
+	portal_code gw "$STATE/admin.token" /api/v1/sites --cacert "$STATE/ca.pem"
+check_match "status: the portal answers" "portal $PORTAL answers" world_status
+
+mkdir -p "$tmp/d"
+fetched=1
+for e in sites gateways resources users groups policies tokens; do
+	fetch "$e" "$e?limit=500" || fetched=0
+done
+fetch audit 'audit?limit=500' || fetched=0
+check "portal: the admin token lists every table" test "$fetched" = 1
+check_eq "policy: one site, home" home q '" ".join(s["name"] for s in d["sites"])'
+check_eq "policy: one gateway, gw of site home, not enrolled yet" "gw home None" \
+	q '" ".join("%s %s %s" % (g["name"], name("sites", g["site_id"]), g["public_key"]) for g in d["gateways"])'
+check_eq "policy: the five resources of DESIGN.md, with their types" \
+	"cidr 203.0.113.128/25|dns *.slack.saas.test|dns github.saas.test|dns gitlab.company.com|dns nas.home.int" \
+	q '"|".join(sorted("%s %s" % (r["type"], r["address"]) for r in d["resources"]))'
+check_eq "policy: every resource is of site home and lets all traffic through" "home []" \
+	q '" ".join(sorted(set("%s %s" % (name("sites", r["site_id"]), r["filters"]) for r in d["resources"])))'
+check_eq "policy: users alice and bob" "alice bob" q '" ".join(sorted(u["name"] for u in d["users"]))'
+check_eq "policy: one group, engineering" engineering q '" ".join(g["name"] for g in d["groups"])'
+for g in $(q '" ".join(str(g["id"]) for g in d["groups"])'); do fetch "members-$g" "groups/$g/members"; done
+check_eq "policy: alice is in engineering, bob in no group" "alice:engineering bob:" q '" ".join(
+	u["name"] + ":" + ",".join(g["name"] for g in d["groups"]
+	                           if any(m["id"] == u["id"] for m in d["members-%d" % g["id"]]))
+	for u in sorted(d["users"], key=lambda u: u["name"]))'
+check_eq "policy: five policies, one a resource, each granting engineering, no conditions" \
+	"engineering 5 5 0" q '"%s %d %d %d" % (",".join(sorted(set(name("groups", p["group_id"]) for p in d["policies"]))),
+	len(d["policies"]), len(set(p["resource_id"] for p in d["policies"])),
+	sum(1 for p in d["policies"] if p["conditions"] != {} or p["expires_at"] is not None))'
+check_eq "policy: tokens: the init's admin token, a site token for home, a client token for alice" \
+	"admin - -|client alice -|site - home" \
+	q '"|".join(sorted("%s %s %s" % (t["kind"], t["user_id"] and name("users", t["user_id"]) or "-",
+	t["site_id"] and name("sites", t["site_id"]) or "-") for t in d["tokens"]))'
+# every row came through the API with the init's admin token, from an empty portal
+check_eq "policy: built from nothing through the API with the admin token (the audit log)" \
+	"create gateways 1|create group_members 1|create groups 1|create policies 5|create resources 5|create sites 1|create tokens 2|create users 2" \
+	q '"|".join("%s %s %d" % (k[0], k[1], n) for k, n in sorted(__import__("collections").Counter(
+	(a["action"], a["entity"]) for a in d["audit"] if a["token_id"] == 1).items()))'
+check_eq "policy: the audit log has nothing else but the init's token" "1 tokens" \
+	q '" ".join("%d %s" % (len(x), x[0]["entity"]) for x in [[a for a in d["audit"] if a["token_id"] != 1]])'
+
+# the tokens work where the daemons will use them
+check_eq "session: alice's token opens a client session, whose init holds the five resources" \
+	"101 init nas.home.int gitlab.company.com *.slack.saas.test github.saas.test 203.0.113.128/25" \
+	ws_resources client client "$STATE/alice.token"
+check_eq "session: gw.token enrolls a gateway from 198.51.100.20 (101)" 101 ws_code gw gateway \
+	"$STATE/gw.token" -H 'X-Sluice-Name: gw' -H 'X-Sluice-Endpoint: 198.51.100.20:51820'
+fetch gateways gateways
+check_eq "session: ... and claims the row gw of site home with its key" "gw home $(cat "$tmp/ws.key") 198.51.100.20:51820" \
+	q '" ".join("%s %s %s %s" % (g["name"], name("sites", g["site_id"]), g["public_key"], g["endpoint"]) for g in d["gateways"])'
 
 # ---- the internet
 for a in 198.51.100.20 198.51.100.30 198.51.100.40 198.51.100.41 198.51.100.53; do

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # tests/world/world.sh — the demo world of sluice, built from network namespaces.
 #
-#   world.sh [--prefix P] [--state DIR] up|down|status
+#   world.sh [--prefix P] [--state DIR] [--build DIR] up|down|status
 #
 #   --prefix P   namespace name prefix (default "sl-"; tests use e.g. "sl-test-")
-#   --state DIR  configs, pid files and logs (default <repo>/.demo, git-ignored);
-#                `down` removes it whole. Without --prefix, `down` and `status`
-#                use the prefix that `up` recorded in DIR, else "sl-".
+#   --state DIR  configs, pid files, logs and the portal's data and tokens
+#                (default <repo>/.demo, git-ignored); `down` removes it whole.
+#                Without --prefix, `down` and `status` use the prefix that `up`
+#                recorded in DIR, else "sl-".
+#   --build DIR  where sluice-portal and sluice are built (default $SLUICE_BUILD,
+#                else <repo>/build)
 #
 # Nothing is created in the root namespace: no interface, bridge, route or nft
 # rule. Outside the namespaces, `up` writes only /etc/netns/<ns>/resolv.conf
@@ -19,7 +22,7 @@
 #  ${P}client        ${P}portal           ${P}gw              ${P}saas
 #  eth0              eth0                 eth0                eth0
 #  198.51.100.10     198.51.100.30        198.51.100.20       198.51.100.40  nginx: github.saas.test
-#  a user's device   the portal (later)   ip_forward=1                       (allowlist: only
+#  a user's device   sluice-portal :8443  ip_forward=1                       (allowlist: only
 #  resolver .53                           nft: NAT for the                   198.51.100.20, else 403)
 #  no route to                            LAN only; nothing                  and gist.github.saas.test
 #  the LAN                                new from eth0 to                   for everyone
@@ -44,6 +47,12 @@
 # forwards from its TUN is untouched). The LAN reaches the internet through the
 # gateway's masquerade, so the SaaS hosts see the LAN as 198.51.100.20.
 #
+# The portal (tests/world/portal.sh) runs from a data dir made fresh in
+# $STATE/portal and holds the demo's policy, built from nothing by `sluice
+# admin` run from the client: $STATE/ca.pem and $STATE/admin.token are what
+# `sluice admin` needs; $STATE/gw.token and $STATE/alice.token are the tokens the
+# gateway and alice's device will use.
+#
 # Resolvers: client, portal and saas use 198.51.100.53; gw and lan use
 # 203.0.113.53. Every daemon runs from configs generated into $STATE/conf and
 # logs into $STATE/logs. `down` kills every process in the world's namespaces
@@ -59,6 +68,7 @@ NAMES=(net client portal gw saas lan)
 
 PREFIX=
 STATE=$REPO_ROOT/.demo
+BUILD=${SLUICE_BUILD:-$REPO_ROOT/build}
 CMD=
 
 say() { printf '%s\n' "$*"; }
@@ -67,11 +77,12 @@ die() { warn "$*"; exit 1; }
 
 usage() {
 	cat <<EOF
-usage: $0 [--prefix P] [--state DIR] up|down|status
-  up      build the world (tearing down a running one first)
+usage: $0 [--prefix P] [--state DIR] [--build DIR] up|down|status
+  up      build the world (tearing down a running one first), the portal with the
+          demo's policy included
   down    tear it down: processes, namespaces, /etc/netns entries, state dir
-  status  show what runs where
-defaults: --prefix sl- --state $REPO_ROOT/.demo
+  status  show what runs where, and whether the portal answers
+defaults: --prefix sl- --state $REPO_ROOT/.demo --build ${SLUICE_BUILD:-$REPO_ROOT/build}
 EOF
 }
 
@@ -81,6 +92,8 @@ while (($#)); do
 	--prefix=*) PREFIX=${1#*=}; shift ;;
 	--state) (($# >= 2)) || die "--state needs a value"; STATE=$2; shift 2 ;;
 	--state=*) STATE=${1#*=}; shift ;;
+	--build) (($# >= 2)) || die "--build needs a value"; BUILD=$2; shift 2 ;;
+	--build=*) BUILD=${1#*=}; shift ;;
 	-h | --help) usage; exit 0 ;;
 	up | down | status)
 		[[ -z $CMD ]] || die "only one command, got '$CMD' and '$1'"
@@ -110,6 +123,9 @@ PREFIX=${PREFIX:-sl-}
 CONF=$STATE/conf
 LOGS=$STATE/logs
 RUN=$STATE/run
+BUILD=$(realpath -m -- "$BUILD")
+# shellcheck source=tests/world/portal.sh
+source "$(dirname "$SELF")/portal.sh"
 
 ns() { printf '%s%s' "$PREFIX" "$1"; }
 nsx() { local n=$1; shift; ip netns exec "$PREFIX$n" "$@"; }
@@ -462,7 +478,7 @@ summary() {
 	say "world up: prefix $PREFIX, state $STATE"
 	row "$(ns net)" "bridge br0" 'the "internet": 198.51.100.0/24 on one segment'
 	row "$(ns client)" 198.51.100.10 "a user's device; resolver 198.51.100.53; no route to the LAN"
-	row "$(ns portal)" 198.51.100.30 "(the portal, later)"
+	row "$(ns portal)" 198.51.100.30 "sluice-portal: https and wss on :8443"
 	row "$(ns gw)" 198.51.100.20 "forwarding on; NAT for the LAN only; resolver 203.0.113.53"
 	row "" 203.0.113.1 "on the LAN"
 	row "$(ns saas)" 198.51.100.40 "http github.saas.test (only from 198.51.100.20), gist.github.saas.test"
@@ -473,12 +489,14 @@ summary() {
 	row "" 203.0.113.200 "iperf3 :5201, UDP echo :7"
 	say "  logs: $LOGS"
 	say "  try:  ip netns exec $(ns client) curl http://gist.github.saas.test"
+	portal_summary
 }
 
 do_up() {
 	if [[ -d $STATE && ! -e $STATE/$MARKER ]] && [[ -n $(ls -A -- "$STATE") ]]; then
 		die "refusing to use '$STATE': not empty and not a world state dir (no $MARKER)"
 	fi
+	portal_require
 	UP_STARTED=1
 	if any_ns_exists; then
 		say "world $PREFIX is up: tearing it down first"
@@ -493,6 +511,7 @@ do_up() {
 	start_web
 	start_lan_tools
 	wait_ready
+	portal_up
 	UP_DONE=1
 	summary
 }
@@ -500,7 +519,7 @@ do_up() {
 # ---------------------------------------------------------------- status
 
 do_status() {
-	local n pids
+	local n pids rc=0
 	if ! any_ns_exists; then
 		say "world $PREFIX: down"
 		return 3
@@ -522,8 +541,12 @@ do_status() {
 			ps -o pid=,args= -p "$pids" | sed 's/^ */  pid /'
 		fi
 		nsx "$n" ss -Hlntu 2>/dev/null | awk '{print "  listen " $1 " " $5}' | sort -u
+		if [[ $n == portal ]]; then
+			portal_status || rc=1
+		fi
 	done
 	for n in "${NAMES[@]}"; do ns_exists "$n" || return 1; done
+	return "$rc"
 }
 
 case $CMD in

@@ -657,6 +657,10 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
 		       LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	info.iface = cfg->address;
+	/* lws 4.1 binds an IPv4 iface on a dual-stack socket as the wildcard:
+	 * an IPv4 listen address gets an IPv4-only socket. */
+	if (cfg->address && strchr(cfg->address, '.') && !strchr(cfg->address, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.port = cfg->port;
 	info.protocols = srv->protocols;
 	info.vhost_name = "portal";

@@ -131,6 +131,8 @@ check_fails "serve refuses a directory that was never initialised" \
 	"$PORTAL" serve --data "$TMP" --listen 127.0.0.1 --port 0
 
 start || world_bail "the portal did not start"
+check_eq "it listens on the --listen address only" "127.0.0.1:$PORT" \
+	bash -c "ss -Hltn 'sport = :$PORT' | awk '{print \$4}'"
 
 # ---- TLS and auth
 check_fails "a client without the portal's CA refuses it" \

@@ -195,22 +195,24 @@ static json_t *audit_detail(const json_t *detail)
 	return d;
 }
 
-void api_audit(struct api_ctx *c, const char *action, const char *entity, int64_t id,
-	       const json_t *detail)
+int api_audit(struct api_ctx *c, const char *action, const char *entity, int64_t id,
+	      const json_t *detail)
 {
-	struct store_err se = { 0 };
 	json_t *row;
 	int r = -ENOMEM;
 
-	row = json_pack("{s:I,s:s,s:s,s:o*,s:o*}", "token_id", (json_int_t)c->token_id,
+	row = json_pack("{s:I,s:s,s:s,s:o,s:o*}", "token_id", (json_int_t)c->token_id,
 			"action", action, "entity", entity, "entity_id",
 			id ? json_integer(id) : json_null(), "detail", audit_detail(detail));
 	if (row)
-		r = store_create(c->a->st, "audit", row, NULL, &se);
+		r = store_set_audit(c->a->st, row);
 	json_decref(row);
-	if (r < 0)
-		log_err("api: the audit row of %s %s %lld was not written: %s", action, entity,
-			(long long)id, se.msg[0] ? se.msg : strerror(-r));
+	return r < 0 ? api_nomem(&c->err) : 0;
+}
+
+void api_audit_done(struct api_ctx *c)
+{
+	store_set_audit(c->a->st, NULL);
 }
 
 /* 0 with the token's id for a valid admin token; -1 with 401 or 403. */

@@ -58,10 +58,14 @@ int api_nomem(struct api_err *e);
 int64_t api_now(const struct api *a);
 /* The request body as a JSON object, or -1 with a bad_request in c->err. */
 int api_body(struct api_ctx *c, json_t **out);
-/* Appends the audit row of a successful write; detail is borrowed (may be NULL).
- * A failure is logged: the write itself is done and durable. */
-void api_audit(struct api_ctx *c, const char *action, const char *entity, int64_t id,
-	       const json_t *detail);
+/* The audit row of the write about to be made: the store appends it in that
+ * write's own transaction (store_set_audit), so the change and its record commit
+ * together. id 0: the id the write gives the new row. detail is borrowed (may be
+ * NULL). 0, or -1 with c->err set. api_audit_done() after the write drops the
+ * row if the write never happened. */
+int api_audit(struct api_ctx *c, const char *action, const char *entity, int64_t id,
+	      const json_t *detail);
+void api_audit_done(struct api_ctx *c);
 /* Answers status with body (taken; NULL: none). Returns 0. */
 int api_reply(struct api_ctx *c, unsigned status, json_t *body);
 

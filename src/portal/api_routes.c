@@ -281,13 +281,15 @@ static int do_create(struct api_ctx *c, const struct coll *k)
 		json_decref(body);
 		return -1;
 	}
-	r = store_create(c->a->st, k->name, body, &row, &se);
-	if (r < 0) {
+	if (api_audit(c, "create", k->name, 0, body)) {
 		json_decref(body);
-		return api_store_fail(&c->err, r, &se, false);
+		return -1;
 	}
-	api_audit(c, "create", k->name, json_integer_value(json_object_get(row, "id")), body);
+	r = store_create(c->a->st, k->name, body, &row, &se);
+	api_audit_done(c);
 	json_decref(body);
+	if (r < 0)
+		return api_store_fail(&c->err, r, &se, false);
 	return api_reply(c, 201, row);
 }
 
@@ -317,13 +319,17 @@ static int do_patch(struct api_ctx *c, const struct coll *k, int64_t id)
 		r = -1;
 		goto out;
 	}
+	/* an empty patch changes nothing: no audit row */
+	if (json_object_size(body) && api_audit(c, "update", k->name, id, body)) {
+		r = -1;
+		goto out;
+	}
 	r = store_update(c->a->st, k->name, id, body, &row, &se);
+	api_audit_done(c);
 	if (r < 0) {
 		r = api_store_fail(&c->err, r, &se, false);
 		goto out;
 	}
-	if (json_object_size(body)) /* an empty patch changes nothing */
-		api_audit(c, "update", k->name, id, body);
 	r = api_reply(c, 200, row);
 out:
 	json_decref(old);
@@ -339,14 +345,16 @@ static int do_delete(struct api_ctx *c, const struct coll *k, int64_t id)
 
 	/* the audit row keeps what was deleted: the id alone would soon name nothing */
 	r = store_get(c->a->st, k->name, id, &old, &se);
+	if (r == 0 && api_audit(c, "delete", k->name, id, old)) {
+		json_decref(old);
+		return -1;
+	}
 	if (r == 0)
 		r = store_delete(c->a->st, k->name, id, &se);
-	if (r < 0) {
-		json_decref(old);
-		return api_store_fail(&c->err, r, &se, false);
-	}
-	api_audit(c, "delete", k->name, id, old);
+	api_audit_done(c);
 	json_decref(old);
+	if (r < 0)
+		return api_store_fail(&c->err, r, &se, false);
 	return api_reply(c, 204, NULL);
 }
 
@@ -356,13 +364,15 @@ static int do_revoke(struct api_ctx *c, const struct coll *k, int64_t id)
 	json_t *row = NULL;
 	int r;
 
+	if (api_audit(c, "revoke", k->name, id, NULL))
+		return -1;
 	if (!strcmp(k->name, "clients"))
 		r = store_client_revoke(c->a->st, id, &row, &se);
 	else
 		r = store_token_revoke(c->a->st, id, &row, &se);
+	api_audit_done(c);
 	if (r < 0)
 		return api_store_fail(&c->err, r, &se, false);
-	api_audit(c, "revoke", k->name, id, NULL);
 	return api_reply(c, 200, row);
 }
 
@@ -381,18 +391,18 @@ static int token_create(struct api_ctx *c)
 		json_decref(body);
 		return -1;
 	}
+	if (api_audit(c, "create", "tokens", 0, body)) {
+		json_decref(body);
+		return -1;
+	}
 	r = store_token_create(c->a->st, t.kind, t.name, t.owner_id, t.expires_at, secret,
 			       &row, &se);
-	if (r < 0) {
-		json_decref(body);
+	api_audit_done(c);
+	json_decref(body);
+	if (r < 0)
 		return api_store_fail(&c->err, r, &se, false);
-	}
 	out = json_pack("{s:o,s:s}", "token", row, "secret", secret);
 	sodium_memzero(secret, sizeof(secret));
-	if (out)
-		api_audit(c, "create", "tokens",
-			  json_integer_value(json_object_get(row, "id")), body);
-	json_decref(body);
 	return out ? api_reply(c, 201, out) : api_nomem(&c->err);
 }
 
@@ -469,7 +479,14 @@ static int member_put(struct api_ctx *c, int64_t gid, int64_t uid)
 	json_t *row = NULL, *detail;
 	int r;
 
+	detail = json_pack("{s:I,s:I}", "group_id", (json_int_t)gid, "user_id", (json_int_t)uid);
+	r = !detail ? api_nomem(&c->err) : api_audit(c, "create", "group_members", 0, detail);
+	json_decref(detail);
+	if (r)
+		return -1;
+	/* A membership that is there already writes nothing, so no audit row. */
 	r = store_member_add(c->a->st, gid, uid, &row, &se);
+	api_audit_done(c);
 	if (r == -EEXIST) { /* idempotent: the membership that is there */
 		if (member_find(c, gid, uid, &row))
 			return -1;
@@ -478,10 +495,6 @@ static int member_put(struct api_ctx *c, int64_t gid, int64_t uid)
 	}
 	if (r < 0)
 		return api_store_fail(&c->err, r, &se, true);
-	detail = json_pack("{s:I,s:I}", "group_id", (json_int_t)gid, "user_id", (json_int_t)uid);
-	api_audit(c, "create", "group_members", json_integer_value(json_object_get(row, "id")),
-		  detail);
-	json_decref(detail);
 	return api_reply(c, 200, row);
 }
 
@@ -493,14 +506,16 @@ static int member_delete(struct api_ctx *c, int64_t gid, int64_t uid)
 
 	if (member_find(c, gid, uid, &row))
 		return -1;
-	r = store_member_remove(c->a->st, gid, uid, &se);
-	if (r < 0) {
+	if (row && api_audit(c, "delete", "group_members",
+			     json_integer_value(json_object_get(row, "id")), row)) {
 		json_decref(row);
-		return api_store_fail(&c->err, r, &se, true);
+		return -1;
 	}
-	api_audit(c, "delete", "group_members", json_integer_value(json_object_get(row, "id")),
-		  row);
+	r = store_member_remove(c->a->st, gid, uid, &se);
+	api_audit_done(c);
 	json_decref(row);
+	if (r < 0)
+		return api_store_fail(&c->err, r, &se, true);
 	return api_reply(c, 204, NULL);
 }
 
@@ -541,13 +556,14 @@ static int route_settings(struct api_ctx *c)
 	if (api_body(c, &body))
 		return -1;
 	r = check_settings(c->a, body, &c->err);
+	if (r == 0 && json_object_size(body))
+		r = api_audit(c, "update", "settings", 0, body);
 	if (r == 0) {
 		r = store_settings_set(c->a->st, body, &row, &se);
+		api_audit_done(c);
 		if (r < 0)
 			r = api_store_fail(&c->err, r, &se, false);
 	}
-	if (r == 0 && json_object_size(body))
-		api_audit(c, "update", "settings", 0, body);
 	json_decref(body);
 	return r < 0 ? r : api_reply(c, 200, row);
 }

@@ -31,7 +31,42 @@ void store_close(struct store *st)
 	if (!st)
 		return;
 	events_drop(st->ev, st->nev);
+	json_decref(st->audit);
 	st->ops->close(st);
+}
+
+int store_set_audit(struct store *st, const json_t *row)
+{
+	json_decref(st->audit);
+	st->audit = NULL;
+	if (row && !(st->audit = json_deep_copy(row)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The audit row of store_set_audit(), inside the write's transaction. */
+static int audit_write(struct store *st, struct store_err *err)
+{
+	const struct entity *ae;
+	json_t *row = st->audit;
+	const char *ent = json_string_value(json_object_get(row, "entity"));
+	int r;
+
+	st->audit = NULL;
+	r = entity_by_name("audit", &ae, err);
+	if (r == 0 && json_is_null(json_object_get(row, "entity_id")) && ent) {
+		for (size_t i = 0; i < st->nev; i++) {
+			if (st->ev[i].ent && !strcmp(st->ev[i].ent->name, ent)) {
+				r = json_object_set_new(row, "entity_id",
+							json_integer(st->ev[i].id)) ? -ENOMEM : 0;
+				break;
+			}
+		}
+	}
+	if (r == 0)
+		r = entity_insert(st, ae, row, WM_ADMIN, NULL, err);
+	json_decref(row);
+	return r;
 }
 
 void store_set_change_cb(struct store *st, store_change_fn cb, void *arg)
@@ -94,6 +129,10 @@ int tx_end(struct store *st, int r, struct store_err *err)
 	struct store_change ch;
 	size_t i, n;
 
+	if (r == 0 && st->audit)
+		r = audit_write(st, err);
+	json_decref(st->audit); /* the write took it, whatever its outcome */
+	st->audit = NULL;
 	if (r == 0)
 		r = st->ops->commit(st, err);
 	if (r < 0)

@@ -74,6 +74,12 @@ int store_list(struct store *st, const char *entity, const json_t *filter, int64
 int store_update(struct store *st, const char *entity, int64_t id, const json_t *patch,
 		 json_t **out, struct store_err *err);
 int store_delete(struct store *st, const char *entity, int64_t id, struct store_err *err);
+/* The next write (any call that changes rows) also appends row to "audit" in
+ * its own transaction, so a change and its record commit together or not at
+ * all. A row whose entity_id is null gets the id of the first row of its entity
+ * that the write changed. The write takes it whatever its outcome; a call that
+ * fails before writing leaves it, so set NULL after the call to be sure. Copied. */
+int store_set_audit(struct store *st, const json_t *row);
 /* Flows and audit: appends every object of an array in one transaction. */
 int store_append(struct store *st, const char *entity, const json_t *objs,
 		 struct store_err *err);

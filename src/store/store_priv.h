@@ -58,6 +58,7 @@ struct store {
 	int64_t (*now)(void *arg);
 	void *now_arg;
 	bool in_tx;
+	json_t *audit;                 /* store_set_audit(): written by the next write */
 	/* Changes of the open transaction, reported once it commits. */
 	struct store_event *ev;
 	size_t nev, evcap;

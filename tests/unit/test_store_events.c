@@ -265,6 +265,45 @@ static void test_change_callback(void **state)
 	assert_int_equal(re.calls, 3);
 }
 
+/* store_set_audit: the audit row commits with the write it describes, or not at all. */
+static void test_audit_with_write(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *a, *items = NULL, *bad;
+	int64_t site;
+
+	a = J("{\"token_id\": 7, \"action\": \"create\", \"entity\": \"sites\","
+	      " \"entity_id\": null, \"detail\": {\"name\": \"lab\"}}");
+	assert_int_equal(store_set_audit(f->st, a), 0);
+	site = mk(f, "sites", "{\"name\": \"lab\"}");
+	/* a failed write takes its audit row down with it */
+	assert_int_equal(store_set_audit(f->st, a), 0);
+	bad = J("{\"name\": \"\"}");
+	assert_int_equal(store_create(f->st, "sites", bad, NULL, &err), -EINVAL);
+	json_decref(bad);
+	/* ... and the row was taken: the next write does not record it */
+	mk(f, "sites", "{\"name\": \"other\"}");
+	json_decref(a);
+	assert_int_equal(store_list(f->st, "audit", NULL, 0, 0, &items, NULL, &err), 0);
+	assert_int_equal(json_array_size(items), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0),
+							      "entity_id")), site);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0),
+							      "token_id")), 7);
+	json_decref(items);
+	/* NULL cancels */
+	a = J("{\"token_id\": 7, \"action\": \"update\", \"entity\": \"sites\","
+	      " \"entity_id\": 1, \"detail\": null}");
+	assert_int_equal(store_set_audit(f->st, a), 0);
+	json_decref(a);
+	assert_int_equal(store_set_audit(f->st, NULL), 0);
+	mk(f, "sites", "{\"name\": \"third\"}");
+	assert_int_equal(store_list(f->st, "audit", NULL, 0, 0, &items, NULL, &err), 0);
+	assert_int_equal(json_array_size(items), 1);
+	json_decref(items);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_with_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_callback, setup, teardown),
 	};
 

@@ -386,80 +386,10 @@ int check_token_create(struct api *a, const json_t *in, struct token_req *out,
 		return -1;
 	if (!exp || json_is_null(exp))
 		return 0;
-	if (!json_is_string(exp) || api_time_parse(json_string_value(exp), &out->expires_at))
+	if (!json_is_string(exp) || store_time_parse(json_string_value(exp), &out->expires_at))
 		return api_invalid(e, "expires_at",
 				   "expires_at must be an RFC 3339 time (like 2026-11-22T01:00:00Z)");
 	if (out->expires_at <= api_now(a))
 		return api_invalid(e, "expires_at", "expires_at must be in the future");
-	return 0;
-}
-
-/* ---- times -------------------------------------------------------------------- */
-
-static bool digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* The store's rules (src/store/value.c): four-digit years, a leap second as :59. */
-int api_time_parse(const char *s, int64_t *out)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, md;
-	const char *p;
-	int64_t t;
-
-	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
-	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
-		return -EINVAL;
-	p = s + 19;
-	if (*p == '.') {
-		if (*++p < '0' || *p > '9')
-			return -EINVAL;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
-			return -EINVAL;
-		p += 6;
-	} else {
-		return -EINVAL;
-	}
-	if (*p || mo < 1 || mo > 12)
-		return -EINVAL;
-	md = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-	if (d < 1 || d > md || h > 23 || mi > 59 || sec > 60 || oh > 23 || om > 59)
-		return -EINVAL;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
-	t -= sign * (oh * 3600 + om * 60);
-	if (t <= 0 || t > 253402300799ll)
-		return -EINVAL;
-	*out = t;
 	return 0;
 }

@@ -95,7 +95,5 @@ struct token_req {
 int check_token_create(struct api *a, const json_t *in, struct token_req *out,
 		       struct api_err *e);
 
-/* RFC 3339 (a fraction dropped, an offset applied) to Unix seconds. */
-int api_time_parse(const char *s, int64_t *out);
 
 #endif

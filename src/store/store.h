@@ -51,6 +51,11 @@ struct store_change {
 };
 typedef void (*store_change_fn)(void *arg, const struct store_change *ch);
 
+/* Times as the API reads and writes them (RFC 3339; a fraction is dropped, an
+ * offset applied, a leap second taken as :59; years 1970-9999): 0 or -EINVAL. */
+int store_time_parse(const char *s, int64_t *out);
+void store_time_format(int64_t t, char out[32]); /* "2026-11-22T01:00:00Z" */
+
 /* Opens (creating if needed, mode 0600) and migrates the SQLite database at path. */
 int store_open(const char *path, struct store **out, struct store_err *err);
 void store_close(struct store *st);

@@ -127,8 +127,6 @@ int store_fail(struct store_err *err, int r, const char *field, const char *fmt,
 int64_t store_now(struct store *st);
 /* A statement that did not fit STORE_SQL_MAX, or no memory: -ENOMEM. */
 int sql_fail(struct store_err *err);
-int store_time_parse(const char *s, int64_t *out);
-void store_time_format(int64_t t, char out[32]);
 
 /* A JSON value as a column value: type checks (and, if check, nullability, length,
  * enum). A JSON column is serialized into *own, which the caller frees. */

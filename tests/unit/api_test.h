@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tmpdb.h"
 #include "portal/api.h"
 #include "portal/http_priv.h" /* struct http_args, to build requests */
 #include "portal/policy.h"
@@ -68,18 +69,12 @@ static inline int api_setup(void **state)
 static inline int api_teardown(void **state)
 {
 	struct afx *f = *state;
-	char p[160];
 
 	json_decref(f->out);
 	api_free(f->api);
 	policy_engine_free(f->pe);
 	store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	tmpdb_remove(f->path, f->dir);
 	free(f);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "tmpdb.h"
 #include "store/store.h"
 
 #define T0 1700000000 /* 2023-11-14T22:13:20Z */
@@ -103,16 +104,10 @@ static inline int setup(void **state)
 static inline int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	store_close(f->st);
 	ev_clear(f);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	tmpdb_remove(f->path, f->dir);
 	free(f);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tmpdb.h"
 #include "store/store.h"
 #include "store/store_priv.h"
 
@@ -40,14 +41,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	tmpdb_remove(f->path, f->dir);
 	free(f);
 	return 0;
 }

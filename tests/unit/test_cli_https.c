@@ -31,7 +31,7 @@
 
 #include "cli/admin.h"
 #include "portal/http.h"
-#include "portal/tls.h"
+#include "tls_env_test.h"
 
 #define ADMIN_TOKEN "sl_admin0123456789abcdefghijklmnopqrstuvwxyzAB"
 #define CLIENT_TOKEN "sl_client123456789abcdefghijklmnopqrstuvwxyzAB"
@@ -47,10 +47,8 @@ struct rec {
 };
 
 struct env {
-	char dir[64], ca[128], other_ca[128], cert[128], key[128], portal[64];
-	struct http_server *srv;
-	pthread_t thread;
-	int port, run_rc;
+	struct tls_env t;
+	char portal[64];
 	pthread_mutex_t lock;
 	struct rec recs[16];
 	size_t n;
@@ -189,47 +187,19 @@ static int api(void *arg, const struct http_request *req, struct http_response *
 	return 0;
 }
 
-static void *serve(void *arg)
-{
-	struct env *e = arg;
-
-	e->run_rc = http_server_run(e->srv);
-	return NULL;
-}
-
 static int setup(void **state)
 {
-	static const char *const dns[] = { "portal.test" };
-	static const char *const ips[] = { "127.0.0.1" };
-	const struct tls_names names = { dns, 1, ips, 1 };
 	struct env *e = calloc(1, sizeof(*e));
-	char ca_key[128], other_key[128];
 	struct http_config cfg = { 0 };
 
-	strcpy(e->dir, "/tmp/sluice-cli-XXXXXX");
-	if (!mkdtemp(e->dir))
+	if (!e)
 		return -1;
-	snprintf(e->ca, sizeof(e->ca), "%s/ca.pem", e->dir);
-	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", e->dir);
-	snprintf(e->other_ca, sizeof(e->other_ca), "%s/other.pem", e->dir);
-	snprintf(other_key, sizeof(other_key), "%s/other.key", e->dir);
-	snprintf(e->cert, sizeof(e->cert), "%s/server.pem", e->dir);
-	snprintf(e->key, sizeof(e->key), "%s/server.key", e->dir);
-	if (tls_ca_create(e->ca, ca_key, "sluice test CA", 1) ||
-	    tls_ca_create(e->other_ca, other_key, "sluice test CA", 1) ||
-	    tls_server_create(e->ca, ca_key, &names, 1, e->cert, e->key))
-		return -1;
-	cfg.cert_path = e->cert;
-	cfg.key_path = e->key;
 	cfg.api = api;
 	cfg.api_arg = e;
 	pthread_mutex_init(&e->lock, NULL);
-	if (http_server_new(&cfg, &e->srv) != 0)
+	if (tls_env_start(&e->t, &cfg, "/tmp/sluice-cli-XXXXXX") != 0)
 		return -1;
-	e->port = http_server_port(e->srv);
-	snprintf(e->portal, sizeof(e->portal), "https://127.0.0.1:%d", e->port);
-	if (pthread_create(&e->thread, NULL, serve, e) != 0)
-		return -1;
+	snprintf(e->portal, sizeof(e->portal), "https://127.0.0.1:%d", e->t.port);
 	*state = e;
 	return 0;
 }
@@ -237,17 +207,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	char cmd[128];
+	int r = tls_env_stop(&e->t);
 
-	http_server_stop(e->srv);
-	pthread_join(e->thread, NULL);
-	http_server_free(e->srv);
 	pthread_mutex_destroy(&e->lock);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0 || e->run_rc != 0)
-		return -1;
 	free(e);
-	return 0;
+	return r;
 }
 
 /* ---- running the CLI ----------------------------------------------------- */
@@ -305,7 +269,7 @@ static void run_env(struct env *e, struct result *res, const struct admin_env *e
 
 static void run(struct env *e, struct result *res, const char *line)
 {
-	const struct admin_env env = { .portal = e->portal, .ca_file = e->ca,
+	const struct admin_env env = { .portal = e->portal, .ca_file = e->t.ca,
 				       .token = ADMIN_TOKEN };
 
 	run_env(e, res, &env, line);
@@ -488,12 +452,12 @@ static void test_methods(void **state)
 static void test_api_errors(void **state)
 {
 	struct env *e = *state;
-	const struct admin_env wrong = { .portal = e->portal, .ca_file = e->ca,
+	const struct admin_env wrong = { .portal = e->portal, .ca_file = e->t.ca,
 					 .token = "sl_wrong" };
-	const struct admin_env client = { .portal = e->portal, .ca_file = e->ca,
+	const struct admin_env client = { .portal = e->portal, .ca_file = e->t.ca,
 					  .token = CLIENT_TOKEN };
-	const struct admin_env none = { .portal = e->portal, .ca_file = e->ca };
-	const struct admin_env noportal = { .ca_file = e->ca, .token = ADMIN_TOKEN };
+	const struct admin_env none = { .portal = e->portal, .ca_file = e->t.ca };
+	const struct admin_env noportal = { .ca_file = e->t.ca, .token = ADMIN_TOKEN };
 	struct result r;
 
 	run(e, &r, "sites create --name taken");
@@ -552,7 +516,7 @@ static void write_file(const char *path, const char *text)
 static void test_tokens(void **state)
 {
 	struct env *e = *state;
-	const struct admin_env env = { .portal = e->portal, .ca_file = e->ca,
+	const struct admin_env env = { .portal = e->portal, .ca_file = e->t.ca,
 				       .token = "sl_ignored_when_a_file_is_given" };
 	char file[160], cmd[256];
 	struct result r;
@@ -580,7 +544,7 @@ static void test_tokens(void **state)
 	result_free(&r);
 
 	/* --token-file: the first word of the file; the option beats the env. */
-	snprintf(file, sizeof(file), "%s/admin.token", e->dir);
+	snprintf(file, sizeof(file), "%s/admin.token", e->t.dir);
 	write_file(file, "  " ADMIN_TOKEN "\n# the portal's first admin token\n");
 	snprintf(cmd, sizeof(cmd), "-q --token-file %s sites create --name f", file);
 	run_env(e, &r, &env, cmd);
@@ -617,7 +581,7 @@ static int tcp_port(int *fd, bool keep)
 static void test_tls(void **state)
 {
 	struct env *e = *state;
-	struct admin_env env = { .portal = e->portal, .ca_file = e->other_ca,
+	struct admin_env env = { .portal = e->portal, .ca_file = e->t.other_ca,
 				 .token = ADMIN_TOKEN };
 	char url[64];
 	struct result r;
@@ -635,11 +599,11 @@ static void test_tls(void **state)
 
 	/* The system's store is used without --ca (OpenSSL reads SSL_CERT_FILE),
 	 * and only the CA given with it. */
-	setenv("SSL_CERT_FILE", e->ca, 1);
+	setenv("SSL_CERT_FILE", e->t.ca, 1);
 	run_env(e, &r, &env, "-q sites create --name sys");
 	expect(&r, 0, "6\n", "");
 	result_free(&r);
-	env.ca_file = e->other_ca;
+	env.ca_file = e->t.other_ca;
 	run_env(e, &r, &env, "-q sites create --name sys");
 	expect(&r, ADMIN_EXIT_CONN, "", "TLS: the portal's certificate was refused");
 	result_free(&r);
@@ -647,13 +611,13 @@ static void test_tls(void **state)
 
 	/* The right CA, the wrong name: the certificate names portal.test and
 	 * 127.0.0.1 only. ::1 is the case lws 4.1 does not check by itself. */
-	env.ca_file = e->ca;
-	snprintf(url, sizeof(url), "https://localhost:%d", e->port);
+	env.ca_file = e->t.ca;
+	snprintf(url, sizeof(url), "https://localhost:%d", e->t.port);
 	env.portal = url;
 	run_env(e, &r, &env, "sites list");
 	expect(&r, ADMIN_EXIT_CONN, "", "certificate");
 	result_free(&r);
-	snprintf(url, sizeof(url), "https://[::1]:%d", e->port);
+	snprintf(url, sizeof(url), "https://[::1]:%d", e->t.port);
 	run_env(e, &r, &env, "sites list");
 	expect(&r, ADMIN_EXIT_CONN, "", "TLS: the portal's certificate is not valid for ::1");
 	result_free(&r);
@@ -694,7 +658,7 @@ static void test_binary(void **state)
 	if (getenv("SLUICE_BIN"))
 		snprintf(bin, sizeof(bin), "%s", getenv("SLUICE_BIN"));
 	snprintf(cmd, sizeof(cmd), "SLUICE_PORTAL=%s SLUICE_CA=%s SLUICE_TOKEN=%s %s admin -q "
-		 "sites create --name bin 2>&1", e->portal, e->ca, ADMIN_TOKEN, bin);
+		 "sites create --name bin 2>&1", e->portal, e->t.ca, ADMIN_TOKEN, bin);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	got = fread(out, 1, sizeof(out) - 1, f);
@@ -705,7 +669,7 @@ static void test_binary(void **state)
 	assert_string_equal(out, "6\n");
 
 	snprintf(cmd, sizeof(cmd), "SLUICE_PORTAL=%s SLUICE_CA=%s SLUICE_TOKEN=%s %s admin "
-		 "sites create --name taken >/dev/null 2>&1", e->portal, e->ca, ADMIN_TOKEN, bin);
+		 "sites create --name taken >/dev/null 2>&1", e->portal, e->t.ca, ADMIN_TOKEN, bin);
 	st = system(cmd);
 	assert_int_equal(WEXITSTATUS(st), ADMIN_EXIT_API);
 	snprintf(cmd, sizeof(cmd), "SLUICE_PORTAL=%s SLUICE_TOKEN=%s %s admin sites list "

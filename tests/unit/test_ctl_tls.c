@@ -21,8 +21,7 @@
 
 #include "ctl/session.h"
 #include "ctl/tlscheck.h"
-#include "portal/http.h"
-#include "portal/tls.h"
+#include "tls_env_test.h"
 
 /* Two lws TLS contexts in one process: see test_cli_https.c. */
 const char *__lsan_default_suppressions(void);
@@ -32,10 +31,7 @@ const char *__lsan_default_suppressions(void)
 }
 
 struct env {
-	char dir[64], ca[128], other_ca[128], cert[128], key[128];
-	struct http_server *srv;
-	pthread_t thread;
-	int port, run_rc;
+	struct tls_env t;
 };
 
 static int ws_open(void *arg, struct http_session *s, unsigned endpoint,
@@ -58,14 +54,6 @@ static void ws_closed(void *arg, struct http_session *s)
 static const struct http_ws_ops ops = { ws_open, ws_message, ws_closed };
 static const char *const paths[] = { "/client/ws", NULL };
 
-static void *serve(void *arg)
-{
-	struct env *e = arg;
-
-	e->run_rc = http_server_run(e->srv);
-	return NULL;
-}
-
 static bool have_ipv6_loopback(void)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
@@ -79,34 +67,10 @@ static bool have_ipv6_loopback(void)
 
 static int setup(void **state)
 {
-	static const char *const dns[] = { "portal.test" };
-	static const char *const ips[] = { "127.0.0.1" };
-	const struct tls_names names = { dns, 1, ips, 1 };
 	struct env *e = calloc(1, sizeof(*e));
-	char ca_key[128], other_key[128];
-	struct http_config cfg = { 0 };
+	struct http_config cfg = { .ws_paths = paths, .ws = &ops };
 
-	strcpy(e->dir, "/tmp/sluice-ctltls-XXXXXX");
-	if (!mkdtemp(e->dir))
-		return -1;
-	snprintf(e->ca, sizeof(e->ca), "%s/ca.pem", e->dir);
-	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", e->dir);
-	snprintf(e->other_ca, sizeof(e->other_ca), "%s/other.pem", e->dir);
-	snprintf(other_key, sizeof(other_key), "%s/other.key", e->dir);
-	snprintf(e->cert, sizeof(e->cert), "%s/server.pem", e->dir);
-	snprintf(e->key, sizeof(e->key), "%s/server.key", e->dir);
-	if (tls_ca_create(e->ca, ca_key, "sluice test CA", 1) ||
-	    tls_ca_create(e->other_ca, other_key, "sluice test CA", 1) ||
-	    tls_server_create(e->ca, ca_key, &names, 1, e->cert, e->key))
-		return -1;
-	cfg.cert_path = e->cert;
-	cfg.key_path = e->key;
-	cfg.ws_paths = paths;
-	cfg.ws = &ops;
-	if (http_server_new(&cfg, &e->srv) != 0)
-		return -1;
-	e->port = http_server_port(e->srv);
-	if (pthread_create(&e->thread, NULL, serve, e) != 0)
+	if (!e || tls_env_start(&e->t, &cfg, "/tmp/sluice-ctltls-XXXXXX") != 0)
 		return -1;
 	*state = e;
 	return 0;
@@ -115,16 +79,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct env *e = *state;
-	char cmd[128];
+	int r = tls_env_stop(&e->t);
 
-	http_server_stop(e->srv);
-	pthread_join(e->thread, NULL);
-	http_server_free(e->srv);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-	if (system(cmd) != 0 || e->run_rc != 0)
-		return -1;
 	free(e);
-	return 0;
+	return r;
 }
 
 struct outcome {
@@ -155,7 +113,7 @@ static struct outcome dial(const struct env *e, const char *ca, const char *host
 {
 	struct outcome o = { 0 };
 	struct ctl_session_config cfg = {
-		.host = host, .port = (uint16_t)e->port, .path = "/client/ws",
+		.host = host, .port = (uint16_t)e->t.port, .path = "/client/ws",
 		.token = "sl_x", .public_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		.role = CTL_ROLE_CLIENT, .no_reconnect = true,
 		.on_message = on_message, .on_event = on_event, .arg = &o,
@@ -177,16 +135,16 @@ static void test_names_checked(void **state)
 	const struct env *e = *state;
 	struct outcome o;
 
-	o = dial(e, e->ca, "127.0.0.1");
+	o = dial(e, e->t.ca, "127.0.0.1");
 	assert_true(o.connected);
 
-	o = dial(e, e->ca, "localhost"); /* reaches the server; not a name it holds */
+	o = dial(e, e->t.ca, "localhost"); /* reaches the server; not a name it holds */
 	assert_false(o.connected);
 	assert_true(o.lost);
 	assert_non_null(strstr(o.why, "TLS"));
 
 	if (have_ipv6_loopback()) {
-		o = dial(e, e->ca, "::1");
+		o = dial(e, e->t.ca, "::1");
 		assert_false(o.connected);
 		assert_true(o.lost);
 		assert_non_null(strstr(o.why, "not valid for ::1"));
@@ -196,7 +154,7 @@ static void test_names_checked(void **state)
 static void test_only_the_given_ca(void **state)
 {
 	const struct env *e = *state;
-	struct outcome o = dial(e, e->other_ca, "127.0.0.1");
+	struct outcome o = dial(e, e->t.other_ca, "127.0.0.1");
 
 	assert_false(o.connected);
 	assert_true(o.lost);

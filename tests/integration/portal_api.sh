@@ -4,9 +4,10 @@
 # family, validation errors, auth failures, and persistence across a clean
 # restart and after kill -9. Needs no root and no namespace.
 #
-# Devices register themselves over WSS (the session hub); until that exists here,
-# one is written into the database with sqlite3 while the portal is stopped, as
-# is one flow record.
+# A device registers itself with a WSS upgrade (curl speaks it): the client row
+# comes from the session hub. One flow record is written into the database with
+# sqlite3 while the portal is stopped (flows come from access requests, which
+# need a session that sends frames: the hub's tests cover those).
 set -uo pipefail
 
 SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -74,6 +75,16 @@ req_as() {
 		-o "$TMP/body" -w '%{http_code}' -X "$m" "${args[@]}" "https://$NAME:$PORT/api/v1$p"
 }
 req() { req_as "$TOKEN" "$@"; }
+
+# ws_upgrade TOKEN KEY NAME: a device's session upgrade; prints the HTTP status
+ws_upgrade() {
+	printf 'Authorization: Bearer %s\n' "$1" |
+		curl -s --http1.1 --cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" \
+			--max-time 1 -o /dev/null -w '%{http_code}' -H @- -H 'Connection: Upgrade' \
+			-H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+			-H "Sec-WebSocket-Key: $(head -c 16 /dev/urandom | base64)" \
+			-H "X-Sluice-Public-Key: $2" -H "X-Sluice-Name: $3" "https://$NAME:$PORT/client/ws"
+}
 
 # jf PATH: a value of the last body: "error.code", "items.0.id", "#items" (a length)
 jf() {
@@ -206,6 +217,13 @@ check_eq "POST /clients: 405" "405 method_not_allowed -" rs POST /clients '{}'
 check_eq "POST /tokens (client)" 201 req POST /tokens '{"kind":"client","name":"ada laptop","user_id":1}'
 CLIENT_TOKEN=$(jf secret)
 check_eq "a client token on the admin API: 403" "403 forbidden -" rs_as "$CLIENT_TOKEN" GET /sites
+check_eq "a device registers itself over WSS with the client token" 101 \
+	ws_upgrade "$CLIENT_TOKEN" Qmp3zTqcxmsm4BPp1uygMzUK2JB/1NQKQXfWoUTYWmY= laptop
+check_eq "... and is a client, named as it said" "200 laptop" rsf GET /clients/1 "" name
+check_eq "... of the token's user, with tunnel addresses from the pool" "1 100.64.0.2 fd00:2021:1111::2" \
+	echo "$(jf user_id)" "$(jf tunnel_ipv4)" "$(jf tunnel_ipv6)"
+check_eq "an admin token cannot open a device session: 401" 401 \
+	ws_upgrade "$TOKEN" Rmp3zTqcxmsm4BPp1uygMzUK2JB/1NQKQXfWoUTYWmY= other
 check_eq "POST /tokens (site)" "201 1" rsf POST /tokens '{"kind":"site","site_id":1}' token.site_id
 SITE_TOKEN=$(jf secret)
 check_eq "a site token on the admin API: 403" 403 req_as "$SITE_TOKEN" GET /users
@@ -240,9 +258,7 @@ check_eq "GET /audit/1 (init's own row)" "200 tokens" rsf GET /audit/1 "" entity
 # ---- a clean restart keeps everything
 stop TERM
 check_eq "SIGTERM stops the portal cleanly (exit 0)" 0 echo $?
-sqlite3 "$DATA/portal.db" "INSERT INTO clients (user_id, name, public_key, tunnel_ipv4, tunnel_ipv6, created_at)
-	VALUES (1, 'laptop', 'Qmp3zTqcxmsm4BPp1uygMzUK2JB/1NQKQXfWoUTYWmY=', '100.64.255.1', 'fd00:2021:1111::ff:1', 1700000000);
-	INSERT INTO flows (time, event, client_id, user_id, resource_id, reason) VALUES (1700000000, 'denied', 1, 1, 1, 'no_policy');"
+sqlite3 "$DATA/portal.db" "INSERT INTO flows (time, event, client_id, user_id, resource_id, reason) VALUES (1700000000, 'denied', 1, 1, 1, 'no_policy');"
 start || world_bail "the portal did not restart"
 check_eq "after a restart the site is there" "200 HQ" rsf GET /sites/1 "" name
 check_eq "... the membership is gone as it was" "200 0" rsf GET /groups/1/members "" "#items"

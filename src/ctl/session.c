@@ -17,7 +17,6 @@
 
 enum {
 	OUTQ_MAX = 1024,              /* frames queued while the socket is busy */
-	TICK_US = 50 * 1000,          /* lws_service returns at least this often */
 	BACKOFF_MIN_MS = 500,
 	BACKOFF_MAX_MS = 30000,
 	HDR_MAX = 512,
@@ -56,8 +55,9 @@ struct ctl_session {
 
 struct ctl_loop {
 	struct lws_context *ctx;
-	lws_sorted_usec_list_t tick;
-	uint64_t next_heartbeat_ns;
+	/* Every turn of an lws 4.1 loop polls all of its connections: a loop with
+	 * thousands of sessions (the load tool) wakes only when it must. */
+	lws_sorted_usec_list_t heartbeat, wake;
 	struct ctl_session *sessions;
 };
 
@@ -273,7 +273,7 @@ static const struct lws_protocols protocols[] = {
 /* All zeros: no lws validity timer per connection. lws 4.1 keeps every timer
  * of a loop in one sorted list, so with thousands of sessions on a loop (the
  * load tool) each ping and pong was an O(sessions) insert; heartbeat() below
- * does the same work from the loop's one tick. */
+ * does the same work from one timer of the loop. */
 static const lws_retry_bo_t no_validity;
 
 static void connect_now(struct ctl_session *s)
@@ -345,16 +345,19 @@ static void heartbeat(struct ctl_loop *l, uint64_t now)
 	}
 }
 
-static void tick_cb(lws_sorted_usec_list_t *sul)
+static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 {
-	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, tick);
-	uint64_t now = time_mono_ns();
+	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, heartbeat);
 
-	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
-	if (now >= l->next_heartbeat_ns) {
-		l->next_heartbeat_ns = now + HEARTBEAT_MS * NSEC_PER_MSEC;
-		heartbeat(l, now);
-	}
+	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	heartbeat(l, time_mono_ns());
+}
+
+/* Only there to make lws_service() return by ctl_loop_run()'s deadline. */
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
 }
 
 int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
@@ -377,7 +380,8 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 		free(l);
 		return -EIO;
 	}
-	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
+	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
 	*out = l;
 	return 0;
 }
@@ -388,20 +392,28 @@ void ctl_loop_free(struct ctl_loop *l)
 		return;
 	while (l->sessions)
 		ctl_session_close(l->sessions);
+	lws_sul_cancel(&l->heartbeat);
+	lws_sul_cancel(&l->wake);
 	lws_context_destroy(l->ctx);
 	free(l);
 }
 
 int ctl_loop_run(struct ctl_loop *l, int timeout_ms)
 {
-	/* lws_service returns after each event or tick; loop until the time is up. */
-	int64_t end = lws_now_usecs() + (int64_t)timeout_ms * 1000;
+	/* lws_service returns after each event or timer; loop until the time is up */
+	lws_usec_t us = timeout_ms > 0 ? (lws_usec_t)timeout_ms * LWS_US_PER_MS : 0;
+	lws_usec_t end = lws_now_usecs() + us;
+	int r = 0;
 
+	lws_sul_schedule(l->ctx, 0, &l->wake, wake_cb, us);
 	do {
-		if (lws_service(l->ctx, 0) < 0)
-			return -EIO;
+		if (lws_service(l->ctx, 0) < 0) {
+			r = -EIO;
+			break;
+		}
 	} while (lws_now_usecs() < end);
-	return 0;
+	lws_sul_cancel(&l->wake);
+	return r;
 }
 
 static char *dup_or_null(const char *s)

@@ -17,17 +17,19 @@
 # every connecting device is a durable write, and the disk is not what is measured).
 #
 # Usage: bench/portal.sh [--sessions N] [--changes C] [--batch B] [--settle S]
-#                        [--seconds S]
+#                        [--workers W] [--seconds S]
 #   --sessions N   client sessions (default 5000)
 #   --changes C    changes to time (default 10, at most 60)
 #   --settle S     seconds between the last init and the first change (default 20)
-#   --seconds S    smoke runs: --sessions 200 --changes 2 --settle 1
+#   --workers W    load tool processes sharing the sessions (default 1)
+#   --seconds S    smoke runs: --sessions 200 --changes 2 --settle 1 --workers 2
 set -euo pipefail
 
 N=5000
 CHANGES=10
 BATCH=200
 SETTLE=20
+WORKERS=1
 SMOKE=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -35,8 +37,10 @@ while [ $# -gt 0 ]; do
 	--changes) CHANGES=$2; shift 2 ;;
 	--batch) BATCH=$2; shift 2 ;;
 	--settle) SETTLE=$2; shift 2 ;;
+	--workers) WORKERS=$2; shift 2 ;;
 	--seconds) SMOKE=1; shift 2 ;;
-	*) echo "usage: $0 [--sessions N] [--changes C] [--batch B] [--settle S] [--seconds S]" >&2
+	*) echo "usage: $0 [--sessions N] [--changes C] [--batch B] [--settle S]" \
+		"[--workers W] [--seconds S]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -44,6 +48,7 @@ if [ "$SMOKE" = 1 ]; then
 	N=200
 	CHANGES=2
 	SETTLE=1
+	WORKERS=2 # so that the merging path keeps working
 fi
 
 BUILD=${SLUICE_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
@@ -95,6 +100,13 @@ wait_nth() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# a process and its children (the load tool's workers)
+rss_tree_kb() {
+	local t p
+	t=$(rss_kb "$1")
+	for p in $(pgrep -P "$1" || true); do t=$((t + $(rss_kb "$p"))); done
+	echo "$t"
+}
 
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 "$TESTD" --dir "$DIR" >"$DIR/testd.out" 2>"$DIR/testd.err" &
@@ -104,6 +116,7 @@ sleep 0.5
 RSS0=$(rss_kb "$TESTD_PID")
 
 "$LOAD" --port "$PORT" --ca "$CA" --token "$TOKEN" --sessions "$N" --batch "$BATCH" \
+	--workers "$WORKERS" \
 	>"$DIR/load.out" 2>"$DIR/load.err" &
 LOAD_PID=$!
 read -r _ READY INIT_MS < <(wait_line "$DIR/load.out" '^ready ' 600)
@@ -114,7 +127,7 @@ if [ "$READY" != "$N" ]; then
 fi
 sleep "$SETTLE"
 RSS1=$(rss_kb "$TESTD_PID")
-LOAD_RSS=$(rss_kb "$LOAD_PID")
+LOAD_RSS=$(rss_tree_kb "$LOAD_PID")
 
 times=()
 for ((c = 1; c <= CHANGES; c++)); do
@@ -139,3 +152,4 @@ echo "load tool RSS             ${LOAD_RSS} KiB"
 printf 'change -> all sessions    median %d.%03d ms, worst %d.%03d ms over %d changes (target < 1000 ms)\n' \
 	$((median / 1000)) $((median % 1000)) $((worst / 1000)) $((worst % 1000)) "$CHANGES"
 echo "settle                    $SETTLE s between the last init and the first change"
+echo "load tool                 $WORKERS process(es)"

@@ -123,6 +123,7 @@ static void lost(struct ctl_session *s, const char *why)
 			 (unsigned long long)(s->idle_ns / NSEC_PER_SEC));
 		why = text;
 	}
+	s->silent = false;
 	if (s->cfg.on_event)
 		s->cfg.on_event(s->cfg.arg, s, CTL_EV_DISCONNECTED, why);
 }

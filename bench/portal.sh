@@ -9,32 +9,46 @@
 #   change -> all N      one admin change (a resource and a policy granting it,
 #                        written through the store inside the portal on SIGUSR1)
 #                        until the last session has its resource_upsert; the
-#                        median and worst of --changes changes
+#                        median and worst of --changes changes, made
+#                        --settle seconds after the last session came up (the
+#                        default, 20 s, is past the 15 s heartbeat interval: every
+#                        session then pings and is pinged while changes go out)
 # The database lives in a temporary directory (under /dev/shm when it exists:
 # every connecting device is a durable write, and the disk is not what is measured).
 #
-# Usage: bench/portal.sh [--sessions N] [--changes C] [--batch B] [--seconds S]
+# Usage: bench/portal.sh [--sessions N] [--changes C] [--batch B] [--settle S]
+#                        [--workers W] [--seconds S]
 #   --sessions N   client sessions (default 5000)
-#   --changes C    changes to time (default 5)
-#   --seconds S    smoke runs: --sessions 200 --changes 2 unless given
+#   --changes C    changes to time (default 10, at most 60)
+#   --settle S     seconds between the last init and the first change (default 20)
+#   --workers W    load tool processes sharing the sessions (default 1)
+#   --seconds S    smoke runs: --sessions 200 --changes 2 --settle 1 --workers 2
 set -euo pipefail
 
 N=5000
-CHANGES=5
+CHANGES=10
 BATCH=200
+SETTLE=20
+WORKERS=1
 SMOKE=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--sessions) N=$2; shift 2 ;;
 	--changes) CHANGES=$2; shift 2 ;;
 	--batch) BATCH=$2; shift 2 ;;
+	--settle) SETTLE=$2; shift 2 ;;
+	--workers) WORKERS=$2; shift 2 ;;
 	--seconds) SMOKE=1; shift 2 ;;
-	*) echo "usage: $0 [--sessions N] [--changes C] [--batch B] [--seconds S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--sessions N] [--changes C] [--batch B] [--settle S]" \
+		"[--workers W] [--seconds S]" >&2
+	   exit 2 ;;
 	esac
 done
 if [ "$SMOKE" = 1 ]; then
 	N=200
 	CHANGES=2
+	SETTLE=1
+	WORKERS=2 # so that the merging path keeps working
 fi
 
 BUILD=${SLUICE_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
@@ -86,7 +100,15 @@ wait_nth() {
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# a process and its children (the load tool's workers)
+rss_tree_kb() {
+	local t p
+	t=$(rss_kb "$1")
+	for p in $(pgrep -P "$1" || true); do t=$((t + $(rss_kb "$p"))); done
+	echo "$t"
+}
 
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 "$TESTD" --dir "$DIR" >"$DIR/testd.out" 2>"$DIR/testd.err" &
 TESTD_PID=$!
 read -r _ PORT _ TOKEN _ CA < <(wait_line "$DIR/testd.out" '^port ' 20)
@@ -94,6 +116,7 @@ sleep 0.5
 RSS0=$(rss_kb "$TESTD_PID")
 
 "$LOAD" --port "$PORT" --ca "$CA" --token "$TOKEN" --sessions "$N" --batch "$BATCH" \
+	--workers "$WORKERS" \
 	>"$DIR/load.out" 2>"$DIR/load.err" &
 LOAD_PID=$!
 read -r _ READY INIT_MS < <(wait_line "$DIR/load.out" '^ready ' 600)
@@ -102,9 +125,9 @@ if [ "$READY" != "$N" ]; then
 	cat "$DIR/load.err" >&2
 	exit 1
 fi
-sleep 1
+sleep "$SETTLE"
 RSS1=$(rss_kb "$TESTD_PID")
-LOAD_RSS=$(rss_kb "$LOAD_PID")
+LOAD_RSS=$(rss_tree_kb "$LOAD_PID")
 
 times=()
 for ((c = 1; c <= CHANGES; c++)); do
@@ -121,9 +144,12 @@ worst=$(echo "$sorted" | tail -n 1)
 per=$(( (RSS1 - RSS0) * 1024 / N ))
 
 echo "sessions                  $N"
+echo "load average              $LOADAVG (1, 5, 15 min, before the run)"
 echo "connect (all inits)       $INIT_MS ms"
 echo "portal RSS                ${RSS0} KiB before, ${RSS1} KiB with $N sessions"
 echo "memory per session        $per bytes ($(( per / 1024 )) KiB; target < 64 KiB)"
 echo "load tool RSS             ${LOAD_RSS} KiB"
 printf 'change -> all sessions    median %d.%03d ms, worst %d.%03d ms over %d changes (target < 1000 ms)\n' \
 	$((median / 1000)) $((median % 1000)) $((worst / 1000)) $((worst % 1000)) "$CHANGES"
+echo "settle                    $SETTLE s between the last init and the first change"
+echo "load tool                 $WORKERS process(es)"

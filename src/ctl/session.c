@@ -12,6 +12,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/rand.h"
+#include "lib/time.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
@@ -20,11 +21,13 @@
 
 enum {
 	OUTQ_MAX = 1024,              /* frames queued while the socket is busy */
-	TICK_US = 50 * 1000,          /* lws_service returns at least this often */
 	BACKOFF_MIN_MS = 500,
 	BACKOFF_MAX_MS = 30000,
 	HDR_MAX = 512,
 	CLOSE_REVOKED = 4001,         /* docs/protocol.md: credentials revoked */
+	PING_S = 15,                  /* docs/protocol.md: ping after 15 s of silence, */
+	IDLE_S = 45,                  /* the portal is gone after 45 s */
+	HEARTBEAT_MS = 500,           /* how often the loop checks for silence */
 };
 
 struct frame {
@@ -41,6 +44,10 @@ struct ctl_session {
 	struct lws *wsi;
 	struct tlscheck tls;          /* the portal's name, checked per connection */
 	bool connected, closing;
+	bool ping_due, pinged;        /* a ping to write; one is out, unanswered */
+	bool silent;                  /* hung up for silence */
+	uint64_t heard_ns;            /* time_mono_ns() of the portal's last frame */
+	uint64_t ping_ns, idle_ns;
 	uint16_t close_code;          /* of the portal's close frame, 0: none */
 	char close_reason[64];
 	unsigned attempts;
@@ -53,7 +60,9 @@ struct ctl_session {
 
 struct ctl_loop {
 	struct lws_context *ctx;
-	lws_sorted_usec_list_t tick;
+	/* Every turn of an lws 4.1 loop polls all of its connections: a loop with
+	 * thousands of sessions (the load tool) wakes only when it must. */
+	lws_sorted_usec_list_t heartbeat, wake;
 	struct ctl_session *sessions;
 };
 
@@ -114,7 +123,12 @@ static void lost(struct ctl_session *s, const char *why)
 		snprintf(text, sizeof(text), "closed by the portal: %u %s", s->close_code,
 			 s->close_reason);
 		why = text;
+	} else if (s->silent) {
+		snprintf(text, sizeof(text), "nothing from the portal for %llu s",
+			 (unsigned long long)(s->idle_ns / NSEC_PER_SEC));
+		why = text;
 	}
+	s->silent = false;
 	if (s->cfg.on_event)
 		s->cfg.on_event(s->cfg.arg, s, CTL_EV_DISCONNECTED, why);
 }
@@ -163,6 +177,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return -1;
 		}
 		s->connected = true;
+		s->heard_ns = time_mono_ns();
+		s->ping_due = s->pinged = s->silent = false;
 		s->close_code = 0;
 		s->close_reason[0] = '\0';
 		s->attempts = 0;
@@ -175,6 +191,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (!s)
 			return -1;
+		s->heard_ns = time_mono_ns();
+		s->pinged = false;
 		if (buf_append(&s->rx, in, len) < 0) {
 			log_rl(&s->rl, LOG_LVL_WARN, "ctl: a frame over %d bytes: closing",
 			       CTL_FRAME_MAX);
@@ -183,9 +201,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 			deliver(s);
 		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		if (s) {
+			s->heard_ns = time_mono_ns();
+			s->pinged = false;
+		}
+		break;
 	case LWS_CALLBACK_CLIENT_WRITEABLE: {
 		struct frame *f = s ? s->out_head : NULL;
 
+		if (s && s->ping_due) {
+			/* with a payload: lws 4.1 hides empty pongs from the callback */
+			unsigned char ping[LWS_PRE + 2] = { [LWS_PRE] = 'h', [LWS_PRE + 1] = 'b' };
+
+			s->ping_due = false;
+			if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
+				return -1;
+			if (f)
+				lws_callback_on_writable(wsi);
+			break;
+		}
 		if (!f)
 			break;
 		s->out_head = f->next;
@@ -254,11 +289,11 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
-/* Pings after 15 s of silence, hangs up after 45 s (docs/protocol.md). */
-static const lws_retry_bo_t keepalive = {
-	.secs_since_valid_ping = 15,
-	.secs_since_valid_hangup = 45,
-};
+/* All zeros: no lws validity timer per connection. lws 4.1 keeps every timer
+ * of a loop in one sorted list, so with thousands of sessions on a loop (the
+ * load tool) each ping and pong was an O(sessions) insert; heartbeat() below
+ * does the same work from one timer of the loop. */
+static const lws_retry_bo_t no_validity;
 
 static void connect_now(struct ctl_session *s)
 {
@@ -275,7 +310,7 @@ static void connect_now(struct ctl_session *s)
 	/* no Sec-WebSocket-Protocol: docs/protocol.md names none, and the portal
 	 * refuses an upgrade asking for one it does not serve */
 	ci.local_protocol_name = protocols[0].name;
-	ci.retry_and_idle_policy = &keepalive;
+	ci.retry_and_idle_policy = &no_validity;
 	ci.opaque_user_data = s;
 	ci.pwsi = &s->wsi;
 	if (!lws_client_connect_via_info(&ci)) {
@@ -308,11 +343,41 @@ static void schedule_retry(struct ctl_session *s)
 	lws_sul_schedule(s->loop->ctx, 0, &s->retry, retry_cb, (lws_usec_t)ms * 1000);
 }
 
-static void tick_cb(lws_sorted_usec_list_t *sul)
+/* Pings each session the portal has been silent on for ping_ns (no frame, no
+ * pong), hangs up on one silent for idle_ns; a reconnect follows as after any
+ * loss. */
+static void heartbeat(struct ctl_loop *l, uint64_t now)
 {
-	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, tick);
+	for (struct ctl_session *s = l->sessions; s; s = s->next) {
+		uint64_t silent = now - s->heard_ns;
 
-	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
+		if (!s->connected || !s->wsi || s->silent)
+			continue;
+		if (silent >= s->idle_ns) {
+			log_rl(&s->rl, LOG_LVL_WARN, "ctl: nothing from the portal for %llu s: "
+			       "hanging up", (unsigned long long)(silent / NSEC_PER_SEC));
+			s->silent = true;
+			lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		} else if (silent >= s->ping_ns && !s->pinged) {
+			s->pinged = s->ping_due = true;
+			lws_callback_on_writable(s->wsi);
+		}
+	}
+}
+
+static void heartbeat_cb(lws_sorted_usec_list_t *sul)
+{
+	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, heartbeat);
+
+	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	heartbeat(l, time_mono_ns());
+}
+
+/* Only there to make lws_service() return by ctl_loop_run()'s deadline. */
+static void wake_cb(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
 }
 
 int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
@@ -328,14 +393,17 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		       (ca_file ? LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS : 0);
 	info.client_ssl_ca_filepath = ca_file;
-	info.fd_limit_per_thread = 16384;
+	/* no fd_limit_per_thread: below the process's limit, lws 4.1 finds the
+	 * connection of each ready fd by a linear search (O(sessions) per event);
+	 * sized from RLIMIT_NOFILE, it is an index */
 	lws_set_log_level(LLL_ERR, NULL);
 	l->ctx = lws_create_context(&info);
 	if (!l->ctx) {
 		free(l);
 		return -EIO;
 	}
-	lws_sul_schedule(l->ctx, 0, &l->tick, tick_cb, TICK_US);
+	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
 	*out = l;
 	return 0;
 }
@@ -346,20 +414,28 @@ void ctl_loop_free(struct ctl_loop *l)
 		return;
 	while (l->sessions)
 		ctl_session_close(l->sessions);
+	lws_sul_cancel(&l->heartbeat);
+	lws_sul_cancel(&l->wake);
 	lws_context_destroy(l->ctx);
 	free(l);
 }
 
 int ctl_loop_run(struct ctl_loop *l, int timeout_ms)
 {
-	/* lws_service returns after each event or tick; loop until the time is up. */
-	int64_t end = lws_now_usecs() + (int64_t)timeout_ms * 1000;
+	/* lws_service returns after each event or timer; loop until the time is up */
+	lws_usec_t us = timeout_ms > 0 ? (lws_usec_t)timeout_ms * LWS_US_PER_MS : 0;
+	lws_usec_t end = lws_now_usecs() + us;
+	int r = 0;
 
+	lws_sul_schedule(l->ctx, 0, &l->wake, wake_cb, us);
 	do {
-		if (lws_service(l->ctx, 0) < 0)
-			return -EIO;
+		if (lws_service(l->ctx, 0) < 0) {
+			r = -EIO;
+			break;
+		}
 	} while (lws_now_usecs() < end);
-	return 0;
+	lws_sul_cancel(&l->wake);
+	return r;
 }
 
 static char *dup_or_null(const char *s)
@@ -370,9 +446,12 @@ static char *dup_or_null(const char *s)
 int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
 		     struct ctl_session **out)
 {
+	unsigned ping_s = cfg->ping_s ? cfg->ping_s : PING_S;
+	unsigned idle_s = cfg->idle_s ? cfg->idle_s : IDLE_S;
 	struct ctl_session *s;
 
-	if (!cfg->host || !cfg->path || !cfg->port || strlen(cfg->host) >= sizeof(s->tls.host))
+	if (!cfg->host || !cfg->path || !cfg->port || idle_s <= ping_s ||
+	    strlen(cfg->host) >= sizeof(s->tls.host))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -386,6 +465,8 @@ int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
 	s->endpoint = dup_or_null(cfg->endpoint);
 	s->name = dup_or_null(cfg->name);
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	s->ping_ns = (uint64_t)ping_s * NSEC_PER_SEC;
+	s->idle_ns = (uint64_t)idle_s * NSEC_PER_SEC;
 	buf_init(&s->rx, CTL_FRAME_MAX);
 	if (!s->host || !s->path || (cfg->token && !s->token) ||
 	    (cfg->public_key && !s->pubkey) || (cfg->endpoint && !s->endpoint) ||

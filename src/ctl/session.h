@@ -37,6 +37,10 @@ struct ctl_session_config {
 	const char *name;       /* optional: the device's or gateway's name, X-Sluice-Name */
 	enum ctl_role role;     /* how frames are decoded */
 	bool no_reconnect;      /* tests: stay down after a loss */
+	unsigned ping_s;        /* ping after this long without a frame from the portal;
+				 * 0: 15 (docs/protocol.md) */
+	unsigned idle_s;        /* hang up (and reconnect) after this long; 0: 45;
+				 * more than ping_s */
 	void (*on_message)(void *arg, struct ctl_session *s, const struct ctl_msg *m);
 	void (*on_event)(void *arg, struct ctl_session *s, enum ctl_event ev, const char *why);
 	void *arg;

@@ -18,6 +18,8 @@
 
 #include <openssl/ssl.h>
 
+#include "lib/time.h"
+
 enum {
 	DEFAULT_MAX_BODY = 1 << 20,
 	DEFAULT_MAX_MESSAGE = 1 << 20,
@@ -29,6 +31,7 @@ enum {
 	 * before the client reads it. Past it, the client has to use Expect. */
 	DRAIN_MAX = 16 << 20,
 	SHUTDOWN_MS = 2000, /* how long sessions get to say goodbye */
+	HEARTBEAT_MS = 500, /* pings and hang-ups are this late at most */
 };
 
 /* One HTTP transaction (lws's per-connection user space, zeroed at bind). */
@@ -571,6 +574,18 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 	srv->tick(srv->tick_arg);
 }
 
+/* One timer for every session's heartbeat: lws 4.1 keeps all of a thread's
+ * timers in one sorted list, so a timer per session (its validity policy) made
+ * each pong and ping an O(sessions) insert. */
+static void heartbeat_cb(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *srv = lws_container_of(sul, struct http_server, heartbeat_sul);
+
+	lws_sul_schedule(srv->ctx, 0, &srv->heartbeat_sul, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	http_ws_heartbeat(srv, time_mono_ns());
+}
+
 static void drain_cb(lws_sorted_usec_list_t *sul)
 {
 	struct http_server *srv = lws_container_of(sul, struct http_server, drain_sul);
@@ -582,6 +597,7 @@ static int config_copy(struct http_server *srv, const struct http_config *cfg)
 {
 	char real[PATH_MAX];
 	unsigned n = 0;
+	uint64_t ping, idle;
 
 	srv->api_prefix = strdup(cfg->api_prefix ? cfg->api_prefix : "/api/v1");
 	if (!srv->api_prefix)
@@ -617,12 +633,12 @@ static int config_copy(struct http_server *srv, const struct http_config *cfg)
 	srv->tick_ms = cfg->tick ? cfg->tick_ms : 0;
 	srv->tick = cfg->tick;
 	srv->tick_arg = cfg->tick_arg;
-	srv->retry.secs_since_valid_ping = (uint16_t)(cfg->ping_s ? cfg->ping_s :
-						      DEFAULT_PING_S);
-	srv->retry.secs_since_valid_hangup = (uint16_t)(cfg->idle_timeout_s ?
-		cfg->idle_timeout_s : 3u * srv->retry.secs_since_valid_ping);
-	if (srv->retry.secs_since_valid_hangup <= srv->retry.secs_since_valid_ping)
+	ping = cfg->ping_s ? cfg->ping_s : DEFAULT_PING_S;
+	idle = cfg->idle_timeout_s ? cfg->idle_timeout_s : 3 * ping;
+	if (idle <= ping)
 		return -EINVAL;
+	srv->ping_ns = (uint64_t)ping * NSEC_PER_SEC;
+	srv->idle_ns = (uint64_t)idle * NSEC_PER_SEC;
 	srv->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	return 0;
 }
@@ -670,6 +686,8 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 	info.alpn = "http/1.1";
 	info.server_string = "sluice-portal";
 	info.max_http_header_data = 8192;
+	/* a policy of zeros turns lws's per-connection validity timers off: the
+	 * heartbeat above does their work */
 	info.retry_and_idle_policy = &srv->retry;
 	info.user = srv;
 	srv->ctx = lws_create_context(&info);
@@ -685,6 +703,9 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 	if (srv->tick)
 		lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick_cb,
 				 (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
+	if (srv->n_ws_paths)
+		lws_sul_schedule(srv->ctx, 0, &srv->heartbeat_sul, heartbeat_cb,
+				 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
 	*out = srv;
 	return 0;
 fail:
@@ -727,6 +748,7 @@ void http_server_free(struct http_server *srv)
 	if (srv->ctx) {
 		lws_sul_cancel(&srv->tick_sul);
 		lws_sul_cancel(&srv->drain_sul);
+		lws_sul_cancel(&srv->heartbeat_sul);
 		lws_context_destroy(srv->ctx); /* closes what is open: closed() for each */
 	}
 	for (unsigned i = 0; i < srv->n_ws_paths; i++)

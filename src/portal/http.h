@@ -82,9 +82,11 @@ struct http_config {
 	size_t max_body;             /* request body cap (413); 0: 1 MiB */
 	size_t max_message;          /* inbound message cap (close 1009); 0: 1 MiB */
 	size_t max_queue;            /* bytes queued to one session; 0: 4 MiB */
-	unsigned ping_s;             /* ping a session this long after its last pong; 0: 30 */
-	unsigned idle_timeout_s;     /* hang up this long after it; 0: 3 * ping_s (lws
-				      * then waits up to 5 s for the close handshake) */
+	unsigned ping_s;             /* ping a session silent this long (no frame, no
+				      * pong from it); 0: 30 */
+	unsigned idle_timeout_s;     /* drop one silent this long (no close handshake:
+				      * it is not listening); 0: 3 * ping_s. Both are
+				      * checked twice a second. */
 	unsigned tick_ms;            /* tick() period (heartbeats, expiry); 0: none */
 	void (*tick)(void *arg);
 	void *tick_arg;
@@ -103,7 +105,7 @@ void http_server_free(struct http_server *srv);
 
 struct http_stats {
 	uint64_t requests, sessions_open, sessions_total;
-	uint64_t rejected_too_large, slow_disconnects;
+	uint64_t rejected_too_large, slow_disconnects, idle_disconnects;
 };
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
 

@@ -35,8 +35,8 @@ struct http_server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	struct lws_protocols protocols[2];
-	lws_retry_bo_t retry;
-	lws_sorted_usec_list_t tick_sul, drain_sul;
+	lws_retry_bo_t retry; /* all zero: no lws validity timers (http_ws.c) */
+	lws_sorted_usec_list_t tick_sul, drain_sul, heartbeat_sul;
 	volatile sig_atomic_t stop;
 	bool draining;
 
@@ -51,6 +51,7 @@ struct http_server {
 	const struct http_ws_ops *ws;
 	void *ws_arg;
 	size_t max_body, max_message, max_queue;
+	uint64_t ping_ns, idle_ns; /* heartbeats, see http_ws_heartbeat() */
 	unsigned tick_ms;
 	void (*tick)(void *arg);
 	void *tick_arg;
@@ -78,5 +79,8 @@ int http_ws_confirm(struct lws *wsi, struct http_server *srv);
 int http_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in,
 		     size_t len);
 void http_ws_close_all(struct http_server *srv, uint16_t code, const char *reason);
+/* Heartbeats, from one periodic timer: pings each session silent for ping_ns,
+ * drops each silent for idle_ns. */
+void http_ws_heartbeat(struct http_server *srv, uint64_t now_ns);
 
 #endif

@@ -1,6 +1,11 @@
 /* WebSocket sessions: accepted (or refused with a real HTTP status) before the
- * upgrade is answered, messages reassembled up to a cap, and an outgoing queue
- * per session, drained one fragment per writeable callback.
+ * upgrade is answered, messages reassembled up to a cap, an outgoing queue per
+ * session, drained one fragment per writeable callback, and heartbeats.
+ *
+ * Heartbeats are ours, not lws's validity timers: a frame received only stamps
+ * the session (O(1)), and one periodic sweep pings the silent and drops the
+ * dead. lws 4.1 keeps every timer of the loop in one sorted list, so a timer
+ * per session made every ping and pong cost O(sessions).
  *
  * The session lives in the wsi's opaque user pointer, not in lws's per-session
  * user space: lws frees and re-zeroes that space whenever it binds the
@@ -10,6 +15,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/time.h"
 
 enum {
 	FRAGMENT = 32768,     /* bytes per frame: a big message does not hog the loop */
@@ -33,6 +40,8 @@ struct http_session {
 	unsigned endpoint;
 	bool established, closing, dead;
 	bool in_open;            /* the upgrade's headers are readable */
+	bool ping_due, pinged;   /* a ping to write; one is out, unanswered */
+	uint64_t heard_ns;       /* time_mono_ns() of the peer's last frame */
 	uint16_t close_code;
 	char close_reason[MAX_REASON + 1];
 	struct buf rx;
@@ -116,6 +125,7 @@ int http_ws_confirm(struct lws *wsi, struct http_server *srv)
 	s->wsi = wsi;
 	s->endpoint = (unsigned)ep;
 	buf_init(&s->rx, srv->max_message + 1); /* + 1: the NUL for message() */
+	s->heard_ns = time_mono_ns();
 	s->in_open = true;
 	r = srv->ws->open(srv->ws_arg, s, s->endpoint, &s->ri->req);
 	s->in_open = false;
@@ -258,6 +268,27 @@ void http_ws_close_all(struct http_server *srv, uint16_t code, const char *reaso
 		http_session_close(s, code, reason);
 }
 
+void http_ws_heartbeat(struct http_server *srv, uint64_t now_ns)
+{
+	for (struct http_session *s = srv->sessions; s; s = s->next) {
+		uint64_t silent = now_ns - s->heard_ns;
+
+		/* a closing session has its own timer (http_session_close()) */
+		if (!s->established || s->closing || s->dead)
+			continue;
+		if (silent >= srv->idle_ns) {
+			srv->stats.idle_disconnects++;
+			log_rl(&srv->rl, LOG_LVL_INFO, "http: %s: silent for %llu s: disconnected",
+			       s->ri->peer, (unsigned long long)(silent / NSEC_PER_SEC));
+			session_kill(s);
+		} else if (silent >= srv->ping_ns && !s->pinged) {
+			s->pinged = true;
+			s->ping_due = true;
+			lws_callback_on_writable(s->wsi);
+		}
+	}
+}
+
 /* One fragment of the head message, or the close frame once the queue is out. */
 static int session_write(struct http_session *s)
 {
@@ -267,6 +298,19 @@ static int session_write(struct http_session *s)
 
 	if (s->dead)
 		return -1;
+	/* between messages only: a control frame inside a fragmented one is legal,
+	 * but not something to rely on in every peer */
+	if (s->ping_due && !s->closing && (!m || m->off == 0)) {
+		/* with a payload: lws 4.1 hides empty pongs from the callback */
+		unsigned char ping[LWS_PRE + 2] = { [LWS_PRE] = 'h', [LWS_PRE + 1] = 'b' };
+
+		s->ping_due = false;
+		if (lws_write(s->wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0)
+			return -1;
+		if (m)
+			lws_callback_on_writable(s->wsi);
+		return 0;
+	}
 	if (!m) {
 		if (!s->closing)
 			return 0;
@@ -309,6 +353,8 @@ static int session_receive(struct http_session *s, const void *in, size_t len)
 {
 	struct http_server *srv = s->srv;
 
+	s->heard_ns = time_mono_ns();
+	s->pinged = false;
 	if (s->closing || s->dead)
 		return 0; /* what arrives after our goodbye is dropped */
 	if (lws_frame_is_binary(s->wsi))
@@ -346,6 +392,12 @@ int http_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		return s ? session_receive(s, in, len) : -1;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (s) {
+			s->heard_ns = time_mono_ns();
+			s->pinged = false;
+		}
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return s ? session_write(s) : -1;
 	case LWS_CALLBACK_TIMER:

@@ -85,12 +85,13 @@ static int api(void *arg, const struct http_request *req, struct http_response *
 		struct http_stats st;
 
 		http_server_stats(e->srv, &st);
-		resp->body = json_pack("{s:I,s:I,s:I,s:I,s:I,s:i}",
+		resp->body = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
 				       "requests", (json_int_t)st.requests,
 				       "sessions_open", (json_int_t)st.sessions_open,
 				       "sessions_total", (json_int_t)st.sessions_total,
 				       "rejected_too_large", (json_int_t)st.rejected_too_large,
 				       "slow_disconnects", (json_int_t)st.slow_disconnects,
+				       "idle_disconnects", (json_int_t)st.idle_disconnects,
 				       "echo_sessions", (int)e->open);
 		return 0;
 	}

@@ -1,12 +1,14 @@
 /* portal-load: N client sessions to a portal, each a device of its own (a
  * random public key) with the same client token, written with the project's
- * control-plane library (src/ctl/session.h) on one loop.
+ * control-plane library (src/ctl/session.h).
  *
  *   portal-load --port N --ca FILE --token SECRET [--host H] [--sessions N]
- *               [--batch B] [--seconds S]
+ *               [--batch B] [--workers W] [--seconds S]
  *
- * Opens the sessions B at a time (the next batch once the last is up), then
- * prints
+ * The sessions are shared out over W worker processes (default 1: this one),
+ * each with its own loop: a load generator, it should not be the bottleneck,
+ * and lws 4.1 polls every connection of a loop on each turn. Each worker opens
+ * its share B/W at a time (the next once one is up). Then this prints
  *   ready N INIT_MS              every session has its init (ms since the start)
  * and waits for resource_upserts. For each resource id that reaches all N
  * sessions it prints
@@ -16,17 +18,23 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "ctl/session.h"
 #include "lib/time.h"
 
-enum { MAX_TRACKED = 16 };
+enum {
+	MAX_TRACKED = 64, /* resource ids: bench/portal.sh --changes up to 60 */
+	MAX_WORKERS = 64,
+};
 
 struct load;
 
@@ -38,12 +46,19 @@ struct sess {
 	unsigned nseen;
 };
 
+/* Resource ids being counted to a target (sessions, or workers' reports). */
+struct tally {
+	uint64_t ids[MAX_TRACKED];
+	size_t counts[MAX_TRACKED];
+	uint64_t last_ns[MAX_TRACKED];
+	unsigned nids;
+};
+
 struct load {
 	struct sess *sess;
 	size_t n, inits, failures;
-	uint64_t ids[MAX_TRACKED];  /* resource ids being counted */
-	size_t counts[MAX_TRACKED];
-	unsigned nids;
+	struct tally t;
+	int out; /* where the report lines go */
 };
 
 static volatile sig_atomic_t stop;
@@ -54,28 +69,47 @@ static void on_stop(int sig)
 	stop = 1;
 }
 
-static void count(struct load *ld, uint64_t id)
+/* One line in one write(): lines from several workers on one pipe stay whole. */
+__attribute__((format(printf, 2, 3)))
+static void report(int fd, const char *fmt, ...)
+{
+	char line[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "portal-load: report: %s\n", strerror(errno));
+}
+
+/* Counts one more for id; true when it reaches target (then last_ns is the
+ * latest of the times given). */
+static bool tally_add(struct tally *t, uint64_t id, uint64_t ns, size_t target,
+		      uint64_t *last_ns)
 {
 	unsigned i;
 
-	for (i = 0; i < ld->nids && ld->ids[i] != id; i++)
+	for (i = 0; i < t->nids && t->ids[i] != id; i++)
 		;
-	if (i == ld->nids) {
-		if (ld->nids == MAX_TRACKED)
-			return;
-		ld->ids[ld->nids] = id;
-		ld->counts[ld->nids++] = 0;
+	if (i == t->nids) {
+		if (t->nids == MAX_TRACKED)
+			return false;
+		t->ids[t->nids] = id;
+		t->counts[t->nids] = 0;
+		t->last_ns[t->nids++] = 0;
 	}
-	if (++ld->counts[i] == ld->n) {
-		printf("arrived %llu %zu %llu\n", (unsigned long long)id, ld->n,
-		       (unsigned long long)time_mono_ns());
-		fflush(stdout);
-	}
+	if (ns > t->last_ns[i])
+		t->last_ns[i] = ns;
+	*last_ns = t->last_ns[i];
+	return ++t->counts[i] == target;
 }
 
 static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m)
 {
 	struct sess *x = arg;
+	uint64_t ns;
 
 	(void)s;
 	if (m->type == CTL_INIT_CLIENT && !x->init) {
@@ -87,7 +121,10 @@ static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m
 				return; /* counted once per session */
 		if (x->nseen < MAX_TRACKED)
 			x->seen[x->nseen++] = m->resource.id;
-		count(x->ld, m->resource.id);
+		if (tally_add(&x->ld->t, m->resource.id, time_mono_ns(), x->ld->n, &ns))
+			report(x->ld->out, "arrived %llu %zu %llu\n",
+			       (unsigned long long)m->resource.id, x->ld->n,
+			       (unsigned long long)ns);
 	}
 }
 
@@ -104,61 +141,35 @@ static void on_event(void *arg, struct ctl_session *s, enum ctl_event ev, const 
 	}
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "host", required_argument, NULL, 'h' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "ca", required_argument, NULL, 'c' },
-		{ "token", required_argument, NULL, 't' },
-		{ "sessions", required_argument, NULL, 'n' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *host = "127.0.0.1", *ca = NULL, *token = NULL;
-	size_t n = 100, batch = 100, opened = 0;
-	struct load ld = { 0 };
-	struct ctl_loop *loop;
-	uint64_t t0, end = 0;
-	struct rlimit rl;
-	int c, port = 0;
-	bool ready = false;
+struct opts {
+	const char *host, *ca, *token;
+	int port;
+	size_t n, batch, workers;
+	uint64_t end;
+};
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h': host = optarg; break;
-		case 'p': port = atoi(optarg); break;
-		case 'c': ca = optarg; break;
-		case 't': token = optarg; break;
-		case 'n': n = strtoul(optarg, NULL, 10); break;
-		case 'b': batch = strtoul(optarg, NULL, 10); break;
-		case 's': end = time_mono_ns() + strtoull(optarg, NULL, 10) * NSEC_PER_SEC; break;
-		default: return 2;
-		}
-	}
-	if (!port || !ca || !token || !n || !batch || sodium_init() < 0)
-		return 2;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	signal(SIGINT, on_stop);
-	signal(SIGTERM, on_stop);
-	ld.n = n;
+/* One loop with n sessions, reporting to out; the exit status. */
+static int run_sessions(const struct opts *o, size_t n, size_t batch, int out)
+{
+	struct load ld = { .n = n, .out = out };
+	struct ctl_loop *loop;
+	size_t opened = 0;
+	bool ready = false;
+	uint64_t t0;
+
 	ld.sess = calloc(n, sizeof(*ld.sess));
-	if (!ld.sess || ctl_loop_new(ca, &loop) < 0)
+	if (!ld.sess || ctl_loop_new(o->ca, &loop) < 0)
 		return 1;
 	t0 = time_mono_ns();
-	while (!stop && (!end || time_mono_ns() < end)) {
+	while (!stop && (!o->end || time_mono_ns() < o->end)) {
 		/* at most a batch of handshakes in flight */
 		while (opened < n && opened - ld.inits - ld.failures < batch) {
 			struct sess *x = &ld.sess[opened++];
 			uint8_t k[32];
 			char key[64];
 			struct ctl_session_config cfg = {
-				.host = host, .port = (uint16_t)port, .path = "/client/ws",
-				.token = token, .public_key = key, .role = CTL_ROLE_CLIENT,
+				.host = o->host, .port = (uint16_t)o->port, .path = "/client/ws",
+				.token = o->token, .public_key = key, .role = CTL_ROLE_CLIENT,
 				.no_reconnect = true, .on_message = on_message,
 				.on_event = on_event, .arg = x,
 			};
@@ -172,15 +183,124 @@ int main(int argc, char **argv)
 				x->s = NULL;
 			}
 		}
-		ctl_loop_run(loop, 20);
+		/* once all are up, wake rarely: each turn polls every session */
+		ctl_loop_run(loop, ready ? 250 : 20);
 		if (!ready && ld.inits + ld.failures == n) {
 			ready = true;
-			printf("ready %zu %llu\n", ld.inits,
+			report(out, "ready %zu %llu\n", ld.inits,
 			       (unsigned long long)((time_mono_ns() - t0) / NSEC_PER_MSEC));
-			fflush(stdout);
 		}
 	}
 	ctl_loop_free(loop); /* closes the sessions */
 	free(ld.sess);
 	return ld.inits == n ? 0 : 1;
+}
+
+/* The workers' lines into one report: ready once all are, arrived once all
+ * have their share, with the latest time. */
+static void merge(FILE *in, size_t workers, size_t n)
+{
+	struct tally t = { 0 };
+	size_t nready = 0, inits = 0;
+	unsigned long long a, b, c, ms = 0;
+	uint64_t last;
+	char line[128];
+
+	while (fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "ready %llu %llu", &a, &b) == 2) {
+			inits += a;
+			ms = b > ms ? b : ms;
+			if (++nready == workers)
+				report(STDOUT_FILENO, "ready %zu %llu\n", inits, ms);
+		} else if (sscanf(line, "arrived %llu %llu %llu", &a, &b, &c) == 3 &&
+			   tally_add(&t, a, c, workers, &last)) {
+			report(STDOUT_FILENO, "arrived %llu %zu %llu\n", a, n,
+			       (unsigned long long)last);
+		}
+	}
+}
+
+static int run_workers(const struct opts *o)
+{
+	pid_t pids[MAX_WORKERS];
+	int p[2], rc = 0, st;
+	size_t w, started = 0;
+	FILE *in;
+
+	if (pipe(p) < 0)
+		return 1;
+	for (w = 0; w < o->workers; w++) {
+		/* shares differ by one at most; so do the batches */
+		size_t n = o->n / o->workers + (w < o->n % o->workers);
+		size_t batch = o->batch / o->workers + (w < o->batch % o->workers);
+
+		pids[w] = fork();
+		if (pids[w] < 0)
+			break;
+		if (pids[w] == 0) {
+			close(p[0]);
+			_exit(run_sessions(o, n, batch ? batch : 1, p[1]));
+		}
+		started++;
+	}
+	close(p[1]);
+	in = fdopen(p[0], "r");
+	if (in && started == o->workers)
+		merge(in, o->workers, o->n); /* until every worker has exited */
+	for (w = 0; w < started; w++)
+		kill(pids[w], SIGTERM);
+	for (w = 0; w < started; w++)
+		if (waitpid(pids[w], &st, 0) != pids[w] || !WIFEXITED(st) || WEXITSTATUS(st))
+			rc = 1;
+	if (in)
+		fclose(in);
+	else
+		close(p[0]);
+	return started == o->workers ? rc : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "host", required_argument, NULL, 'h' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "token", required_argument, NULL, 't' },
+		{ "sessions", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .host = "127.0.0.1", .n = 100, .batch = 100, .workers = 1 };
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct rlimit rl;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': o.host = optarg; break;
+		case 'p': o.port = atoi(optarg); break;
+		case 'c': o.ca = optarg; break;
+		case 't': o.token = optarg; break;
+		case 'n': o.n = strtoul(optarg, NULL, 10); break;
+		case 'b': o.batch = strtoul(optarg, NULL, 10); break;
+		case 'w': o.workers = strtoul(optarg, NULL, 10); break;
+		case 's': o.end = time_mono_ns() + strtoull(optarg, NULL, 10) * NSEC_PER_SEC; break;
+		default: return 2;
+		}
+	}
+	if (!o.port || !o.ca || !o.token || !o.n || !o.batch || !o.workers ||
+	    o.workers > MAX_WORKERS || o.workers > o.n || sodium_init() < 0)
+		return 2;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* no SA_RESTART: the merge's read returns on a signal, and workers stop */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (o.workers == 1)
+		return run_sessions(&o, o.n, o.batch, STDOUT_FILENO);
+	return run_workers(&o);
 }

@@ -108,6 +108,18 @@ rss_tree_kb() {
 	echo "$t"
 }
 
+# How busy the machine is without us (a benchmark of someone else's skews ours):
+# the share of all CPUs not idle over 2 s, before anything starts.
+cpu_busy_pct() {
+	local a b
+	read -r -a a < <(head -n 1 /proc/stat)
+	sleep 2
+	read -r -a b < <(head -n 1 /proc/stat)
+	local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+	for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+	echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+BUSY=$(cpu_busy_pct)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 "$TESTD" --dir "$DIR" >"$DIR/testd.out" 2>"$DIR/testd.err" &
 TESTD_PID=$!
@@ -115,9 +127,10 @@ read -r _ PORT _ TOKEN _ CA < <(wait_line "$DIR/testd.out" '^port ' 20)
 sleep 0.5
 RSS0=$(rss_kb "$TESTD_PID")
 
+WORKER_ARGS=()
+[ "$WORKERS" = 1 ] || WORKER_ARGS=(--workers "$WORKERS")
 "$LOAD" --port "$PORT" --ca "$CA" --token "$TOKEN" --sessions "$N" --batch "$BATCH" \
-	--workers "$WORKERS" \
-	>"$DIR/load.out" 2>"$DIR/load.err" &
+	"${WORKER_ARGS[@]}" >"$DIR/load.out" 2>"$DIR/load.err" &
 LOAD_PID=$!
 read -r _ READY INIT_MS < <(wait_line "$DIR/load.out" '^ready ' 600)
 if [ "$READY" != "$N" ]; then
@@ -144,7 +157,7 @@ worst=$(echo "$sorted" | tail -n 1)
 per=$(( (RSS1 - RSS0) * 1024 / N ))
 
 echo "sessions                  $N"
-echo "load average              $LOADAVG (1, 5, 15 min, before the run)"
+echo "machine before the run    ${BUSY}% of $(nproc) CPUs busy (2 s), load average $LOADAVG"
 echo "connect (all inits)       $INIT_MS ms"
 echo "portal RSS                ${RSS0} KiB before, ${RSS1} KiB with $N sessions"
 echo "memory per session        $per bytes ($(( per / 1024 )) KiB; target < 64 KiB)"

@@ -110,35 +110,11 @@ static void udp_flush(struct stub *s)
 	io->n_out = 0;
 }
 
-void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len)
-{
-	struct udp_io *io = s->udp_buf;
-
-	if (cl->conn) {
-		stub_tcp_send(s, cl->conn, msg, len);
-		return;
-	}
-	if (io->batching && len <= UDP_REPLY_MAX && cl->addrlen <= sizeof(io->out_addr[0])) {
-		unsigned k;
-
-		if (io->n_out == UDP_BATCH)
-			udp_flush(s);
-		k = io->n_out++;
-		io->out_fd[k] = cl->sen->udp_fd;
-		memcpy(io->out[k], msg, len);
-		memcpy(&io->out_addr[k], &cl->addr, cl->addrlen);
-		io->out_iov[k].iov_len = len;
-		io->out_mm[k].msg_hdr.msg_namelen = cl->addrlen;
-		return;
-	}
-	if (io->n_out)
-		udp_flush(s); /* what was queued goes first */
-	if (sendto(cl->sen->udp_fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)&cl->addr,
-		   cl->addrlen) < 0)
-		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending an answer: %s", strerror(errno));
-}
-
-void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len)
+/* One datagram: queued for the batch's sendmmsg when stub_run is batching and it
+ * fits, else sent now (after what was queued, so the order holds). addr NULL:
+ * fd is connected. */
+static void udp_send(struct stub *s, int fd, const uint8_t *msg, size_t len,
+		     const struct sockaddr_storage *addr, socklen_t addrlen, const char *what)
 {
 	struct udp_io *io = s->udp_buf;
 	unsigned k;
@@ -146,9 +122,9 @@ void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len)
 	if (!io->batching || len > UDP_REPLY_MAX) {
 		if (io->n_out)
 			udp_flush(s);
-		if (send(fd, msg, len, MSG_DONTWAIT) < 0)
-			log_rl(&s->rl, LOG_LVL_WARN, "dns: forwarding a query: %s",
-			       strerror(errno));
+		if (sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)addr,
+			   addr ? addrlen : 0) < 0)
+			log_rl(&s->rl, LOG_LVL_WARN, "dns: %s: %s", what, strerror(errno));
 		return;
 	}
 	if (io->n_out == UDP_BATCH)
@@ -157,7 +133,23 @@ void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len)
 	io->out_fd[k] = fd;
 	memcpy(io->out[k], msg, len);
 	io->out_iov[k].iov_len = len;
-	io->out_mm[k].msg_hdr.msg_namelen = 0; /* connected */
+	io->out_mm[k].msg_hdr.msg_namelen = addr ? addrlen : 0;
+	if (addr)
+		memcpy(&io->out_addr[k], addr, addrlen);
+}
+
+void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len)
+{
+	if (cl->conn)
+		stub_tcp_send(s, cl->conn, msg, len);
+	else
+		udp_send(s, cl->sen->udp_fd, msg, len, &cl->addr, cl->addrlen,
+			 "sending an answer");
+}
+
+void stub_udp_queue(struct stub *s, int fd, const uint8_t *msg, size_t len)
+{
+	udp_send(s, fd, msg, len, NULL, 0, "forwarding a query");
 }
 
 void stub_reply_rcode(struct stub *s, struct stub_client *cl, const struct dns_query *q,

@@ -13,23 +13,20 @@
 
 #include "lib/rand.h"
 #include "lib/time.h"
+#include "net/udpbatch.h"
 
 enum { UDP_BATCH = 32, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
 
 /* UDP traffic on the sentinels goes in batches: one recvmmsg takes up to
- * UDP_BATCH queries, and the UDP answers given in stub_run (to those queries,
- * relayed from upstreams, from the resource resolver) are queued and leave
- * with one sendmmsg per sentinel, in the order they were given, at the end of
- * each recvmmsg batch and of each pass over the epoll events. */
+ * UDP_BATCH queries, and the UDP datagrams given in stub_run (answers to those
+ * queries, answers relayed from upstreams or from the resource resolver,
+ * queries forwarded) are queued and leave together at the end of each recvmmsg
+ * batch and of each pass over the epoll events: one sendmmsg per socket, and
+ * same-size answers to one asker as one UDP GSO send (net/udpbatch.h). */
 struct udp_io {
 	uint8_t query[UDP_BATCH][UDP_QUERY_MAX];
-	bool batching;                  /* in stub_run: queue UDP answers */
-	unsigned n_out;
-	int out_fd[UDP_BATCH];
-	struct mmsghdr out_mm[UDP_BATCH];
-	struct iovec out_iov[UDP_BATCH];
-	struct sockaddr_storage out_addr[UDP_BATCH];
-	uint8_t out[UDP_BATCH][UDP_REPLY_MAX];
+	bool batching;                  /* in stub_run: queue UDP datagrams */
+	struct udpbatch *out;
 };
 
 /* use-application-dns.net: Firefox's canary for turning its own DoH off. */
@@ -85,57 +82,41 @@ uint16_t stub_rand16(struct stub *s)
 	return v;
 }
 
-/* Sends the queued answers, a run of the same socket per sendmmsg; one that
- * fails is lost, as a failed sendto. */
+/* Sends what was queued; a datagram that fails is lost, as a failed sendto. */
 static void udp_flush(struct stub *s)
 {
 	struct udp_io *io = s->udp_buf;
-	unsigned i = 0;
+	bool gso = udpbatch_gso(io->out);
+	int err = 0;
 
-	while (i < io->n_out) {
-		unsigned j = i + 1;
-		int r;
-
-		while (j < io->n_out && io->out_fd[j] == io->out_fd[i])
-			j++;
-		r = sendmmsg(io->out_fd[i], io->out_mm + i, j - i, MSG_DONTWAIT);
-		if (r > 0) {
-			i += (unsigned)r;
-			continue;
-		}
-		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending an answer: %s",
-		       strerror(r < 0 ? errno : EIO));
-		i++;
-	}
-	io->n_out = 0;
+	if (udpbatch_flush(io->out, &err))
+		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending: %s", strerror(err));
+	if (gso && !udpbatch_gso(io->out))
+		log_warn("dns: the kernel refuses UDP GSO: sending answers one by one");
 }
 
-/* One datagram: queued for the batch's sendmmsg when stub_run is batching and it
- * fits, else sent now (after what was queued, so the order holds). addr NULL:
- * fd is connected. */
+/* One datagram: queued for the batch when stub_run is batching and it fits,
+ * else sent now. addr NULL: fd is connected. */
 static void udp_send(struct stub *s, int fd, const uint8_t *msg, size_t len,
 		     const struct sockaddr_storage *addr, socklen_t addrlen, const char *what)
 {
 	struct udp_io *io = s->udp_buf;
-	unsigned k;
 
-	if (!io->batching || len > UDP_REPLY_MAX) {
-		if (io->n_out)
+	if (io->batching) {
+		int r = udpbatch_add(io->out, fd, msg, len, (const struct sockaddr *)addr,
+				     addr ? addrlen : 0);
+
+		if (r == -ENOBUFS) {
 			udp_flush(s);
-		if (sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)addr,
-			   addr ? addrlen : 0) < 0)
-			log_rl(&s->rl, LOG_LVL_WARN, "dns: %s: %s", what, strerror(errno));
-		return;
+			r = udpbatch_add(io->out, fd, msg, len, (const struct sockaddr *)addr,
+					 addr ? addrlen : 0);
+		}
+		if (r == 0)
+			return;
 	}
-	if (io->n_out == UDP_BATCH)
-		udp_flush(s);
-	k = io->n_out++;
-	io->out_fd[k] = fd;
-	memcpy(io->out[k], msg, len);
-	io->out_iov[k].iov_len = len;
-	io->out_mm[k].msg_hdr.msg_namelen = addr ? addrlen : 0;
-	if (addr)
-		memcpy(&io->out_addr[k], addr, addrlen);
+	if (sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)addr,
+		   addr ? addrlen : 0) < 0)
+		log_rl(&s->rl, LOG_LVL_WARN, "dns: %s: %s", what, strerror(errno));
 }
 
 void stub_reply(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len)
@@ -314,21 +295,12 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	s->rnd_pos = sizeof(s->rnd); /* empty: the first draw fills it */
 	s->stop_efd = s->timer_fd = s->ep = -1;
 	s->sen = calloc(cfg->n, sizeof(*s->sen));
-	s->udp_buf = malloc(sizeof(struct udp_io));
+	s->udp_buf = calloc(1, sizeof(struct udp_io));
 	if (!s->sen || !s->udp_buf)
 		goto fail;
-	{
-		struct udp_io *io = s->udp_buf;
-
-		io->batching = false;
-		io->n_out = 0;
-		for (int i = 0; i < UDP_BATCH; i++) {
-			io->out_iov[i] = (struct iovec){ .iov_base = io->out[i] };
-			io->out_mm[i] = (struct mmsghdr){ .msg_hdr = {
-				.msg_name = &io->out_addr[i], .msg_iov = &io->out_iov[i],
-				.msg_iovlen = 1 } };
-		}
-	}
+	((struct udp_io *)s->udp_buf)->out = udpbatch_new(UDP_BATCH, UDP_REPLY_MAX);
+	if (!((struct udp_io *)s->udp_buf)->out)
+		goto fail;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -481,6 +453,8 @@ void stub_free(struct stub *s)
 	}
 	stub_graveyard_empty(s);
 	free(s->sen);
+	if (s->udp_buf)
+		udpbatch_free(((struct udp_io *)s->udp_buf)->out);
 	free(s->udp_buf);
 	if (s->ep >= 0)
 		close(s->ep);

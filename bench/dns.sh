@@ -364,13 +364,22 @@ for gen, grows in rows.items():
             notes.append("warning: stub: the resource DNS server was busy: cache misses?")
     for n in notes:
         print(n)
+    def paired(a, b):
+        # The ratio within each round (the two phases ran back to back, so a
+        # machine that slows down for a while weighs on both), and the median.
+        rs = [x["qps"] / y["qps"] for x, y in zip(grows[a], grows[b])]
+        if len(rs) < 2:
+            return ""
+        return (f"; per round {' '.join(f'{r:.2f}' for r in rs)}, "
+                f"median {statistics.median(rs):.2f}x")
     if "stub" in med and "unbound" in med and "dnsmasq" in med:
         print(f"{gen}: ratio stub / unbound: {med['stub'] / med['unbound']:.2f}x  "
-              f"stub / dnsmasq: {med['stub'] / med['dnsmasq']:.2f}x  (target: stub / unbound >= 1.50x)")
+              f"stub / dnsmasq: {med['stub'] / med['dnsmasq']:.2f}x  (target: stub / unbound >= 1.50x"
+              f"{paired('stub', 'unbound')})")
     for fw, di in (("forwarded", "direct"), ("forwarded-own", "direct-own")):
         if fw in med and di in med:
             f = med[fw] / med[di]
             print(f"{gen}: ratio {fw} / {di}: {f:.2f}x  (forwarding costs {1 - f:.1%} of the "
-                  f"upstream's direct q/s; target <= 15%)")
+                  f"upstream's direct q/s; target <= 15%{paired(fw, di)})")
 print(f"load after: {sys.argv[2]}")
 PY

@@ -16,11 +16,6 @@ struct dgram {
 	struct sockaddr_storage addr;
 };
 
-union gso_cmsg {
-	char buf[CMSG_SPACE(sizeof(uint16_t))];
-	struct cmsghdr align;
-};
-
 struct udpbatch {
 	unsigned cap, n;
 	size_t max_len;
@@ -29,7 +24,7 @@ struct udpbatch {
 	struct dgram *d;
 	struct mmsghdr *mm;            /* the messages of one socket */
 	struct iovec *iov;             /* their datagrams, a message's side by side */
-	union gso_cmsg *cm;
+	union udpbatch_cmsg *cm;
 };
 
 struct udpbatch *udpbatch_new(unsigned cap, size_t max_len)
@@ -102,6 +97,16 @@ bool udpbatch_gso(const struct udpbatch *b)
 void udpbatch_set_gso(struct udpbatch *b, bool on)
 {
 	b->gso = on;
+}
+
+void udpbatch_cmsg_segment(struct msghdr *h, union udpbatch_cmsg *c, uint16_t size)
+{
+	h->msg_control = c->buf;
+	h->msg_controllen = sizeof(c->buf);
+	c->align.cmsg_level = SOL_UDP;
+	c->align.cmsg_type = UDP_SEGMENT;
+	c->align.cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(&c->align), &size, sizeof(size));
 }
 
 static bool same_dest(const struct dgram *a, const struct dgram *c)
@@ -191,17 +196,8 @@ static unsigned build_fd(struct udpbatch *b, unsigned first)
 			segs++;
 		}
 		m->msg_hdr.msg_iovlen = segs;
-		if (segs > 1) {
-			struct cmsghdr *c = &b->cm[nm].align;
-			uint16_t gso = (uint16_t)d->len;
-
-			m->msg_hdr.msg_control = b->cm[nm].buf;
-			m->msg_hdr.msg_controllen = sizeof(b->cm[nm].buf);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(gso));
-			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
-		}
+		if (segs > 1)
+			udpbatch_cmsg_segment(&m->msg_hdr, &b->cm[nm], (uint16_t)d->len);
 		nm++;
 	}
 	return nm;

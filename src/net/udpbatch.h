@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 /* A GSO send needs each segment to fit the path's MTU, where a datagram alone
@@ -39,6 +40,14 @@ unsigned udpbatch_count(const struct udpbatch *b);
  * again one by one, and if those go through, GSO is off for this batch from
  * then on. */
 unsigned udpbatch_flush(struct udpbatch *b, int *err);
+
+/* The control message that makes one send a GSO send of size-byte segments,
+ * for callers that build their own messages (wg/tx.c). */
+union udpbatch_cmsg {
+	char buf[CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+};
+void udpbatch_cmsg_segment(struct msghdr *h, union udpbatch_cmsg *c, uint16_t size);
 
 /* False once the kernel refused GSO (see udpbatch_flush). */
 bool udpbatch_gso(const struct udpbatch *b);

@@ -16,6 +16,7 @@
 #include "lib/time.h"
 #include "net/gso.h"
 #include "net/ip_wire.h"
+#include "net/udpbatch.h"
 
 enum {
 	TX_SLOTS = 128,
@@ -33,10 +34,7 @@ struct tx_state {
 	union wg_endpoint ep[TX_SLOTS];
 	struct iovec iov[TX_SLOTS];
 	struct mmsghdr mm4[TX_SLOTS], mm6[TX_SLOTS];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} cmsg[TX_SLOTS];
+	union udpbatch_cmsg cmsg[TX_SLOTS];
 	struct wg_aead *aead;
 	bool gso_ok;
 };
@@ -243,17 +241,8 @@ static void tx_send(struct wg_device *dev, struct tx_state *t, unsigned n)
 			.msg_iov = &t->iov[i],
 			.msg_iovlen = segs,
 		} };
-		if (segs > 1) {
-			struct cmsghdr *c = &t->cmsg[i].align;
-			uint16_t gso = (uint16_t)size;
-
-			m->msg_hdr.msg_control = t->cmsg[i].buf;
-			m->msg_hdr.msg_controllen = sizeof(t->cmsg[i].buf);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(gso));
-			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
-		}
+		if (segs > 1)
+			udpbatch_cmsg_segment(&m->msg_hdr, &t->cmsg[i], (uint16_t)size);
 		i = j;
 	}
 	if (n4)

@@ -358,8 +358,8 @@ for gen, grows in rows.items():
                          f"+ the upstream's {m(lambda r: r['cpu']['up']):.1f}")
         busy = m(lambda r: r["client"] * r["done"] / 1e6 / secs)
         if busy > 0.85 and label in ("stub", "unbound", "dnsmasq", "direct"):
-            notes.append(f"note: {label}: {gen} kept its CPU {busy:.0%} busy: the load generator, "
-                         "not the server, limits that figure")
+            notes.append(f"note: {label}: {gen} used {busy:.0%} of a CPU: where that is all it "
+                         "may use, the load generator, not the server, limits that figure")
         if label == "stub" and max(r["res"] for r in rs) > 2:
             notes.append("warning: stub: the resource DNS server was busy: cache misses?")
     for n in notes:

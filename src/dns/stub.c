@@ -92,7 +92,7 @@ static void udp_flush(struct stub *s)
 	if (udpbatch_flush(io->out, &err))
 		log_rl(&s->rl, LOG_LVL_WARN, "dns: sending: %s", strerror(err));
 	if (gso && !udpbatch_gso(io->out))
-		log_warn("dns: the kernel refuses UDP GSO: sending answers one by one");
+		log_warn("dns: the kernel refuses UDP GSO: sending datagrams one by one");
 }
 
 /* One datagram: queued for the batch when stub_run is batching and it fits,
@@ -103,15 +103,10 @@ static void udp_send(struct stub *s, int fd, const uint8_t *msg, size_t len,
 	struct udp_io *io = s->udp_buf;
 
 	if (io->batching) {
-		int r = udpbatch_add(io->out, fd, msg, len, (const struct sockaddr *)addr,
-				     addr ? addrlen : 0);
-
-		if (r == -ENOBUFS) {
+		if (udpbatch_count(io->out) == UDP_BATCH)
 			udp_flush(s);
-			r = udpbatch_add(io->out, fd, msg, len, (const struct sockaddr *)addr,
-					 addr ? addrlen : 0);
-		}
-		if (r == 0)
+		if (udpbatch_add(io->out, fd, msg, len, (const struct sockaddr *)addr,
+				 addr ? addrlen : 0) == 0)
 			return;
 	}
 	if (sendto(fd, msg, len, MSG_DONTWAIT, (const struct sockaddr *)addr,
@@ -276,6 +271,7 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 {
 	struct itimerspec tick = { .it_interval = { 0, TICK_MS * 1000000L },
 				   .it_value = { 0, TICK_MS * 1000000L } };
+	struct udp_io *io;
 	struct stub *s;
 	int r = -ENOMEM;
 
@@ -295,11 +291,11 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	s->rnd_pos = sizeof(s->rnd); /* empty: the first draw fills it */
 	s->stop_efd = s->timer_fd = s->ep = -1;
 	s->sen = calloc(cfg->n, sizeof(*s->sen));
-	s->udp_buf = calloc(1, sizeof(struct udp_io));
-	if (!s->sen || !s->udp_buf)
+	io = s->udp_buf = calloc(1, sizeof(*io));
+	if (!s->sen || !io)
 		goto fail;
-	((struct udp_io *)s->udp_buf)->out = udpbatch_new(UDP_BATCH, UDP_REPLY_MAX);
-	if (!((struct udp_io *)s->udp_buf)->out)
+	io->out = udpbatch_new(UDP_BATCH, UDP_REPLY_MAX);
+	if (!io->out)
 		goto fail;
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->stop_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -434,8 +430,11 @@ void stub_get_stats(const struct stub *s, struct stub_stats *out)
 
 void stub_free(struct stub *s)
 {
+	struct udp_io *io;
+
 	if (!s)
 		return;
+	io = s->udp_buf;
 	stub_fwd_free_all(s);
 	stub_res_free(s);
 	stub_conn_free_all(s);
@@ -453,9 +452,9 @@ void stub_free(struct stub *s)
 	}
 	stub_graveyard_empty(s);
 	free(s->sen);
-	if (s->udp_buf)
-		udpbatch_free(((struct udp_io *)s->udp_buf)->out);
-	free(s->udp_buf);
+	if (io)
+		udpbatch_free(io->out);
+	free(io);
 	if (s->ep >= 0)
 		close(s->ep);
 	if (s->stop_efd >= 0)

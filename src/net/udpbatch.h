@@ -1,12 +1,12 @@
-/* Datagrams queued, then sent together: one sendmmsg per run of the same
- * socket, and datagrams of the same size to the same destination joined into
- * one UDP GSO send (UDP_SEGMENT), so the kernel walks its IP stack once for the
- * lot instead of once a datagram. On loopback that walk, the receiver's
- * delivery included, is most of what a small answer costs its sender.
+/* Datagrams queued, then sent together: one sendmmsg per socket, and
+ * datagrams of the same size to the same destination joined into one UDP GSO
+ * send (UDP_SEGMENT), so the kernel walks its IP stack once for the lot
+ * instead of once a datagram. On loopback that walk, the receiver's delivery
+ * included, is most of what a small answer costs its sender.
  *
  * Datagrams may leave in another order than they were queued (UDP promises
  * none): same-size datagrams to one destination are gathered from the whole
- * batch. Datagrams to one socket leave in one sendmmsg. */
+ * batch. */
 #ifndef SLUICE_NET_UDPBATCH_H
 #define SLUICE_NET_UDPBATCH_H
 
@@ -17,7 +17,8 @@
 
 /* A GSO send needs each segment to fit the path's MTU, where a datagram alone
  * could be fragmented; 1232 bytes fits any IPv6 path (1280), which is why DNS
- * uses it as its UDP size. Longer datagrams go alone. At most 64 segments and 65000 bytes a send (the kernel's limits). */
+ * uses it as its UDP size. Longer datagrams go alone. At most 64 segments and
+ * 65000 bytes a send (the kernel's limits). */
 enum { UDPBATCH_GSO_LEN_MAX = 1232, UDPBATCH_GSO_SEGS_MAX = 64,
        UDPBATCH_GSO_BYTES_MAX = 65000 };
 

@@ -33,7 +33,7 @@ enum {
 	WG_SOCK_BUF = 7 << 20,        /* as wireguard-go: room for bursts */
 };
 
-void device_wake(struct wg_device *dev)
+void wg_device_wake(struct wg_device *dev)
 {
 	uint64_t one = 1;
 
@@ -45,13 +45,13 @@ static int index_assign(void *arg, struct noise_peer *peer, uint32_t *index)
 {
 	struct wg_device *dev = arg;
 
-	return index_insert(dev->index, INDEX_HANDSHAKE, noise_peer_user(peer), index);
+	return wg_index_insert(dev->index, INDEX_HANDSHAKE, wg_noise_peer_user(peer), index);
 }
 
 static void index_release(void *arg, struct noise_peer *peer, uint32_t index)
 {
 	(void)peer;
-	index_remove(((struct wg_device *)arg)->index, index);
+	wg_index_remove(((struct wg_device *)arg)->index, index);
 }
 
 static const struct noise_index_ops index_ops = { index_assign, index_release };
@@ -186,7 +186,7 @@ static int dev_get(void *arg, struct buf *out)
 	pthread_rwlock_rdlock(&dev->lock);
 	if (dev->has_private)
 		memcpy(info.private_key, dev->private_key, WG_KEY_LEN);
-	r = uapi_format_device(out, &info);
+	r = wg_uapi_format_device(out, &info);
 	wg_wipe(&info, sizeof(info));
 	for (struct wg_peer *p = dev->peers; p && r == 0; p = p->next) {
 		struct uapi_peer_info pi = { 0 };
@@ -203,11 +203,11 @@ static int dev_get(void *arg, struct buf *out)
 		pi.rx_bytes = atomic_load(&p->rx_bytes);
 		pi.persistent_keepalive = p->keepalive_interval;
 		c.n = 0;
-		r = allowedips_walk(dev->aips, p, collect_aip, &c);
+		r = wg_allowedips_walk(dev->aips, p, collect_aip, &c);
 		pi.allowed_ips = c.v;
 		pi.n_allowed_ips = c.n;
 		if (r == 0)
-			r = uapi_format_peer(out, &pi);
+			r = wg_uapi_format_peer(out, &pi);
 		wg_wipe(pi.preshared_key, sizeof(pi.preshared_key));
 	}
 	pthread_rwlock_unlock(&dev->lock);
@@ -225,12 +225,12 @@ static bool is_zero_key(const uint8_t k[WG_KEY_LEN])
 static int set_check(struct wg_device *dev, const struct uapi_set *set,
 		     const uint8_t *priv, const uint8_t *pub)
 {
-	size_t aips = allowedips_count(dev->aips), peers = dev->n_peers;
+	size_t aips = wg_allowedips_count(dev->aips), peers = dev->n_peers;
 
 	for (size_t i = 0; i < set->n_peers; i++) {
 		const struct uapi_set_peer *sp = &set->peers[i];
 		uint8_t ss[WG_KEY_LEN];
-		bool exists = peer_find(dev, sp->public_key) != NULL;
+		bool exists = wg_peer_find(dev, sp->public_key) != NULL;
 
 		if (sp->flags & UAPI_PEER_REMOVE)
 			continue;
@@ -252,12 +252,12 @@ static int set_check(struct wg_device *dev, const struct uapi_set *set,
 
 static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool up)
 {
-	struct wg_peer *p = peer_find(dev, sp->public_key);
+	struct wg_peer *p = wg_peer_find(dev, sp->public_key);
 	int r;
 
 	if (sp->flags & UAPI_PEER_REMOVE) {
 		if (p)
-			peer_remove(dev, p);
+			wg_peer_remove(dev, p);
 		return 0;
 	}
 	if (dev->has_private && memcmp(sp->public_key, dev->public_key, WG_KEY_LEN) == 0)
@@ -265,20 +265,20 @@ static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool 
 	if (!p) {
 		if (sp->flags & UAPI_PEER_UPDATE_ONLY)
 			return 0;
-		r = peer_new(dev, sp->public_key, &p);
+		r = wg_peer_new(dev, sp->public_key, &p);
 		if (r < 0)
 			return r;
 	}
 	if (sp->flags & UAPI_PEER_PRESHARED_KEY) {
 		memcpy(p->psk, sp->preshared_key, WG_KEY_LEN);
-		noise_peer_set_psk(p->noise, is_zero_key(p->psk) ? NULL : p->psk);
+		wg_noise_peer_set_psk(p->noise, is_zero_key(p->psk) ? NULL : p->psk);
 	}
 	if (sp->flags & UAPI_PEER_ENDPOINT) {
 		union wg_endpoint ep = { 0 };
 
 		memcpy(&ep, &sp->endpoint, sizeof(sp->endpoint) < sizeof(ep) ? sizeof(sp->endpoint)
 									      : sizeof(ep));
-		peer_set_endpoint(p, &ep);
+		wg_peer_set_endpoint(p, &ep);
 	}
 	if (sp->flags & UAPI_PEER_KEEPALIVE) {
 		p->keepalive_interval = sp->persistent_keepalive;
@@ -287,13 +287,13 @@ static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool 
 			atomic_store(&p->want_keepalive, true);
 	}
 	if (sp->flags & UAPI_PEER_REPLACE_ALLOWED_IPS)
-		allowedips_remove_peer(dev->aips, p);
+		wg_allowedips_remove_peer(dev->aips, p);
 	for (size_t j = 0; j < sp->n_allowed_ips; j++) {
 		const struct uapi_allowed_ip *a = &sp->allowed_ips[j];
 
 		if (a->remove)
-			allowedips_remove(dev->aips, a->family, &a->ip4, a->cidr, p);
-		else if ((r = allowedips_insert(dev->aips, a->family, &a->ip4, a->cidr, p)) < 0)
+			wg_allowedips_remove(dev->aips, a->family, &a->ip4, a->cidr, p);
+		else if ((r = wg_allowedips_insert(dev->aips, a->family, &a->ip4, a->cidr, p)) < 0)
 			return r;
 	}
 	return 0;
@@ -303,28 +303,28 @@ static int set_private_key(struct wg_device *dev, const uint8_t *priv)
 {
 	int r;
 
-	r = noise_local_set_private(dev->crypto, dev->local, priv);
+	r = wg_noise_local_set_private(dev->crypto, dev->local, priv);
 	if (r < 0)
 		return r;
 	dev->has_private = priv != NULL;
 	if (priv) {
 		memcpy(dev->private_key, priv, WG_KEY_LEN);
-		noise_local_public(dev->local, dev->public_key);
+		wg_noise_local_public(dev->local, dev->public_key);
 	} else {
 		wg_wipe(dev->private_key, WG_KEY_LEN);
 		wg_wipe(dev->public_key, WG_KEY_LEN);
 	}
-	r = cookie_checker_set_key(dev->crypto, dev->checker, priv ? dev->public_key : NULL);
+	r = wg_cookie_checker_set_key(dev->crypto, dev->checker, priv ? dev->public_key : NULL);
 	if (r < 0)
 		return r;
 	for (struct wg_peer *p = dev->peers, *next; p; p = next) {
 		next = p->next;
 		/* Sessions under the old identity are over. A peer that now has our
 		 * own key, or a zero DH with it, goes, as in wireguard-go. */
-		peer_zero_keys(p);
+		wg_peer_zero_keys(p);
 		if ((priv && memcmp(p->public_key, dev->public_key, WG_KEY_LEN) == 0) ||
-		    noise_peer_precompute(p->noise) < 0)
-			peer_remove(dev, p);
+		    wg_noise_peer_precompute(p->noise) < 0)
+			wg_peer_remove(dev, p);
 	}
 	return 0;
 }
@@ -364,7 +364,7 @@ static int dev_set(void *arg, const struct uapi_set *set)
 		r = open_sockets(port, fwmark, &s4, &s6, &port);
 		if (r < 0)
 			goto out;
-		datapath_stop(dev);
+		wg_datapath_stop(dev);
 		close(dev->sock4);
 		if (dev->sock6 >= 0)
 			close(dev->sock6);
@@ -372,19 +372,19 @@ static int dev_set(void *arg, const struct uapi_set *set)
 		dev->sock6 = s6;
 		dev->listen_port = port;
 		dev->fwmark = fwmark;
-		r = datapath_start(dev);
+		r = wg_datapath_start(dev);
 		if (r < 0)
 			goto out;
 	}
 	pthread_rwlock_wrlock(&dev->lock);
 	if (set->flags & UAPI_SET_REPLACE_PEERS)
-		peer_remove_all(dev);
+		wg_peer_remove_all(dev);
 	if (set->flags & UAPI_SET_PRIVATE_KEY)
 		r = set_private_key(dev, newpriv);
 	for (size_t i = 0; r == 0 && i < set->n_peers; i++)
 		r = set_peer(dev, &set->peers[i], true);
 	pthread_rwlock_unlock(&dev->lock);
-	device_wake(dev);
+	wg_device_wake(dev);
 out:
 	wg_wipe(priv, sizeof(priv));
 	return r;
@@ -436,13 +436,13 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	dev->hs_prio = calloc(WG_HS_PRIO_MAX, sizeof(*dev->hs_prio));
 	if (!dev->hs_queue || !dev->hs_prio)
 		goto fail;
-	if ((r = allowedips_new(&dev->aips, WG_MAX_ALLOWED_IPS)) < 0 ||
-	    (r = index_table_new(&dev->index, 4 * (size_t)WG_MAX_PEERS, NULL, NULL)) < 0 ||
-	    (r = noise_local_new(&dev->local)) < 0 || (r = wg_crypto_new(&dev->crypto)) < 0 ||
+	if ((r = wg_allowedips_new(&dev->aips, WG_MAX_ALLOWED_IPS)) < 0 ||
+	    (r = wg_index_table_new(&dev->index, 4 * (size_t)WG_MAX_PEERS, NULL, NULL)) < 0 ||
+	    (r = wg_noise_local_new(&dev->local)) < 0 || (r = wg_crypto_new(&dev->crypto)) < 0 ||
 	    (r = wg_aead_new(&dev->ctl_aead)) < 0 ||
-	    (r = cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
+	    (r = wg_cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
 		goto fail;
-	noise_local_set_index_ops(dev->local, &index_ops, dev);
+	wg_noise_local_set_index_ops(dev->local, &index_ops, dev);
 
 	dev->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -452,7 +452,7 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 		r = -errno;
 		goto fail;
 	}
-	r = uapi_server_open(dev->ifname, &dev->uapi);
+	r = wg_uapi_server_open(dev->ifname, &dev->uapi);
 	if (r < 0)
 		goto fail;
 	r = tun_open(dev->ifname, TUN_NONBLOCK | TUN_VNET_HDR, dev->ifname);
@@ -480,7 +480,7 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	r = open_sockets(0, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
 	if (r < 0)
 		goto fail;
-	r = datapath_start(dev);
+	r = wg_datapath_start(dev);
 	if (r < 0)
 		goto fail;
 	*out = dev;
@@ -494,7 +494,7 @@ int wg_device_run(struct wg_device *dev)
 {
 	struct epoll_event ev[4];
 	int ep = epoll_create1(EPOLL_CLOEXEC), fds[3] = { dev->ctl_efd, dev->timer_fd,
-							  uapi_server_fd(dev->uapi) };
+							  wg_uapi_server_fd(dev->uapi) };
 	unsigned ticks = 0;
 	int r = 0;
 
@@ -525,15 +525,15 @@ int wg_device_run(struct wg_device *dev)
 			if (fd == dev->ctl_efd) {
 				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
-				hs_process_queue(dev);
-				timers_tick(dev);
+				wg_hs_process_queue(dev);
+				wg_timers_tick(dev);
 			} else if (fd == dev->timer_fd) {
 				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
-				timers_tick(dev);
+				wg_timers_tick(dev);
 				if (++ticks % 20 == 0) /* the admin may change the MTU */
 					atomic_store(&dev->mtu, tun_mtu(dev->ifname));
-			} else if (uapi_server_handle(dev->uapi, &uapi_ops, dev) == -ENOENT) {
+			} else if (wg_uapi_server_handle(dev->uapi, &uapi_ops, dev) == -ENOENT) {
 				log_info("%s: UAPI socket removed: shutting down", dev->ifname);
 				goto out;
 			}
@@ -558,19 +558,19 @@ void wg_device_free(struct wg_device *dev)
 {
 	if (!dev)
 		return;
-	datapath_stop(dev);
+	wg_datapath_stop(dev);
 	if (dev->uapi)
-		uapi_server_close(dev->uapi);
+		wg_uapi_server_close(dev->uapi);
 	pthread_rwlock_wrlock(&dev->lock);
 	if (dev->index)
-		peer_remove_all(dev);
+		wg_peer_remove_all(dev);
 	pthread_rwlock_unlock(&dev->lock);
-	cookie_checker_free(dev->checker);
+	wg_cookie_checker_free(dev->checker);
 	wg_aead_free(dev->ctl_aead);
 	wg_crypto_free(dev->crypto);
-	noise_local_free(dev->local);
-	index_table_free(dev->index);
-	allowedips_free(dev->aips);
+	wg_noise_local_free(dev->local);
+	wg_index_table_free(dev->index);
+	wg_allowedips_free(dev->aips);
 	if (dev->tun_fd >= 0)
 		close(dev->tun_fd);
 	if (dev->sock4 >= 0)

@@ -158,72 +158,72 @@ struct wg_device {
 	/* log lines a remote packet can trigger */
 	struct log_ratelimit rl_rx, rl_tx, rl_hs;
 
-	pthread_t tx_thread, rx_thread;
+	pthread_t tx_tid, rx_tid;
 	bool threads_running;
 	_Atomic bool stopping;
 	_Atomic bool threads_stop;
 };
 
 /* peer.c */
-int peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_peer **out);
-void peer_free(struct wg_peer *p);            /* under the write lock, unlinked */
-struct wg_peer *peer_find(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN]);
-void peer_remove(struct wg_device *dev, struct wg_peer *p); /* write lock */
-void peer_remove_all(struct wg_device *dev);                /* write lock */
+int wg_peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_peer **out);
+void wg_peer_free(struct wg_peer *p);            /* under the write lock, unlinked */
+struct wg_peer *wg_peer_find(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN]);
+void wg_peer_remove(struct wg_device *dev, struct wg_peer *p); /* write lock */
+void wg_peer_remove_all(struct wg_device *dev);                /* write lock */
 /* A new session from a handshake: write lock. */
-int peer_install_keypair(struct wg_peer *p, struct wg_keypair *kp);
+int wg_peer_install_keypair(struct wg_peer *p, struct wg_keypair *kp);
 /* RX: kp authenticated a packet; promotes a waiting keypair. Takes mu. */
-void peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp);
+void wg_peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp);
 /* Frees parked keypairs: write lock. */
-void peer_reap(struct wg_peer *p);
-void peer_zero_keys(struct wg_peer *p);        /* write lock */
-void keypair_free(struct wg_device *dev, struct wg_keypair *kp); /* write lock */
+void wg_peer_reap(struct wg_peer *p);
+void wg_peer_zero_keys(struct wg_peer *p);        /* write lock */
+void wg_keypair_free(struct wg_device *dev, struct wg_keypair *kp); /* write lock */
 /* Under mu: a usable sending keypair, or NULL. */
-struct wg_keypair *peer_send_keypair(struct wg_peer *p, uint64_t now);
-void peer_set_endpoint(struct wg_peer *p, const union wg_endpoint *ep); /* takes mu */
-int peer_stage(struct wg_peer *p, const uint8_t *pkt, size_t len);   /* under mu */
-void peer_purge_staged(struct wg_peer *p);                              /* under mu */
+struct wg_keypair *wg_peer_send_keypair(struct wg_peer *p, uint64_t now);
+void wg_peer_set_endpoint(struct wg_peer *p, const union wg_endpoint *ep); /* takes mu */
+int wg_peer_stage(struct wg_peer *p, const uint8_t *pkt, size_t len);   /* under mu */
+void wg_peer_purge_staged(struct wg_peer *p);                              /* under mu */
 
 /* handshake.c (control thread) */
-void hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
+void wg_hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
 		const union wg_endpoint *src); /* any thread */
-void hs_process_queue(struct wg_device *dev);
+void wg_hs_process_queue(struct wg_device *dev);
 /* Sends an initiation unless one went out within rekey_timeout (retry: always). */
-void hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry);
+void wg_hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry);
 /* Encrypts and sends one packet (or a keepalive if len 0) with a current session,
  * from the control thread; under the read or write lock. 0 or -errno. */
-int hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, size_t len);
-void hs_flush_staged(struct wg_device *dev, struct wg_peer *p);
+int wg_hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, size_t len);
+void wg_hs_flush_staged(struct wg_device *dev, struct wg_peer *p);
 
 /* timers.c: events (under mu unless said) and the control thread's tick */
-uint64_t timers_jitter(struct wg_device *dev);
-void timers_data_sent(struct wg_peer *p, uint64_t now);
-void timers_data_received(struct wg_peer *p, uint64_t now);
-void timers_any_authenticated_packet_sent(struct wg_peer *p);
-void timers_any_authenticated_packet_received(struct wg_peer *p);
-void timers_any_authenticated_packet_traversal(struct wg_peer *p, uint64_t now);
-void timers_handshake_initiated(struct wg_peer *p, uint64_t now);
-void timers_handshake_complete(struct wg_peer *p);
-void timers_session_derived(struct wg_peer *p, uint64_t now);
-void timers_tick(struct wg_device *dev); /* control thread */
+uint64_t wg_timers_jitter(struct wg_device *dev);
+void wg_timers_data_sent(struct wg_peer *p, uint64_t now);
+void wg_timers_data_received(struct wg_peer *p, uint64_t now);
+void wg_timers_any_authenticated_packet_sent(struct wg_peer *p);
+void wg_timers_any_authenticated_packet_received(struct wg_peer *p);
+void wg_timers_any_authenticated_packet_traversal(struct wg_peer *p, uint64_t now);
+void wg_timers_handshake_initiated(struct wg_peer *p, uint64_t now);
+void wg_timers_handshake_complete(struct wg_peer *p);
+void wg_timers_session_derived(struct wg_peer *p, uint64_t now);
+void wg_timers_tick(struct wg_device *dev); /* control thread */
 
 /* datapath.c */
-int datapath_start(struct wg_device *dev);
-void datapath_stop(struct wg_device *dev);
+int wg_datapath_start(struct wg_device *dev);
+void wg_datapath_stop(struct wg_device *dev);
 /* Writes a transport message for pkt (NULL for a keepalive) into out: header,
  * padded ciphertext, tag. pkt may already sit at out + 16. */
-int datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
+int wg_datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
 		  const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen);
 /* Sends one datagram to ep on the right socket. 0 or -errno. */
-int datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
+int wg_datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
 		  size_t len);
 size_t wg_padded_len(size_t len, unsigned mtu);
 /* Waits for fd1 or fd2 (-1: none) to be readable; false once the threads must stop. */
-bool datapath_wait(struct wg_device *dev, int fd1, int fd2);
-void *tx_thread(void *arg); /* tx.c */
-void *rx_thread(void *arg); /* rx.c */
+bool wg_datapath_wait(struct wg_device *dev, int fd1, int fd2);
+void *wg_tx_thread(void *arg); /* tx.c */
+void *wg_rx_thread(void *arg); /* rx.c */
 
 /* device.c */
-void device_wake(struct wg_device *dev);
+void wg_device_wake(struct wg_device *dev);
 
 #endif

@@ -111,7 +111,7 @@ static struct wg_peer *tx_lookup(struct wg_device *dev, struct dst_cache *c, int
 	if (c->family != family || memcmp(c->addr, dst, alen) != 0) {
 		c->family = family;
 		memcpy(c->addr, dst, alen);
-		c->peer = allowedips_lookup(dev->aips, family, dst);
+		c->peer = wg_allowedips_lookup(dev->aips, family, dst);
 	}
 	return c->peer;
 }
@@ -138,21 +138,21 @@ static bool tx_one(struct wg_device *dev, struct tx_state *t, unsigned i, uint64
 		return false; /* no peer owns that address: dropped, as the kernel does */
 
 	pthread_mutex_lock(&p->mu);
-	kp = peer_send_keypair(p, now);
+	kp = wg_peer_send_keypair(p, now);
 	t->ep[i] = p->endpoint;
 	if (!kp || t->ep[i].sa.sa_family == AF_UNSPEC ||
-	    noise_keypair_next_counter(&kp->kp, &counter) < 0) {
-		peer_stage(p, pkt, len);
+	    wg_noise_keypair_next_counter(&kp->kp, &counter) < 0) {
+		wg_peer_stage(p, pkt, len);
 		pthread_mutex_unlock(&p->mu);
 		atomic_store(&p->want_handshake, true);
 		return true;
 	}
-	timers_any_authenticated_packet_traversal(p, now);
-	timers_any_authenticated_packet_sent(p);
-	timers_data_sent(p, now);
+	wg_timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_sent(p);
+	wg_timers_data_sent(p, now);
 	pthread_mutex_unlock(&p->mu);
 
-	if (datapath_seal(t->aead, kp, counter, pkt, len, mtu, t->slot[i], &t->sealed[i]) < 0)
+	if (wg_datapath_seal(t->aead, kp, counter, pkt, len, mtu, t->slot[i], &t->sealed[i]) < 0)
 		return false;
 	atomic_fetch_add_explicit(&p->tx_bytes, t->sealed[i], memory_order_relaxed);
 	/* Keep the session fresh: the initiator rekeys after 2^60 messages or 120 s. */
@@ -251,7 +251,7 @@ static void tx_send(struct wg_device *dev, struct tx_state *t, unsigned n)
 		send_batch(dev, t, dev->sock6, t->mm6, n6);
 }
 
-void *tx_thread(void *arg)
+void *wg_tx_thread(void *arg)
 {
 	struct wg_device *dev = arg;
 	struct tx_state *t = tx_new();
@@ -260,7 +260,7 @@ void *tx_thread(void *arg)
 		log_err("%s: TX thread: out of memory", dev->ifname);
 		return NULL;
 	}
-	while (datapath_wait(dev, dev->tun_fd, -1)) {
+	while (wg_datapath_wait(dev, dev->tun_fd, -1)) {
 		unsigned n = tx_read(dev, t), mtu = atomic_load(&dev->mtu);
 		uint64_t now = time_boot_ns();
 		struct dst_cache cache = { 0 };
@@ -274,7 +274,7 @@ void *tx_thread(void *arg)
 		tx_send(dev, t, n);
 		pthread_rwlock_unlock(&dev->lock);
 		if (wake)
-			device_wake(dev);
+			wg_device_wake(dev);
 	}
 	tx_free(t);
 	return NULL;

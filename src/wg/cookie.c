@@ -193,11 +193,15 @@ void wg_cookie_maker_free(struct cookie_maker *m)
 int wg_cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, size_t len,
 		    uint64_t now)
 {
-	uint8_t *mac1 = msg + WG_MAC1_OFF(len), *mac2 = msg + WG_MAC2_OFF(len);
+	uint8_t *mac1, *mac2;
 	int err;
 
+	/* The length first: the mac offsets count back from the end, and a short
+	 * message would put them before the buffer. */
 	if (!is_handshake(msg, len))
 		return -EINVAL;
+	mac1 = msg + WG_MAC1_OFF(len);
+	mac2 = msg + WG_MAC2_OFF(len);
 	err = wg_mac(c, mac1, WG_MAC_LEN, m->mac1_key, sizeof(m->mac1_key), msg,
 		     WG_MAC1_OFF(len));
 	if (err)

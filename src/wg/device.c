@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/rand.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "net/tun.h"
@@ -443,6 +444,8 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	    (r = wg_cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
 		goto fail;
 	wg_noise_local_set_index_ops(dev->local, &index_ops, dev);
+	if ((r = rand_bytes(dev->rl_key, sizeof(dev->rl_key))) < 0)
+		goto fail;
 
 	dev->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

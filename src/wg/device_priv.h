@@ -148,6 +148,7 @@ struct wg_device {
 	int timer_fd;
 	uint64_t last_under_load;
 	struct wg_ratelimit_slot rl[WG_RATELIMIT_SLOTS];
+	uint8_t rl_key[16];  /* SipHash key of rl's slots, random per device */
 
 	pthread_mutex_t hs_mu;
 	struct wg_hs_msg *hs_queue; /* ring of WG_HS_QUEUE_MAX */

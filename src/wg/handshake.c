@@ -5,6 +5,7 @@
 #include "wg/device_priv.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,21 +63,27 @@ static size_t src_key(const union wg_endpoint *ep, uint8_t out[18])
 
 /* The kernel's ratelimiter: a token bucket per source IP (IPv6 per /64), 20
  * handshakes a second with a burst of 5, in a fixed table where a colliding
- * source simply takes the slot over. */
+ * source simply takes the slot over. The slot comes from SipHash under a key
+ * drawn per device: a flood cannot aim its sources at one slot to evict a
+ * legitimate peer's bucket. */
+_Static_assert(sizeof(((struct wg_device *)0)->rl_key) == crypto_shorthash_KEYBYTES,
+	       "the rate limiter's key is a SipHash key");
+
 static bool ratelimit_allow(struct wg_device *dev, const union wg_endpoint *ep, uint64_t now)
 {
 	const uint64_t cost = NSEC_PER_SEC / WG_HANDSHAKE_RATE_PER_SEC;
 	const uint64_t max = cost * WG_HANDSHAKE_RATE_BURST;
 	uint8_t key[16] = { 0 };
 	struct wg_ratelimit_slot *s;
-	uint64_t h = 1469598103934665603ull, tokens;
+	uint8_t hash[crypto_shorthash_BYTES];
+	uint64_t h, tokens;
 
 	if (ep->sa.sa_family == AF_INET)
 		memcpy(key, &ep->in4.sin_addr, 4);
 	else
 		memcpy(key + 4, &ep->in6.sin6_addr, 8);
-	for (size_t i = 0; i < sizeof(key); i++)
-		h = (h ^ key[i]) * 1099511628211ull;
+	crypto_shorthash(hash, key, sizeof(key), dev->rl_key);
+	memcpy(&h, hash, sizeof(h));
 	s = &dev->rl[h % WG_RATELIMIT_SLOTS];
 	if (memcmp(s->key, key, sizeof(key)) != 0 || s->last == 0) {
 		memcpy(s->key, key, sizeof(key));

@@ -172,37 +172,21 @@ static bool same_ep(const union wg_endpoint *a, const union wg_endpoint *b)
 	return a->sa.sa_family == b->sa.sa_family && memcmp(a, b, ep_len(a)) == 0;
 }
 
-/* Sends the messages of one family with as few syscalls as it takes. A kernel
- * without UDP GSO answers EIO: GSO is then off for good, and that run goes out
- * again one datagram at a time. */
+/* Sends the messages of one family with as few syscalls as it takes, through
+ * net/udpbatch's loop: a kernel that refuses UDP GSO gets that run one datagram
+ * at a time, and GSO is then off for good. */
 static void send_batch(struct wg_device *dev, struct tx_state *t, int fd, struct mmsghdr *msg,
 		       unsigned n)
 {
-	unsigned done = 0;
+	bool was = t->gso_ok;
+	int err = 0;
+	unsigned lost = udpbatch_sendmmsg(fd, msg, n, &t->gso_ok, &err);
 
-	while (done < n) {
-		struct msghdr *h = &msg[done].msg_hdr;
-		int r = sendmmsg(fd, msg + done, n - done, 0);
-
-		if (r >= 0) {
-			done += (unsigned)r;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EIO && h->msg_controllen && t->gso_ok) {
-			log_warn("%s: the kernel refuses UDP GSO: sending one by one", dev->ifname);
-			t->gso_ok = false;
-			for (size_t k = 0; k < h->msg_iovlen; k++)
-				if (sendto(fd, h->msg_iov[k].iov_base, h->msg_iov[k].iov_len, 0,
-					   h->msg_name, h->msg_namelen) < 0)
-					break;
-		} else {
-			log_rl(&dev->rl_tx, LOG_LVL_WARN, "%s: send: %s", dev->ifname,
-			       strerror(errno));
-		}
-		done++; /* skip the one that failed (e.g. no route) */
-	}
+	if (was && !t->gso_ok)
+		log_warn("%s: the kernel refuses UDP GSO: sending one by one", dev->ifname);
+	if (lost)
+		log_rl(&dev->rl_tx, LOG_LVL_WARN, "%s: send: %u datagrams lost: %s", dev->ifname,
+		       lost, strerror(err));
 }
 
 /* Groups sealed datagrams into messages: with GSO, a run to one endpoint in

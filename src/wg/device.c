@@ -1,10 +1,12 @@
-/* The device: its lifecycle, UDP sockets, the control loop, and configuration
- * through the UAPI (applied all at once, or not at all). */
+/* The device: its lifecycle, UDP sockets, the control side (dispatch, run in
+ * the owner's loop), events, and configuration (a parsed set, from the UAPI
+ * socket or in process, applied all at once or not at all). */
 #include "wg/device_priv.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 
 enum {
 	WG_TICK_MS = 50,              /* timer resolution of the control thread */
+	WG_MTU_EVERY_TICKS = 20,      /* the admin may change the MTU: look again */
 	WG_SOCK_BUF = 7 << 20,        /* as wireguard-go: room for bursts */
 };
 
@@ -391,7 +394,183 @@ out:
 	return r;
 }
 
-static const struct uapi_ops uapi_ops = { dev_get, dev_set };
+static int dev_set_refused(void *arg, const struct uapi_set *set)
+{
+	(void)arg;
+	(void)set;
+	return -EPERM; /* WG_UAPI_RO: the owner configures the device */
+}
+
+static const struct uapi_ops uapi_ops_rw = { dev_get, dev_set };
+static const struct uapi_ops uapi_ops_ro = { dev_get, dev_set_refused };
+
+int wg_device_set(struct wg_device *dev, const struct uapi_set *set)
+{
+	return dev_set(dev, set);
+}
+
+/* ---- events ---- */
+
+void wg_device_queue_event(struct wg_device *dev, enum wg_event_type type,
+			   const uint8_t pub[WG_KEY_LEN], void *owner)
+{
+	struct wg_event *e;
+
+	if (!dev->on_event)
+		return;
+	if (dev->evq_n == dev->evq_cap) {
+		size_t cap = dev->evq_cap ? dev->evq_cap * 2 : 16;
+		void *q = realloc(dev->evq, cap * sizeof(*dev->evq));
+
+		if (!q) {
+			log_rl(&dev->rl_hs, LOG_LVL_ERR, "%s: out of memory: an event is lost",
+			       dev->ifname);
+			return;
+		}
+		dev->evq = q;
+		dev->evq_cap = cap;
+	}
+	e = &dev->evq[dev->evq_n++];
+	e->type = type;
+	memcpy(e->public_key, pub, WG_KEY_LEN);
+	e->owner = owner;
+}
+
+/* The queue is taken whole first: the callback may call wg_device_set(), whose
+ * events wait for the next dispatch (the wake keeps the fd readable). */
+static void deliver_events(struct wg_device *dev)
+{
+	struct wg_event *q = dev->evq;
+	size_t n = dev->evq_n;
+
+	if (!n)
+		return;
+	dev->evq = NULL;
+	dev->evq_n = dev->evq_cap = 0;
+	for (size_t i = 0; i < n && dev->on_event; i++)
+		dev->on_event(dev->cb_arg, &q[i]);
+	free(q);
+	if (dev->evq_n)
+		wg_device_wake(dev);
+}
+
+/* ---- the owner's side ---- */
+
+int wg_device_fd(const struct wg_device *dev)
+{
+	return dev->ep;
+}
+
+static int serve_uapi(struct wg_device *dev)
+{
+	const struct uapi_ops *ops = dev->uapi_mode == WG_UAPI_RO ? &uapi_ops_ro : &uapi_ops_rw;
+
+	if (wg_uapi_server_handle(dev->uapi, ops, dev) != -ENOENT)
+		return 0;
+	if (dev->uapi_mode == WG_UAPI_RW)
+		return -ENOENT;
+	/* Read-only: the owner runs the device, not the socket; stop serving it. */
+	log_info("%s: UAPI socket removed: no longer serving it", dev->ifname);
+	epoll_ctl(dev->ep, EPOLL_CTL_DEL, wg_uapi_server_fd(dev->uapi), NULL);
+	wg_uapi_server_close(dev->uapi);
+	dev->uapi = NULL;
+	return 0;
+}
+
+int wg_device_dispatch(struct wg_device *dev)
+{
+	struct epoll_event ev[3];
+	bool work = false;
+	uint64_t v;
+	int n, r = 0;
+
+	n = epoll_wait(dev->ep, ev, 3, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+
+		if (fd == dev->ctl_efd) {
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
+			work = true;
+		} else if (fd == dev->timer_fd) {
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
+			work = true;
+			/* 0: the link is out of sight (moved to another netns):
+			 * keep what we had. */
+			if (++dev->ticks % WG_MTU_EVERY_TICKS == 0 && (v = tun_mtu(dev->ifname)))
+				atomic_store(&dev->mtu, (unsigned)v);
+		} else if (dev->uapi && fd == wg_uapi_server_fd(dev->uapi)) {
+			r = serve_uapi(dev);
+		}
+	}
+	if (work) {
+		wg_hs_process_queue(dev);
+		wg_timers_tick(dev);
+	}
+	deliver_events(dev);
+	return r;
+}
+
+uint16_t wg_device_port(const struct wg_device *dev)
+{
+	return dev->listen_port;
+}
+
+int wg_device_public_key(const struct wg_device *dev, uint8_t out[WG_DEVICE_KEY_LEN])
+{
+	struct wg_device *d = (struct wg_device *)dev; /* the lock, not the state */
+	int r = -ENOKEY;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (dev->has_private) {
+		memcpy(out, dev->public_key, WG_KEY_LEN);
+		r = 0;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return r;
+}
+
+uint64_t wg_device_no_peer_drops(const struct wg_device *dev)
+{
+	return atomic_load_explicit(&dev->no_peer_drops, memory_order_relaxed);
+}
+
+int wg_device_peer_set_owner(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
+			     void *owner)
+{
+	struct wg_peer *p;
+
+	pthread_rwlock_wrlock(&dev->lock);
+	p = wg_peer_find(dev, pub);
+	if (p)
+		p->owner = owner;
+	pthread_rwlock_unlock(&dev->lock);
+	return p ? 0 : -ENOENT;
+}
+
+int wg_device_peer_get(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
+		       struct wg_peer_info *out)
+{
+	struct wg_peer *p;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&dev->lock);
+	p = wg_peer_find(dev, pub);
+	if (p) {
+		out->owner = p->owner;
+		out->rx_bytes = atomic_load(&p->rx_bytes);
+		out->tx_bytes = atomic_load(&p->tx_bytes);
+		out->last_handshake_ns = atomic_load(&p->last_handshake_real);
+		pthread_mutex_lock(&p->mu);
+		memcpy(&out->endpoint, &p->endpoint, sizeof(p->endpoint));
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_rwlock_unlock(&dev->lock);
+	return p ? 0 : -ENOENT;
+}
 
 /* ---- lifecycle ---- */
 
@@ -407,13 +586,19 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	};
 	int r;
 
-	if (!opts->ifname || !*opts->ifname || strlen(opts->ifname) >= IFNAMSIZ)
+	if (!opts->ifname || !*opts->ifname || strlen(opts->ifname) >= IFNAMSIZ ||
+	    opts->uapi > WG_UAPI_OFF)
 		return -EINVAL;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", opts->ifname);
 	dev->tun_fd = dev->sock4 = dev->sock6 = dev->ctl_efd = dev->stop_efd = dev->timer_fd = -1;
+	dev->ep = -1;
+	dev->uapi_mode = opts->uapi;
+	dev->on_event = opts->on_event;
+	dev->on_no_peer = opts->on_no_peer;
+	dev->cb_arg = opts->arg;
 	dev->timing = (struct wg_timing){
 		.rekey_after_time = WG_REKEY_AFTER_TIME / div,
 		.reject_after_time = WG_REJECT_AFTER_TIME / div,
@@ -455,9 +640,26 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 		r = -errno;
 		goto fail;
 	}
-	r = wg_uapi_server_open(dev->ifname, &dev->uapi);
-	if (r < 0)
+	dev->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (dev->ep < 0) {
+		r = -errno;
 		goto fail;
+	}
+	if (dev->uapi_mode != WG_UAPI_OFF) {
+		r = wg_uapi_server_open(dev->ifname, &dev->uapi);
+		if (r < 0)
+			goto fail;
+	}
+	for (int i = 0, fds[3] = { dev->ctl_efd, dev->timer_fd,
+				   dev->uapi ? wg_uapi_server_fd(dev->uapi) : -1 };
+	     i < 3 && fds[i] >= 0; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		if (epoll_ctl(dev->ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
 	r = tun_open(dev->ifname, TUN_NONBLOCK | TUN_VNET_HDR, dev->ifname);
 	if (r < 0)
 		goto fail;
@@ -480,7 +682,7 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	if (r < 0)
 		goto fail;
 	atomic_store(&dev->mtu, tun_mtu(dev->ifname));
-	r = open_sockets(0, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
+	r = open_sockets(opts->listen_port, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
 	if (r < 0)
 		goto fail;
 	r = wg_datapath_start(dev);
@@ -495,56 +697,26 @@ fail:
 
 int wg_device_run(struct wg_device *dev)
 {
-	struct epoll_event ev[4];
-	int ep = epoll_create1(EPOLL_CLOEXEC), fds[3] = { dev->ctl_efd, dev->timer_fd,
-							  wg_uapi_server_fd(dev->uapi) };
-	unsigned ticks = 0;
-	int r = 0;
+	struct pollfd p = { .fd = dev->ep, .events = POLLIN };
 
-	if (ep < 0)
-		return -errno;
-	for (int i = 0; i < 3; i++) {
-		struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
-
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
-			r = -errno;
-			goto out;
-		}
-	}
 	log_info("%s: up, listening on UDP port %u", dev->ifname, dev->listen_port);
 	while (!atomic_load(&dev->stopping)) {
-		int n = epoll_wait(ep, ev, 4, -1);
-		uint64_t v;
+		int r;
 
-		if (n < 0) {
+		if (poll(&p, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			break;
+			return -errno;
 		}
-		for (int i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
-
-			if (fd == dev->ctl_efd) {
-				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
-				wg_hs_process_queue(dev);
-				wg_timers_tick(dev);
-			} else if (fd == dev->timer_fd) {
-				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
-				wg_timers_tick(dev);
-				if (++ticks % 20 == 0) /* the admin may change the MTU */
-					atomic_store(&dev->mtu, tun_mtu(dev->ifname));
-			} else if (wg_uapi_server_handle(dev->uapi, &uapi_ops, dev) == -ENOENT) {
-				log_info("%s: UAPI socket removed: shutting down", dev->ifname);
-				goto out;
-			}
+		r = wg_device_dispatch(dev);
+		if (r == -ENOENT) {
+			log_info("%s: UAPI socket removed: shutting down", dev->ifname);
+			return 0;
 		}
+		if (r < 0)
+			return r;
 	}
-out:
-	close(ep);
-	return r;
+	return 0;
 }
 
 void wg_device_stop(struct wg_device *dev)
@@ -564,6 +736,10 @@ void wg_device_free(struct wg_device *dev)
 	wg_datapath_stop(dev);
 	if (dev->uapi)
 		wg_uapi_server_close(dev->uapi);
+	dev->on_event = NULL; /* the owner is tearing down: no removed events */
+	free(dev->evq);
+	dev->evq = NULL;
+	dev->evq_n = 0;
 	pthread_rwlock_wrlock(&dev->lock);
 	if (dev->index)
 		wg_peer_remove_all(dev);
@@ -586,6 +762,8 @@ void wg_device_free(struct wg_device *dev)
 		close(dev->stop_efd);
 	if (dev->timer_fd >= 0)
 		close(dev->timer_fd);
+	if (dev->ep >= 0)
+		close(dev->ep);
 	free(dev->hs_queue);
 	free(dev->hs_prio);
 	pthread_mutex_destroy(&dev->hs_mu);

@@ -1,21 +1,29 @@
 /* Internals shared by the device's files (device.c, peer.c, handshake.c,
- * timers.c, datapath.c). Nothing outside src/wg includes this; device.h is the
- * public API.
+ * timers.c, datapath.c, tx.c, rx.c). Nothing outside src/wg includes this;
+ * device.h is the public API.
  *
  * Threads and locks:
- *   - the control thread (wg_device_run) serves UAPI, processes handshake
- *     messages, runs timers and sends initiations;
+ *   - the control side runs in the owner's thread (wg_device_dispatch(), and
+ *     wg_device_set() and the peer functions, never concurrently with it): it
+ *     serves UAPI, processes handshake messages, runs timers, sends
+ *     initiations and delivers events; "control thread" below means it;
  *   - the TX thread reads the TUN, encrypts and sends;
  *   - the RX thread receives, decrypts and writes the TUN.
  * dev->lock (a writer-preferring rwlock) guards the peer list, allowed IPs, the
- * index table, and the lifetime of peers and keypairs: the data path holds it
- * for reading across a whole batch, crypto included, so nothing it points at
- * can be freed under it; the control thread takes it for writing to change any
- * of those. peer->mu guards a peer's keypair slots, endpoint and timer
- * deadlines, which both data-path threads touch. A keypair is only freed under
- * the write lock; the RX thread, which promotes keypairs under peer->mu, parks
- * the one it drops on the peer's graveyard for the control thread to free.
- * Each receiving keypair's replay window is touched only by the RX thread. */
+ * index table, peers' owner pointers, and the lifetime of peers and keypairs:
+ * the data path holds it for reading across a whole batch, crypto included,
+ * so nothing it points at can be freed under it; the control thread takes it
+ * for writing to change any of those. peer->mu guards a peer's keypair slots,
+ * endpoint and timer deadlines, which both data-path threads touch. A keypair
+ * is only freed under the write lock; the RX thread, which promotes keypairs
+ * under peer->mu, parks the one it drops on the peer's graveyard for the
+ * control thread to free. Each receiving keypair's replay window is touched
+ * only by the RX thread.
+ *
+ * Events: a data-path thread only sets a bit in peer->events (atomic) and
+ * wakes the control thread; wg_timers_tick() turns the bits into entries of
+ * dev->evq (control thread only), and wg_device_dispatch() hands them to the
+ * owner's callback after every lock is released. */
 #ifndef SLUICE_WG_DEVICE_PRIV_H
 #define SLUICE_WG_DEVICE_PRIV_H
 
@@ -104,6 +112,13 @@ struct wg_peer {
 	_Atomic bool want_staged;         /* control flushes staged packets */
 	_Atomic uint64_t rx_bytes, tx_bytes;
 	_Atomic uint64_t last_handshake_real; /* ns since the epoch, 0 = never */
+	_Atomic unsigned events;          /* WG_PEV_*: for the control thread to report */
+	void *owner;                      /* the owner's pointer; under dev->lock */
+};
+
+enum {
+	WG_PEV_HANDSHAKE = 1 << 0,
+	WG_PEV_UNRESPONSIVE = 1 << 1,
 };
 
 /* A handshake message waiting for the control thread. */
@@ -143,6 +158,15 @@ struct wg_device {
 	struct wg_crypto *crypto;
 	struct wg_aead *ctl_aead;
 	struct uapi_server *uapi;
+	enum wg_uapi_mode uapi_mode;
+	int ep;            /* epoll of ctl_efd, timer_fd and the UAPI socket */
+	unsigned ticks;
+	struct wg_event *evq; /* events waiting for dispatch */
+	size_t evq_n, evq_cap;
+	void (*on_event)(void *arg, const struct wg_event *ev);
+	void (*on_no_peer)(void *arg, const uint8_t *pkt, size_t len);
+	void *cb_arg;
+	_Atomic uint64_t no_peer_drops;
 	int ctl_efd;       /* wakes the control thread */
 	int stop_efd;      /* tells every thread to stop */
 	int timer_fd;
@@ -226,5 +250,9 @@ void *wg_rx_thread(void *arg); /* rx.c */
 
 /* device.c */
 void wg_device_wake(struct wg_device *dev);
+/* Queues an event for the next dispatch (control thread; nothing without an
+ * on_event callback). */
+void wg_device_queue_event(struct wg_device *dev, enum wg_event_type type,
+			   const uint8_t pub[WG_KEY_LEN], void *owner);
 
 #endif

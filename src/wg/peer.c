@@ -120,6 +120,7 @@ void wg_peer_remove(struct wg_device *dev, struct wg_peer *p)
 		}
 	}
 	wg_allowedips_remove_peer(dev->aips, p);
+	wg_device_queue_event(dev, WG_EVENT_REMOVED, p->public_key, p->owner);
 	wg_peer_free(p);
 }
 

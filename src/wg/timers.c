@@ -1,5 +1,6 @@
 /* WireGuard's per-peer timers (the kernel's timers.c), as deadlines that the
- * control thread checks on every tick. Events are called with peer->mu held. */
+ * control thread checks on every tick. Events are called with peer->mu held.
+ * The tick also turns the peers' event bits into the owner's events. */
 #include "wg/device_priv.h"
 
 #include "lib/rand.h"
@@ -54,6 +55,7 @@ void wg_timers_handshake_complete(struct wg_peer *p)
 	p->handshake_attempts = 0;
 	p->sent_lastminute_handshake = false;
 	atomic_store(&p->last_handshake_real, time_real_ns());
+	atomic_fetch_or(&p->events, WG_PEV_HANDSHAKE);
 }
 
 void wg_timers_session_derived(struct wg_peer *p, uint64_t now)
@@ -78,6 +80,7 @@ static unsigned timers_due(struct wg_peer *p, uint64_t now)
 		p->t_retransmit = 0;
 		if (p->handshake_attempts > WG_MAX_TIMER_HANDSHAKES) {
 			act |= ACT_GIVE_UP;
+			atomic_fetch_or(&p->events, WG_PEV_UNRESPONSIVE);
 			p->t_send_keepalive = 0;
 			wg_peer_purge_staged(p);
 			if (!p->t_zero_keys)
@@ -142,6 +145,17 @@ void wg_timers_tick(struct wg_device *dev)
 			wg_hs_flush_staged(dev, p);
 		if (atomic_exchange(&p->want_keepalive, false))
 			wg_hs_send_data(dev, p, NULL, 0);
+		/* Last: a handshake completed by the actions above is reported now. */
+		if (atomic_load_explicit(&p->events, memory_order_relaxed)) {
+			unsigned ev = atomic_exchange(&p->events, 0);
+
+			if (ev & WG_PEV_HANDSHAKE)
+				wg_device_queue_event(dev, WG_EVENT_HANDSHAKE, p->public_key,
+						      p->owner);
+			if (ev & WG_PEV_UNRESPONSIVE)
+				wg_device_queue_event(dev, WG_EVENT_UNRESPONSIVE, p->public_key,
+						      p->owner);
+		}
 	}
 	pthread_rwlock_unlock(&dev->lock);
 }

@@ -134,8 +134,15 @@ static bool tx_one(struct wg_device *dev, struct tx_state *t, unsigned i, uint64
 		p = tx_lookup(dev, cache, AF_INET6, pkt + IPV6_OFF_DST);
 	else
 		return false;
-	if (!p)
-		return false; /* no peer owns that address: dropped, as the kernel does */
+	if (!p) {
+		/* No peer owns that address: the owner's hook may want it (the
+		 * client asks for access meanwhile); else dropped, as the kernel does. */
+		if (dev->on_no_peer)
+			dev->on_no_peer(dev->cb_arg, pkt, len);
+		else
+			atomic_fetch_add_explicit(&dev->no_peer_drops, 1, memory_order_relaxed);
+		return false;
+	}
 
 	pthread_mutex_lock(&p->mu);
 	kp = wg_peer_send_keypair(p, now);

@@ -16,12 +16,13 @@
  * code path for both.
  *
  * Threads. "The owner's thread" below is the one thread that calls
- * wg_device_dispatch(); wg_device_set(), wg_device_peer_set_owner(),
- * wg_device_peer_get() and wg_device_free() are called from it too (or at
- * least never concurrently with dispatch: they share the control state).
- * wg_device_stop() may be called from any thread or a signal handler. The
- * getters of the port, the public key and the drop count take the device's
- * own locks and may be called from any thread.
+ * wg_device_dispatch(); wg_device_set(), wg_device_port() and
+ * wg_device_free() are called from it too (never concurrently with dispatch:
+ * they share the control state). wg_device_stop() may be called from any
+ * thread or a signal handler. wg_device_peer_set_owner(),
+ * wg_device_peer_get(), wg_device_public_key() and wg_device_no_peer_drops()
+ * take the device's own locks and may be called from any thread, on_event
+ * included, but not from on_no_peer.
  *
  * Callbacks and their locking rules:
  *   - on_event runs in the owner's thread, inside wg_device_dispatch(), with
@@ -123,7 +124,7 @@ void wg_device_free(struct wg_device *dev);
  * listen port is taken), -ENOMEM. Owner's thread, also from on_event. */
 int wg_device_set(struct wg_device *dev, const struct uapi_set *set);
 
-/* The UDP port bound now (it changes with a set of listen_port). */
+/* The UDP port bound now (it changes with a set of listen_port). Owner's thread. */
 uint16_t wg_device_port(const struct wg_device *dev);
 /* The device's public key; -ENOKEY while it has no private key. */
 int wg_device_public_key(const struct wg_device *dev, uint8_t out[WG_DEVICE_KEY_LEN]);
@@ -141,10 +142,10 @@ struct wg_peer_info {
 
 /* Attaches an opaque pointer to the peer with that public key; events about
  * it carry it. It lives as long as the peer: a peer removed and added again
- * starts with NULL. 0 or -ENOENT. Owner's thread. */
+ * starts with NULL. 0 or -ENOENT. */
 int wg_device_peer_set_owner(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
 			     void *owner);
-/* 0 or -ENOENT. Owner's thread. */
+/* 0 or -ENOENT. */
 int wg_device_peer_get(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
 		       struct wg_peer_info *out);
 

@@ -72,7 +72,26 @@ struct uapi_set_peer {
 };
 
 /* What one set request asks for. Applied as wireguard-go does, but all or
- * nothing: the device fields, then replace_peers, then the sections in order. */
+ * nothing: the device fields, then replace_peers, then the sections in order.
+ *
+ * A daemon composes one by hand for wg_device_set() (wg/device.h): zero it,
+ * point peers at its own sections and each section's allowed_ips at its own
+ * entries; leave allowed_ips/n_allowed_ips of the set (the parser's storage)
+ * empty and do not call wg_uapi_set_free() on it. Only the fields a flag names
+ * are read. Granting a peer access:
+ *
+ *	struct uapi_allowed_ip ip = { .family = AF_INET, .cidr = 32, .ip4 = addr };
+ *	struct uapi_set_peer sp = {
+ *		.flags = UAPI_PEER_PRESHARED_KEY | UAPI_PEER_REPLACE_ALLOWED_IPS,
+ *		.allowed_ips = &ip, .n_allowed_ips = 1,
+ *	};
+ *	struct uapi_set set = { .peers = &sp, .n_peers = 1 };
+ *	memcpy(sp.public_key, pub, UAPI_KEY_LEN);
+ *	memcpy(sp.preshared_key, psk, UAPI_KEY_LEN);
+ *	r = wg_device_set(dev, &set);
+ *
+ * and taking it away: .flags = UAPI_PEER_REMOVE with the key alone. A private
+ * key is set with UAPI_SET_PRIVATE_KEY (the device clamps it). */
 struct uapi_set {
 	unsigned flags; /* UAPI_SET_* */
 	uint8_t private_key[UAPI_KEY_LEN]; /* clamped, as wireguard-go stores it */

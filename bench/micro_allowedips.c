@@ -55,18 +55,18 @@ static void load(struct allowedips *t, char *peers, uint8_t (*v4)[4], uint8_t (*
 	for (i = 0; i < NPREFIX;) {
 		fill(v4[i], 4);
 		v4[i][0] = 10 + (uint8_t)(xs() % 4); /* clustered, like real pools */
-		before = allowedips_count(t);
-		if (allowedips_insert(t, AF_INET, v4[i], c4[xs() % 8], &peers[xs() % NPEERS]))
+		before = wg_allowedips_count(t);
+		if (wg_allowedips_insert(t, AF_INET, v4[i], c4[xs() % 8], &peers[xs() % NPEERS]))
 			abort();
-		i += allowedips_count(t) > before; /* an owner change adds nothing */
+		i += wg_allowedips_count(t) > before; /* an owner change adds nothing */
 	}
 	for (i = 0; i < NPREFIX;) {
 		fill(v6[i], 16);
 		v6[i][0] = 0xfd;
-		before = allowedips_count(t);
-		if (allowedips_insert(t, AF_INET6, v6[i], c6[xs() % 8], &peers[xs() % NPEERS]))
+		before = wg_allowedips_count(t);
+		if (wg_allowedips_insert(t, AF_INET6, v6[i], c6[xs() % 8], &peers[xs() % NPEERS]))
 			abort();
-		i += allowedips_count(t) > before;
+		i += wg_allowedips_count(t) > before;
 	}
 }
 
@@ -81,7 +81,7 @@ static double bench_lookup(const struct allowedips *t, int family, const uint8_t
 	for (r = 0; r < REPS; r++) {
 		t0 = now_ns();
 		for (i = 0; i < NQUERY; i++)
-			acc += (uintptr_t)allowedips_lookup(t, family, q + i * stride) != 0;
+			acc += (uintptr_t)wg_allowedips_lookup(t, family, q + i * stride) != 0;
 		t0 = now_ns() - t0;
 		if (t0 < best)
 			best = t0;
@@ -102,14 +102,14 @@ static void run_allowedips(void)
 	size_t i;
 
 	if (!v4 || !v6 || !q4h || !q4r || !q6h || !q6r || !peers ||
-	    allowedips_new(&t, 4 * NPREFIX))
+	    wg_allowedips_new(&t, 4 * NPREFIX))
 		abort();
 	t0 = now_ns();
 	load(t, peers, v4, v6);
 	t0 = now_ns() - t0;
 	printf("allowedips: %zu prefixes (%d v4 + %d v6), %zu nodes, %d peers, "
-	       "insert %.0f ns/prefix\n", allowedips_count(t), NPREFIX, NPREFIX,
-	       allowedips_nodes(t), NPEERS, t0 / (2 * NPREFIX));
+	       "insert %.0f ns/prefix\n", wg_allowedips_count(t), NPREFIX, NPREFIX,
+	       wg_allowedips_nodes(t), NPEERS, t0 / (2 * NPREFIX));
 	for (i = 0; i < NQUERY; i++) {
 		/* hits: a stored prefix with random host bits below /16 or /64 */
 		memcpy(q4h + 4 * i, v4[xs() % NPREFIX], 4);
@@ -143,7 +143,7 @@ static void run_allowedips(void)
 	ns = bench_lookup(t, AF_INET6, q6h, 16, &hits);
 	printf("  v6, 256 active flows:    %6.1f ns/lookup  %6.2f M/s\n", ns, 1e3 / ns);
 
-	allowedips_free(t);
+	wg_allowedips_free(t);
 	free(v4);
 	free(v6);
 	free(q4h);
@@ -165,11 +165,11 @@ static void run_replay(void)
 	if (!ctr)
 		abort();
 	/* in order, as on an unloaded single-queue path */
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	t0 = now_ns();
 	for (r = 0; r < REPS; r++)
 		for (i = 0; i < NQUERY; i++)
-			ok += replay_check_update(&w, (uint64_t)r * NQUERY + i, limit);
+			ok += wg_replay_check_update(&w, (uint64_t)r * NQUERY + i, limit);
 	t0 = now_ns() - t0;
 	printf("replay: in order           %6.2f ns/op (%u accepted)\n",
 	       t0 / (REPS * (double)NQUERY), ok);
@@ -177,20 +177,20 @@ static void run_replay(void)
 	/* reordered by up to 1000 with 1 in 16 duplicated */
 	for (i = 0; i < NQUERY; i++)
 		ctr[i] = i + 1000 - xs() % 1000 - (xs() % 16 == 0 ? 1 : 0);
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	ok = 0;
 	t0 = now_ns();
 	for (i = 0; i < NQUERY; i++)
-		ok += replay_check_update(&w, ctr[i], limit);
+		ok += wg_replay_check_update(&w, ctr[i], limit);
 	t0 = now_ns() - t0;
 	printf("replay: reordered          %6.2f ns/op (%u of %u accepted)\n",
 	       t0 / NQUERY, ok, (unsigned)NQUERY);
 
 	/* the worst single step: every call jumps a full ring ahead */
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	t0 = now_ns();
 	for (i = 0; i < NQUERY; i++)
-		ok += replay_check_update(&w, i * 10000, limit);
+		ok += wg_replay_check_update(&w, i * 10000, limit);
 	t0 = now_ns() - t0;
 	printf("replay: jump of a full ring %5.2f ns/op (clears 128 words each)\n",
 	       t0 / NQUERY);
@@ -207,20 +207,20 @@ static void run_index(void)
 	double t0;
 	size_t i;
 
-	if (!idx || !q || !objs || index_table_new(&t, N, NULL, NULL))
+	if (!idx || !q || !objs || wg_index_table_new(&t, N, NULL, NULL))
 		abort();
 	for (i = 0; i < N; i++)
-		if (index_insert(t, i % 4 ? INDEX_KEYPAIR : INDEX_HANDSHAKE, &objs[i], &idx[i]))
+		if (wg_index_insert(t, i % 4 ? INDEX_KEYPAIR : INDEX_HANDSHAKE, &objs[i], &idx[i]))
 			abort();
 	for (i = 0; i < NQUERY; i++)
 		q[i] = i % 2 ? idx[xs() % N] : (uint32_t)xs(); /* half misses */
 	t0 = now_ns();
 	for (i = 0; i < NQUERY; i++)
-		acc += (uintptr_t)index_lookup(t, q[i], INDEX_KEYPAIR, NULL);
+		acc += (uintptr_t)wg_index_lookup(t, q[i], INDEX_KEYPAIR, NULL);
 	t0 = now_ns() - t0;
 	printf("index: %d entries, typed lookup %.1f ns/op (half misses) [%lx]\n", N,
 	       t0 / NQUERY, (unsigned long)(acc & 0xf));
-	index_table_free(t);
+	wg_index_table_free(t);
 	free(idx);
 	free(q);
 	free(objs);

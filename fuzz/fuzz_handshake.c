@@ -1,5 +1,5 @@
-/* Fuzzes the handshake receivers: noise_consume_initiation, noise_consume_response,
- * cookie_check / cookie_reply_create / cookie_consume_reply, and the transport
+/* Fuzzes the handshake receivers: wg_noise_consume_initiation, wg_noise_consume_response,
+ * wg_cookie_check / wg_cookie_reply_create / wg_cookie_consume_reply, and the transport
  * AEAD, between two fixed identities with deterministic randomness.
  *
  * Input: one flags byte, then the message.
@@ -67,7 +67,7 @@ static struct noise_peer *lookup(void *arg, const uint8_t pub[WG_KEY_LEN])
 	struct end *e = arg;
 	uint8_t have[WG_KEY_LEN];
 
-	noise_peer_remote_public(e->peer, have);
+	wg_noise_peer_remote_public(e->peer, have);
 	return memcmp(have, pub, WG_KEY_LEN) == 0 ? e->peer : NULL;
 }
 
@@ -77,28 +77,28 @@ static int end_init(struct wg_crypto *c, struct end *e, uint8_t seed)
 
 	memset(e, 0, sizeof(*e));
 	memset(priv, seed, sizeof(priv));
-	if (noise_local_new(&e->l) || noise_local_set_private(c, e->l, priv))
+	if (wg_noise_local_new(&e->l) || wg_noise_local_set_private(c, e->l, priv))
 		return -1;
-	noise_local_public(e->l, e->pub);
-	return cookie_checker_new(c, e->pub, &e->ck);
+	wg_noise_local_public(e->l, e->pub);
+	return wg_cookie_checker_new(c, e->pub, &e->ck);
 }
 
 static int end_meet(struct wg_crypto *c, struct end *e, const struct end *other,
 		    const uint8_t *psk)
 {
-	if (noise_peer_new(e->l, other->pub, e, &e->peer) ||
-	    cookie_maker_new(c, other->pub, &e->maker))
+	if (wg_noise_peer_new(e->l, other->pub, e, &e->peer) ||
+	    wg_cookie_maker_new(c, other->pub, &e->maker))
 		return -1;
-	noise_peer_set_psk(e->peer, psk);
+	wg_noise_peer_set_psk(e->peer, psk);
 	return 0;
 }
 
 static void end_free(struct end *e)
 {
-	noise_peer_free(e->peer);
-	cookie_maker_free(e->maker);
-	cookie_checker_free(e->ck);
-	noise_local_free(e->l);
+	wg_noise_peer_free(e->peer);
+	wg_cookie_maker_free(e->maker);
+	wg_cookie_checker_free(e->ck);
+	wg_noise_local_free(e->l);
 }
 
 /* The message under test: the fuzzed bytes, or those XORed onto base. */
@@ -128,7 +128,7 @@ static void use_session(struct wg_crypto *c, struct noise_keypair *ki, struct no
 	uint64_t ctr;
 
 	memcpy(buf, data, n);
-	if (noise_keypair_next_counter(ki, &ctr) ||
+	if (wg_noise_keypair_next_counter(ki, &ctr) ||
 	    wg_aead_seal(wg_crypto_aead(c), ki->send_key, ctr, NULL, 0, buf, n, tag) ||
 	    wg_aead_open(wg_crypto_aead(c), kr->recv_key, ctr, NULL, 0, buf, n, tag) ||
 	    memcmp(buf, data, n) != 0)
@@ -155,30 +155,30 @@ static void run(struct wg_crypto *c, struct end *i, struct end *r, struct end *x
 	size_t len;
 
 	/* The genuine initiation, which the other targets build on. */
-	if (noise_create_initiation(c, i->peer, init, REAL) ||
-	    cookie_add_macs(c, i->maker, init, sizeof(init), NOW))
+	if (wg_noise_create_initiation(c, i->peer, init, REAL) ||
+	    wg_cookie_add_macs(c, i->maker, init, sizeof(init), NOW))
 		abort();
 
 	if ((flags & F_TARGET) == 0) {
 		if (x) {
 			i = x; /* X's initiation to R; R has no peer for X */
-			if (noise_create_initiation(c, i->peer, init, REAL) ||
-			    cookie_add_macs(c, i->maker, init, sizeof(init), NOW))
+			if (wg_noise_create_initiation(c, i->peer, init, REAL) ||
+			    wg_cookie_add_macs(c, i->maker, init, sizeof(init), NOW))
 				abort();
 		}
 		len = build(msg, sizeof(msg), init, sizeof(init), data, size, flags);
 		if (flags & F_MACS)
-			(void)cookie_add_macs(c, i->maker, msg, len, NOW);
-		res = cookie_check(c, r->ck, msg, len, src, sizeof(src), load, NOW);
+			(void)wg_cookie_add_macs(c, i->maker, msg, len, NOW);
+		res = wg_cookie_check(c, r->ck, msg, len, src, sizeof(src), load, NOW);
 		if (res == COOKIE_INVALID)
 			return;
 		if (load && res != COOKIE_VALID_MAC2) {
-			if (cookie_reply_create(c, r->ck, reply, msg, len, src, sizeof(src), NOW))
+			if (wg_cookie_reply_create(c, r->ck, reply, msg, len, src, sizeof(src), NOW))
 				abort();
-			(void)cookie_consume_reply(i->maker, reply, sizeof(reply), NOW);
+			(void)wg_cookie_consume_reply(i->maker, reply, sizeof(reply), NOW);
 			return;
 		}
-		if (noise_consume_initiation(c, r->l, msg, len, NOW, lookup, r, &got))
+		if (wg_noise_consume_initiation(c, r->l, msg, len, NOW, lookup, r, &got))
 			return;
 		if (x)
 			abort(); /* a stranger got in */
@@ -187,67 +187,67 @@ static void run(struct wg_crypto *c, struct end *i, struct end *r, struct end *x
 		if (got != r->peer)
 			abort();
 		/* Once consumed, the same initiation is a replay, now and later. */
-		if (noise_consume_initiation(c, r->l, msg, len, NOW, lookup, r, &got) != -EALREADY ||
-		    noise_consume_initiation(c, r->l, msg, len, NOW + NSEC_PER_SEC, lookup, r,
+		if (wg_noise_consume_initiation(c, r->l, msg, len, NOW, lookup, r, &got) != -EALREADY ||
+		    wg_noise_consume_initiation(c, r->l, msg, len, NOW + NSEC_PER_SEC, lookup, r,
 					     &got) != -EALREADY)
 			abort();
-		if (noise_create_response(c, r->peer, resp) ||
-		    cookie_add_macs(c, r->maker, resp, sizeof(resp), NOW))
+		if (wg_noise_create_response(c, r->peer, resp) ||
+		    wg_cookie_add_macs(c, r->maker, resp, sizeof(resp), NOW))
 			abort();
 		/* Only the genuine sender index gets the response back to I. */
-		if (noise_consume_response(c, i->peer, resp, sizeof(resp)) == 0 &&
-		    (noise_begin_session(c, i->peer, &ki, NOW) ||
-		     noise_begin_session(c, r->peer, &kr, NOW)))
+		if (wg_noise_consume_response(c, i->peer, resp, sizeof(resp)) == 0 &&
+		    (wg_noise_begin_session(c, i->peer, &ki, NOW) ||
+		     wg_noise_begin_session(c, r->peer, &kr, NOW)))
 			abort();
 		return;
 	}
 
 	/* Everything else starts from R having consumed I's initiation. */
-	if (noise_consume_initiation(c, r->l, init, sizeof(init), NOW, lookup, r, &got))
+	if (wg_noise_consume_initiation(c, r->l, init, sizeof(init), NOW, lookup, r, &got))
 		abort();
 	switch (flags & F_TARGET) {
 	case 1:
-		if (noise_create_response(c, r->peer, resp) ||
-		    cookie_add_macs(c, r->maker, resp, sizeof(resp), NOW))
+		if (wg_noise_create_response(c, r->peer, resp) ||
+		    wg_cookie_add_macs(c, r->maker, resp, sizeof(resp), NOW))
 			abort();
 		len = build(msg, sizeof(msg), resp, sizeof(resp), data, size, flags);
 		if (flags & F_MACS)
-			(void)cookie_add_macs(c, r->maker, msg, len, NOW);
-		if (cookie_check(c, i->ck, msg, len, src, sizeof(src), load, NOW) ==
+			(void)wg_cookie_add_macs(c, r->maker, msg, len, NOW);
+		if (wg_cookie_check(c, i->ck, msg, len, src, sizeof(src), load, NOW) ==
 		    COOKIE_INVALID)
 			return;
-		if (noise_consume_response(c, i->peer, msg, len)) {
-			if (noise_peer_state(i->peer) != NOISE_CREATED_INITIATION)
+		if (wg_noise_consume_response(c, i->peer, msg, len)) {
+			if (wg_noise_peer_state(i->peer) != NOISE_CREATED_INITIATION)
 				abort(); /* a bad response disturbed the pending handshake */
 			return;
 		}
 		same_or_die(msg, resp, 0, 4);
 		same_or_die(msg, resp, WG_RESP_OFF_RECEIVER, WG_RESP_OFF_MAC1);
-		if (noise_begin_session(c, i->peer, &ki, NOW) ||
-		    noise_begin_session(c, r->peer, &kr, NOW))
+		if (wg_noise_begin_session(c, i->peer, &ki, NOW) ||
+		    wg_noise_begin_session(c, r->peer, &kr, NOW))
 			abort();
 		use_session(c, &ki, &kr, data, size);
 		return;
 	case 2:
-		if (cookie_reply_create(c, r->ck, reply, init, sizeof(init), src, sizeof(src), NOW))
+		if (wg_cookie_reply_create(c, r->ck, reply, init, sizeof(init), src, sizeof(src), NOW))
 			abort();
 		len = build(msg, sizeof(msg), reply, sizeof(reply), data, size, flags);
-		if (cookie_consume_reply(i->maker, msg, len, NOW))
+		if (wg_cookie_consume_reply(i->maker, msg, len, NOW))
 			return;
 		same_or_die(msg, reply, 0, 4);
 		same_or_die(msg, reply, WG_COOKIE_OFF_NONCE, WG_COOKIE_REPLY_LEN);
-		if (noise_create_initiation(c, i->peer, init, REAL + NSEC_PER_SEC) ||
-		    cookie_add_macs(c, i->maker, init, sizeof(init), NOW) ||
-		    cookie_check(c, r->ck, init, sizeof(init), src, sizeof(src), true, NOW) !=
+		if (wg_noise_create_initiation(c, i->peer, init, REAL + NSEC_PER_SEC) ||
+		    wg_cookie_add_macs(c, i->maker, init, sizeof(init), NOW) ||
+		    wg_cookie_check(c, r->ck, init, sizeof(init), src, sizeof(src), true, NOW) !=
 			    COOKIE_VALID_MAC2)
 			abort();
 		return;
 	default:
-		if (noise_create_response(c, r->peer, resp) ||
-		    noise_consume_response(c, i->peer, resp, sizeof(resp)))
+		if (wg_noise_create_response(c, r->peer, resp) ||
+		    wg_noise_consume_response(c, i->peer, resp, sizeof(resp)))
 			return; /* a PSK mismatch ends it here */
-		if (noise_begin_session(c, i->peer, &ki, NOW) ||
-		    noise_begin_session(c, r->peer, &kr, NOW))
+		if (wg_noise_begin_session(c, i->peer, &ki, NOW) ||
+		    wg_noise_begin_session(c, r->peer, &kr, NOW))
 			abort();
 		use_session(c, &ki, &kr, data, size);
 		return;

@@ -36,13 +36,13 @@ static void body(const char *text, size_t len)
 	struct uapi_set set, again;
 	struct buf out;
 
-	if (uapi_parse_set(text, len, &set)) {
-		uapi_set_free(&set);
+	if (wg_uapi_parse_set(text, len, &set)) {
+		wg_uapi_set_free(&set);
 		return;
 	}
 	buf_init(&out, 64 << 20);
-	if (uapi_format_set(&out, &set) || out.len < 6 ||
-	    uapi_parse_set((const char *)out.data + 6, out.len - 6, &again))
+	if (wg_uapi_format_set(&out, &set) || out.len < 6 ||
+	    wg_uapi_parse_set((const char *)out.data + 6, out.len - 6, &again))
 		abort();
 	same_or_die(&set, &again);
 	/* the get side too, on the same peers */
@@ -54,11 +54,11 @@ static void body(const char *text, size_t len)
 			.n_allowed_ips = set.peers[i].n_allowed_ips,
 		};
 
-		if (uapi_format_peer(&out, &pi))
+		if (wg_uapi_format_peer(&out, &pi))
 			abort();
 	}
-	uapi_set_free(&again);
-	uapi_set_free(&set);
+	wg_uapi_set_free(&again);
+	wg_uapi_set_free(&set);
 	buf_wipe(&out);
 }
 
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		struct uapi_request req;
 
-		uapi_frame(s + off, size - off, true, &scan, &req);
+		wg_uapi_frame(s + off, size - off, true, &scan, &req);
 		if (req.op == UAPI_OP_SET)
 			body(req.body, req.body_len);
 		if (req.op != UAPI_OP_GET && req.op != UAPI_OP_BAD_GET && req.op != UAPI_OP_SET)

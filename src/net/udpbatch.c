@@ -117,7 +117,7 @@ static bool same_dest(const struct dgram *a, const struct dgram *c)
 
 /* One sendmmsg after another until all n messages are out; a message that
  * fails is lost. Returns the datagrams lost. */
-static unsigned send_fd(struct udpbatch *b, int fd, struct mmsghdr *mm, unsigned n, int *err)
+unsigned udpbatch_sendmmsg(int fd, struct mmsghdr *mm, unsigned n, bool *gso, int *err)
 {
 	unsigned done = 0, lost = 0;
 
@@ -144,7 +144,7 @@ static unsigned send_fd(struct udpbatch *b, int fd, struct mmsghdr *mm, unsigned
 				}
 			}
 			if (bad < h->msg_iovlen)
-				b->gso = false;
+				*gso = false;
 		} else {
 			bad = (unsigned)h->msg_iovlen;
 		}
@@ -213,7 +213,7 @@ unsigned udpbatch_flush(struct udpbatch *b, int *err)
 		if (b->d[i].taken)
 			continue;
 		nm = build_fd(b, i);
-		lost += send_fd(b, b->d[i].fd, b->mm, nm, err);
+		lost += udpbatch_sendmmsg(b->d[i].fd, b->mm, nm, &b->gso, err);
 	}
 	b->n = 0;
 	return lost;

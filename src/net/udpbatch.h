@@ -50,6 +50,14 @@ union udpbatch_cmsg {
 };
 void udpbatch_cmsg_segment(struct msghdr *h, union udpbatch_cmsg *c, uint16_t size);
 
+/* Sends n messages a caller built itself (wg/tx.c seals into slots of its own)
+ * on fd, as udpbatch_flush sends its own: a GSO message (one with a control
+ * message) that the kernel refuses goes out again one datagram at a time, and
+ * if any of those leaves, *gso turns false: the caller builds no more GSO
+ * messages. A message that fails otherwise is lost. Returns the datagrams
+ * lost; *err gets the errno of the last failure. */
+unsigned udpbatch_sendmmsg(int fd, struct mmsghdr *mm, unsigned n, bool *gso, int *err);
+
 /* False once the kernel refused GSO (see udpbatch_flush). */
 bool udpbatch_gso(const struct udpbatch *b);
 /* Test and benchmark knob: on (the default) or off. */

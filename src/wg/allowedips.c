@@ -399,7 +399,7 @@ static uint32_t node_find(struct allowedips *t, const uint64_t key[2], unsigned 
 
 /* ---- API ---- */
 
-int allowedips_new(struct allowedips **out, size_t max_entries)
+int wg_allowedips_new(struct allowedips **out, size_t max_entries)
 {
 	struct allowedips *t;
 
@@ -428,7 +428,7 @@ err:
 	return -ENOMEM;
 }
 
-void allowedips_free(struct allowedips *t)
+void wg_allowedips_free(struct allowedips *t)
 {
 	if (!t)
 		return;
@@ -439,7 +439,7 @@ void allowedips_free(struct allowedips *t)
 	free(t);
 }
 
-int allowedips_insert(struct allowedips *t, int family, const void *addr,
+int wg_allowedips_insert(struct allowedips *t, int family, const void *addr,
 		      unsigned cidr, void *peer)
 {
 	uint32_t *slot, n, parent = 0, fresh, branch = 0, o;
@@ -501,7 +501,7 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr,
 	return 0;
 }
 
-int allowedips_remove(struct allowedips *t, int family, const void *addr,
+int wg_allowedips_remove(struct allowedips *t, int family, const void *addr,
 		      unsigned cidr, const void *peer)
 {
 	uint64_t key[2];
@@ -518,7 +518,7 @@ int allowedips_remove(struct allowedips *t, int family, const void *addr,
 	return 0;
 }
 
-void allowedips_remove_peer(struct allowedips *t, const void *peer)
+void wg_allowedips_remove_peer(struct allowedips *t, const void *peer)
 {
 	uint32_t o = owner_find(t, peer), left;
 
@@ -532,7 +532,7 @@ void allowedips_remove_peer(struct allowedips *t, const void *peer)
 /* The hot path. Each step is a dependent load, so it is kept to the minimum:
  * a node with cidr == bits has no children, which ends the walk without a test
  * of its own, and the owner update is a conditional move. */
-void *allowedips_lookup(const struct allowedips *t, int family, const void *addr)
+void *wg_allowedips_lookup(const struct allowedips *t, int family, const void *addr)
 {
 	const struct node *nodes = t->nodes, *n;
 	uint32_t i, best = 0;
@@ -553,7 +553,7 @@ void *allowedips_lookup(const struct allowedips *t, int family, const void *addr
 	return best ? t->owners[best].peer : NULL;
 }
 
-int allowedips_walk(const struct allowedips *t, const void *peer,
+int wg_allowedips_walk(const struct allowedips *t, const void *peer,
 		    int (*fn)(const struct allowedips_prefix *p, void *ctx), void *ctx)
 {
 	uint32_t o = owner_find(t, peer), n, be4;
@@ -583,17 +583,17 @@ int allowedips_walk(const struct allowedips *t, const void *peer,
 	return 0;
 }
 
-size_t allowedips_count(const struct allowedips *t)
+size_t wg_allowedips_count(const struct allowedips *t)
 {
 	return t->count;
 }
 
-size_t allowedips_nodes(const struct allowedips *t)
+size_t wg_allowedips_nodes(const struct allowedips *t)
 {
 	return t->nodes_used;
 }
 
-size_t allowedips_peer_count(const struct allowedips *t, const void *peer)
+size_t wg_allowedips_peer_count(const struct allowedips *t, const void *peer)
 {
 	uint32_t o = owner_find(t, peer);
 

@@ -43,7 +43,7 @@ static bool is_handshake(const uint8_t *msg, size_t len)
 	return type == WG_MSG_INITIATION || type == WG_MSG_RESPONSE;
 }
 
-int cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LEN],
+int wg_cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LEN],
 		       struct cookie_checker **out)
 {
 	struct cookie_checker *ck = calloc(1, sizeof(*ck));
@@ -52,16 +52,16 @@ int cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LEN],
 	*out = NULL;
 	if (!ck)
 		return -ENOMEM;
-	err = cookie_checker_set_key(c, ck, local_pub);
+	err = wg_cookie_checker_set_key(c, ck, local_pub);
 	if (err) {
-		cookie_checker_free(ck);
+		wg_cookie_checker_free(ck);
 		return err;
 	}
 	*out = ck;
 	return 0;
 }
 
-int cookie_checker_set_key(struct wg_crypto *c, struct cookie_checker *ck,
+int wg_cookie_checker_set_key(struct wg_crypto *c, struct cookie_checker *ck,
 			   const uint8_t local_pub[WG_KEY_LEN])
 {
 	int err = 0;
@@ -78,7 +78,7 @@ int cookie_checker_set_key(struct wg_crypto *c, struct cookie_checker *ck,
 	return err;
 }
 
-void cookie_checker_free(struct cookie_checker *ck)
+void wg_cookie_checker_free(struct cookie_checker *ck)
 {
 	if (!ck)
 		return;
@@ -103,7 +103,7 @@ static int make_cookie(struct wg_crypto *c, struct cookie_checker *ck,
 	return wg_mac(c, cookie, WG_COOKIE_LEN, ck->secret, sizeof(ck->secret), src, srclen);
 }
 
-enum cookie_result cookie_check(struct wg_crypto *c, struct cookie_checker *ck,
+enum cookie_result wg_cookie_check(struct wg_crypto *c, struct cookie_checker *ck,
 				const uint8_t *msg, size_t len, const void *src, size_t srclen,
 				bool check_mac2, uint64_t now)
 {
@@ -129,7 +129,7 @@ out:
 	return ret;
 }
 
-int cookie_reply_create(struct wg_crypto *c, struct cookie_checker *ck,
+int wg_cookie_reply_create(struct wg_crypto *c, struct cookie_checker *ck,
 			uint8_t out[WG_COOKIE_REPLY_LEN], const uint8_t *msg, size_t len,
 			const void *src, size_t srclen, uint64_t now)
 {
@@ -164,7 +164,7 @@ out:
 	return err;
 }
 
-int cookie_maker_new(struct wg_crypto *c, const uint8_t peer_pub[WG_KEY_LEN],
+int wg_cookie_maker_new(struct wg_crypto *c, const uint8_t peer_pub[WG_KEY_LEN],
 		     struct cookie_maker **out)
 {
 	struct cookie_maker *m = calloc(1, sizeof(*m));
@@ -175,14 +175,14 @@ int cookie_maker_new(struct wg_crypto *c, const uint8_t peer_pub[WG_KEY_LEN],
 		return -ENOMEM;
 	err = derive_keys(c, peer_pub, m->mac1_key, m->cookie_key);
 	if (err) {
-		cookie_maker_free(m);
+		wg_cookie_maker_free(m);
 		return err;
 	}
 	*out = m;
 	return 0;
 }
 
-void cookie_maker_free(struct cookie_maker *m)
+void wg_cookie_maker_free(struct cookie_maker *m)
 {
 	if (!m)
 		return;
@@ -190,14 +190,18 @@ void cookie_maker_free(struct cookie_maker *m)
 	free(m);
 }
 
-int cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, size_t len,
+int wg_cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, size_t len,
 		    uint64_t now)
 {
-	uint8_t *mac1 = msg + WG_MAC1_OFF(len), *mac2 = msg + WG_MAC2_OFF(len);
+	uint8_t *mac1, *mac2;
 	int err;
 
+	/* The length first: the mac offsets count back from the end, and a short
+	 * message would put them before the buffer. */
 	if (!is_handshake(msg, len))
 		return -EINVAL;
+	mac1 = msg + WG_MAC1_OFF(len);
+	mac2 = msg + WG_MAC2_OFF(len);
 	err = wg_mac(c, mac1, WG_MAC_LEN, m->mac1_key, sizeof(m->mac1_key), msg,
 		     WG_MAC1_OFF(len));
 	if (err)
@@ -213,7 +217,7 @@ int cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, s
 	return 0;
 }
 
-int cookie_consume_reply(struct cookie_maker *m, const uint8_t *msg, size_t len, uint64_t now)
+int wg_cookie_consume_reply(struct cookie_maker *m, const uint8_t *msg, size_t len, uint64_t now)
 {
 	uint8_t cookie[WG_COOKIE_LEN];
 	int err;

@@ -28,7 +28,7 @@ size_t wg_padded_len(size_t len, unsigned mtu)
 	return len + (padded - last);
 }
 
-int datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
+int wg_datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
 		  const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen)
 {
 	size_t padded = wg_padded_len(len, mtu);
@@ -50,7 +50,7 @@ int datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
 	return 0;
 }
 
-int datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
+int wg_datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
 		  size_t len)
 {
 	int fd = ep->sa.sa_family == AF_INET ? dev->sock4 : dev->sock6;
@@ -63,7 +63,7 @@ int datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void
 	return 0;
 }
 
-bool datapath_wait(struct wg_device *dev, int fd1, int fd2)
+bool wg_datapath_wait(struct wg_device *dev, int fd1, int fd2)
 {
 	struct pollfd pfd[3] = {
 		{ .fd = dev->stop_efd, .events = POLLIN },
@@ -77,28 +77,28 @@ bool datapath_wait(struct wg_device *dev, int fd1, int fd2)
 	return !atomic_load(&dev->threads_stop);
 }
 
-int datapath_start(struct wg_device *dev)
+int wg_datapath_start(struct wg_device *dev)
 {
 	int r;
 
 	atomic_store(&dev->threads_stop, false);
-	r = pthread_create(&dev->tx_thread, NULL, tx_thread, dev);
+	r = pthread_create(&dev->tx_tid, NULL, wg_tx_thread, dev);
 	if (r)
 		return -r;
-	r = pthread_create(&dev->rx_thread, NULL, rx_thread, dev);
+	r = pthread_create(&dev->rx_tid, NULL, wg_rx_thread, dev);
 	if (r) {
 		atomic_store(&dev->threads_stop, true);
 		uint64_t one = 1;
 		if (write(dev->stop_efd, &one, sizeof(one)) < 0)
 			abort();
-		pthread_join(dev->tx_thread, NULL);
+		pthread_join(dev->tx_tid, NULL);
 		return -r;
 	}
 	dev->threads_running = true;
 	return 0;
 }
 
-void datapath_stop(struct wg_device *dev)
+void wg_datapath_stop(struct wg_device *dev)
 {
 	uint64_t one = 1, v;
 
@@ -107,8 +107,8 @@ void datapath_stop(struct wg_device *dev)
 	atomic_store(&dev->threads_stop, true);
 	if (write(dev->stop_efd, &one, sizeof(one)) < 0)
 		log_err("%s: waking the data path: %s", dev->ifname, strerror(errno));
-	pthread_join(dev->tx_thread, NULL);
-	pthread_join(dev->rx_thread, NULL);
+	pthread_join(dev->tx_tid, NULL);
+	pthread_join(dev->rx_tid, NULL);
 	/* Drain the eventfd so a restart does not see a stale stop. */
 	if (read(dev->stop_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_err("%s: eventfd: %s", dev->ifname, strerror(errno));

@@ -1,10 +1,12 @@
-/* The device: its lifecycle, UDP sockets, the control loop, and configuration
- * through the UAPI (applied all at once, or not at all). */
+/* The device: its lifecycle, UDP sockets, the control side (dispatch, run in
+ * the owner's loop), events, and configuration (a parsed set, from the UAPI
+ * socket or in process, applied all at once or not at all). */
 #include "wg/device_priv.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/rand.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "net/tun.h"
@@ -30,10 +33,11 @@
 
 enum {
 	WG_TICK_MS = 50,              /* timer resolution of the control thread */
+	WG_MTU_EVERY_TICKS = 20,      /* the admin may change the MTU: look again */
 	WG_SOCK_BUF = 7 << 20,        /* as wireguard-go: room for bursts */
 };
 
-void device_wake(struct wg_device *dev)
+void wg_device_wake(struct wg_device *dev)
 {
 	uint64_t one = 1;
 
@@ -45,13 +49,13 @@ static int index_assign(void *arg, struct noise_peer *peer, uint32_t *index)
 {
 	struct wg_device *dev = arg;
 
-	return index_insert(dev->index, INDEX_HANDSHAKE, noise_peer_user(peer), index);
+	return wg_index_insert(dev->index, INDEX_HANDSHAKE, wg_noise_peer_user(peer), index);
 }
 
 static void index_release(void *arg, struct noise_peer *peer, uint32_t index)
 {
 	(void)peer;
-	index_remove(((struct wg_device *)arg)->index, index);
+	wg_index_remove(((struct wg_device *)arg)->index, index);
 }
 
 static const struct noise_index_ops index_ops = { index_assign, index_release };
@@ -186,7 +190,7 @@ static int dev_get(void *arg, struct buf *out)
 	pthread_rwlock_rdlock(&dev->lock);
 	if (dev->has_private)
 		memcpy(info.private_key, dev->private_key, WG_KEY_LEN);
-	r = uapi_format_device(out, &info);
+	r = wg_uapi_format_device(out, &info);
 	wg_wipe(&info, sizeof(info));
 	for (struct wg_peer *p = dev->peers; p && r == 0; p = p->next) {
 		struct uapi_peer_info pi = { 0 };
@@ -203,11 +207,11 @@ static int dev_get(void *arg, struct buf *out)
 		pi.rx_bytes = atomic_load(&p->rx_bytes);
 		pi.persistent_keepalive = p->keepalive_interval;
 		c.n = 0;
-		r = allowedips_walk(dev->aips, p, collect_aip, &c);
+		r = wg_allowedips_walk(dev->aips, p, collect_aip, &c);
 		pi.allowed_ips = c.v;
 		pi.n_allowed_ips = c.n;
 		if (r == 0)
-			r = uapi_format_peer(out, &pi);
+			r = wg_uapi_format_peer(out, &pi);
 		wg_wipe(pi.preshared_key, sizeof(pi.preshared_key));
 	}
 	pthread_rwlock_unlock(&dev->lock);
@@ -225,12 +229,12 @@ static bool is_zero_key(const uint8_t k[WG_KEY_LEN])
 static int set_check(struct wg_device *dev, const struct uapi_set *set,
 		     const uint8_t *priv, const uint8_t *pub)
 {
-	size_t aips = allowedips_count(dev->aips), peers = dev->n_peers;
+	size_t aips = wg_allowedips_count(dev->aips), peers = dev->n_peers;
 
 	for (size_t i = 0; i < set->n_peers; i++) {
 		const struct uapi_set_peer *sp = &set->peers[i];
 		uint8_t ss[WG_KEY_LEN];
-		bool exists = peer_find(dev, sp->public_key) != NULL;
+		bool exists = wg_peer_find(dev, sp->public_key) != NULL;
 
 		if (sp->flags & UAPI_PEER_REMOVE)
 			continue;
@@ -252,12 +256,12 @@ static int set_check(struct wg_device *dev, const struct uapi_set *set,
 
 static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool up)
 {
-	struct wg_peer *p = peer_find(dev, sp->public_key);
+	struct wg_peer *p = wg_peer_find(dev, sp->public_key);
 	int r;
 
 	if (sp->flags & UAPI_PEER_REMOVE) {
 		if (p)
-			peer_remove(dev, p);
+			wg_peer_remove(dev, p);
 		return 0;
 	}
 	if (dev->has_private && memcmp(sp->public_key, dev->public_key, WG_KEY_LEN) == 0)
@@ -265,20 +269,20 @@ static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool 
 	if (!p) {
 		if (sp->flags & UAPI_PEER_UPDATE_ONLY)
 			return 0;
-		r = peer_new(dev, sp->public_key, &p);
+		r = wg_peer_new(dev, sp->public_key, &p);
 		if (r < 0)
 			return r;
 	}
 	if (sp->flags & UAPI_PEER_PRESHARED_KEY) {
 		memcpy(p->psk, sp->preshared_key, WG_KEY_LEN);
-		noise_peer_set_psk(p->noise, is_zero_key(p->psk) ? NULL : p->psk);
+		wg_noise_peer_set_psk(p->noise, is_zero_key(p->psk) ? NULL : p->psk);
 	}
 	if (sp->flags & UAPI_PEER_ENDPOINT) {
 		union wg_endpoint ep = { 0 };
 
 		memcpy(&ep, &sp->endpoint, sizeof(sp->endpoint) < sizeof(ep) ? sizeof(sp->endpoint)
 									      : sizeof(ep));
-		peer_set_endpoint(p, &ep);
+		wg_peer_set_endpoint(p, &ep);
 	}
 	if (sp->flags & UAPI_PEER_KEEPALIVE) {
 		p->keepalive_interval = sp->persistent_keepalive;
@@ -287,13 +291,13 @@ static int set_peer(struct wg_device *dev, const struct uapi_set_peer *sp, bool 
 			atomic_store(&p->want_keepalive, true);
 	}
 	if (sp->flags & UAPI_PEER_REPLACE_ALLOWED_IPS)
-		allowedips_remove_peer(dev->aips, p);
+		wg_allowedips_remove_peer(dev->aips, p);
 	for (size_t j = 0; j < sp->n_allowed_ips; j++) {
 		const struct uapi_allowed_ip *a = &sp->allowed_ips[j];
 
 		if (a->remove)
-			allowedips_remove(dev->aips, a->family, &a->ip4, a->cidr, p);
-		else if ((r = allowedips_insert(dev->aips, a->family, &a->ip4, a->cidr, p)) < 0)
+			wg_allowedips_remove(dev->aips, a->family, &a->ip4, a->cidr, p);
+		else if ((r = wg_allowedips_insert(dev->aips, a->family, &a->ip4, a->cidr, p)) < 0)
 			return r;
 	}
 	return 0;
@@ -303,28 +307,28 @@ static int set_private_key(struct wg_device *dev, const uint8_t *priv)
 {
 	int r;
 
-	r = noise_local_set_private(dev->crypto, dev->local, priv);
+	r = wg_noise_local_set_private(dev->crypto, dev->local, priv);
 	if (r < 0)
 		return r;
 	dev->has_private = priv != NULL;
 	if (priv) {
 		memcpy(dev->private_key, priv, WG_KEY_LEN);
-		noise_local_public(dev->local, dev->public_key);
+		wg_noise_local_public(dev->local, dev->public_key);
 	} else {
 		wg_wipe(dev->private_key, WG_KEY_LEN);
 		wg_wipe(dev->public_key, WG_KEY_LEN);
 	}
-	r = cookie_checker_set_key(dev->crypto, dev->checker, priv ? dev->public_key : NULL);
+	r = wg_cookie_checker_set_key(dev->crypto, dev->checker, priv ? dev->public_key : NULL);
 	if (r < 0)
 		return r;
 	for (struct wg_peer *p = dev->peers, *next; p; p = next) {
 		next = p->next;
 		/* Sessions under the old identity are over. A peer that now has our
 		 * own key, or a zero DH with it, goes, as in wireguard-go. */
-		peer_zero_keys(p);
+		wg_peer_zero_keys(p);
 		if ((priv && memcmp(p->public_key, dev->public_key, WG_KEY_LEN) == 0) ||
-		    noise_peer_precompute(p->noise) < 0)
-			peer_remove(dev, p);
+		    wg_noise_peer_precompute(p->noise) < 0)
+			wg_peer_remove(dev, p);
 	}
 	return 0;
 }
@@ -364,7 +368,7 @@ static int dev_set(void *arg, const struct uapi_set *set)
 		r = open_sockets(port, fwmark, &s4, &s6, &port);
 		if (r < 0)
 			goto out;
-		datapath_stop(dev);
+		wg_datapath_stop(dev);
 		close(dev->sock4);
 		if (dev->sock6 >= 0)
 			close(dev->sock6);
@@ -372,25 +376,201 @@ static int dev_set(void *arg, const struct uapi_set *set)
 		dev->sock6 = s6;
 		dev->listen_port = port;
 		dev->fwmark = fwmark;
-		r = datapath_start(dev);
+		r = wg_datapath_start(dev);
 		if (r < 0)
 			goto out;
 	}
 	pthread_rwlock_wrlock(&dev->lock);
 	if (set->flags & UAPI_SET_REPLACE_PEERS)
-		peer_remove_all(dev);
+		wg_peer_remove_all(dev);
 	if (set->flags & UAPI_SET_PRIVATE_KEY)
 		r = set_private_key(dev, newpriv);
 	for (size_t i = 0; r == 0 && i < set->n_peers; i++)
 		r = set_peer(dev, &set->peers[i], true);
 	pthread_rwlock_unlock(&dev->lock);
-	device_wake(dev);
+	wg_device_wake(dev);
 out:
 	wg_wipe(priv, sizeof(priv));
 	return r;
 }
 
-static const struct uapi_ops uapi_ops = { dev_get, dev_set };
+static int dev_set_refused(void *arg, const struct uapi_set *set)
+{
+	(void)arg;
+	(void)set;
+	return -EPERM; /* WG_UAPI_RO: the owner configures the device */
+}
+
+static const struct uapi_ops uapi_ops_rw = { dev_get, dev_set };
+static const struct uapi_ops uapi_ops_ro = { dev_get, dev_set_refused };
+
+int wg_device_set(struct wg_device *dev, const struct uapi_set *set)
+{
+	return dev_set(dev, set);
+}
+
+/* ---- events ---- */
+
+void wg_device_queue_event(struct wg_device *dev, enum wg_event_type type,
+			   const uint8_t pub[WG_KEY_LEN], void *owner)
+{
+	struct wg_event *e;
+
+	if (!dev->on_event)
+		return;
+	if (dev->evq_n == dev->evq_cap) {
+		size_t cap = dev->evq_cap ? dev->evq_cap * 2 : 16;
+		void *q = realloc(dev->evq, cap * sizeof(*dev->evq));
+
+		if (!q) {
+			log_rl(&dev->rl_hs, LOG_LVL_ERR, "%s: out of memory: an event is lost",
+			       dev->ifname);
+			return;
+		}
+		dev->evq = q;
+		dev->evq_cap = cap;
+	}
+	e = &dev->evq[dev->evq_n++];
+	e->type = type;
+	memcpy(e->public_key, pub, WG_KEY_LEN);
+	e->owner = owner;
+}
+
+/* The queue is taken whole first: the callback may call wg_device_set(), whose
+ * events wait for the next dispatch (the wake keeps the fd readable). */
+static void deliver_events(struct wg_device *dev)
+{
+	struct wg_event *q = dev->evq;
+	size_t n = dev->evq_n;
+
+	if (!n)
+		return;
+	dev->evq = NULL;
+	dev->evq_n = dev->evq_cap = 0;
+	for (size_t i = 0; i < n && dev->on_event; i++)
+		dev->on_event(dev->cb_arg, &q[i]);
+	free(q);
+	if (dev->evq_n)
+		wg_device_wake(dev);
+}
+
+/* ---- the owner's side ---- */
+
+int wg_device_fd(const struct wg_device *dev)
+{
+	return dev->ep;
+}
+
+static int serve_uapi(struct wg_device *dev)
+{
+	const struct uapi_ops *ops = dev->uapi_mode == WG_UAPI_RO ? &uapi_ops_ro : &uapi_ops_rw;
+
+	if (wg_uapi_server_handle(dev->uapi, ops, dev) != -ENOENT)
+		return 0;
+	if (dev->uapi_mode == WG_UAPI_RW)
+		return -ENOENT;
+	/* Read-only: the owner runs the device, not the socket; stop serving it. */
+	log_info("%s: UAPI socket removed: no longer serving it", dev->ifname);
+	epoll_ctl(dev->ep, EPOLL_CTL_DEL, wg_uapi_server_fd(dev->uapi), NULL);
+	wg_uapi_server_close(dev->uapi);
+	dev->uapi = NULL;
+	return 0;
+}
+
+int wg_device_dispatch(struct wg_device *dev)
+{
+	struct epoll_event ev[3];
+	bool work = false;
+	uint64_t v;
+	int n, r = 0;
+
+	n = epoll_wait(dev->ep, ev, 3, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+
+		if (fd == dev->ctl_efd) {
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
+			work = true;
+		} else if (fd == dev->timer_fd) {
+			if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
+			work = true;
+			/* 0: the link is out of sight (moved to another netns):
+			 * keep what we had. */
+			if (++dev->ticks % WG_MTU_EVERY_TICKS == 0 && (v = tun_mtu(dev->ifname)))
+				atomic_store(&dev->mtu, (unsigned)v);
+		} else if (dev->uapi && fd == wg_uapi_server_fd(dev->uapi)) {
+			r = serve_uapi(dev);
+		}
+	}
+	if (work) {
+		wg_hs_process_queue(dev);
+		wg_timers_tick(dev);
+	}
+	deliver_events(dev);
+	return r;
+}
+
+uint16_t wg_device_port(const struct wg_device *dev)
+{
+	return dev->listen_port;
+}
+
+int wg_device_public_key(const struct wg_device *dev, uint8_t out[WG_DEVICE_KEY_LEN])
+{
+	struct wg_device *d = (struct wg_device *)dev; /* the lock, not the state */
+	int r = -ENOKEY;
+
+	pthread_rwlock_rdlock(&d->lock);
+	if (dev->has_private) {
+		memcpy(out, dev->public_key, WG_KEY_LEN);
+		r = 0;
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return r;
+}
+
+uint64_t wg_device_no_peer_drops(const struct wg_device *dev)
+{
+	return atomic_load_explicit(&dev->no_peer_drops, memory_order_relaxed);
+}
+
+int wg_device_peer_set_owner(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
+			     void *owner)
+{
+	struct wg_peer *p;
+
+	pthread_rwlock_wrlock(&dev->lock);
+	p = wg_peer_find(dev, pub);
+	if (p)
+		p->owner = owner;
+	pthread_rwlock_unlock(&dev->lock);
+	return p ? 0 : -ENOENT;
+}
+
+int wg_device_peer_get(struct wg_device *dev, const uint8_t pub[WG_DEVICE_KEY_LEN],
+		       struct wg_peer_info *out)
+{
+	struct wg_peer *p;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&dev->lock);
+	p = wg_peer_find(dev, pub);
+	if (p) {
+		out->owner = p->owner;
+		out->rx_bytes = atomic_load(&p->rx_bytes);
+		out->tx_bytes = atomic_load(&p->tx_bytes);
+		out->last_handshake_ns = atomic_load(&p->last_handshake_real);
+		pthread_mutex_lock(&p->mu);
+		memcpy(&out->endpoint, &p->endpoint, sizeof(p->endpoint));
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_rwlock_unlock(&dev->lock);
+	return p ? 0 : -ENOENT;
+}
 
 /* ---- lifecycle ---- */
 
@@ -406,13 +586,19 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	};
 	int r;
 
-	if (!opts->ifname || !*opts->ifname || strlen(opts->ifname) >= IFNAMSIZ)
+	if (!opts->ifname || !*opts->ifname || strlen(opts->ifname) >= IFNAMSIZ ||
+	    opts->uapi > WG_UAPI_OFF)
 		return -EINVAL;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", opts->ifname);
 	dev->tun_fd = dev->sock4 = dev->sock6 = dev->ctl_efd = dev->stop_efd = dev->timer_fd = -1;
+	dev->ep = -1;
+	dev->uapi_mode = opts->uapi;
+	dev->on_event = opts->on_event;
+	dev->on_no_peer = opts->on_no_peer;
+	dev->cb_arg = opts->arg;
 	dev->timing = (struct wg_timing){
 		.rekey_after_time = WG_REKEY_AFTER_TIME / div,
 		.reject_after_time = WG_REJECT_AFTER_TIME / div,
@@ -436,13 +622,15 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	dev->hs_prio = calloc(WG_HS_PRIO_MAX, sizeof(*dev->hs_prio));
 	if (!dev->hs_queue || !dev->hs_prio)
 		goto fail;
-	if ((r = allowedips_new(&dev->aips, WG_MAX_ALLOWED_IPS)) < 0 ||
-	    (r = index_table_new(&dev->index, 4 * (size_t)WG_MAX_PEERS, NULL, NULL)) < 0 ||
-	    (r = noise_local_new(&dev->local)) < 0 || (r = wg_crypto_new(&dev->crypto)) < 0 ||
+	if ((r = wg_allowedips_new(&dev->aips, WG_MAX_ALLOWED_IPS)) < 0 ||
+	    (r = wg_index_table_new(&dev->index, 4 * (size_t)WG_MAX_PEERS, NULL, NULL)) < 0 ||
+	    (r = wg_noise_local_new(&dev->local)) < 0 || (r = wg_crypto_new(&dev->crypto)) < 0 ||
 	    (r = wg_aead_new(&dev->ctl_aead)) < 0 ||
-	    (r = cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
+	    (r = wg_cookie_checker_new(dev->crypto, NULL, &dev->checker)) < 0)
 		goto fail;
-	noise_local_set_index_ops(dev->local, &index_ops, dev);
+	wg_noise_local_set_index_ops(dev->local, &index_ops, dev);
+	if ((r = rand_bytes(dev->rl_key, sizeof(dev->rl_key))) < 0)
+		goto fail;
 
 	dev->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dev->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -452,9 +640,26 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 		r = -errno;
 		goto fail;
 	}
-	r = uapi_server_open(dev->ifname, &dev->uapi);
-	if (r < 0)
+	dev->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (dev->ep < 0) {
+		r = -errno;
 		goto fail;
+	}
+	if (dev->uapi_mode != WG_UAPI_OFF) {
+		r = wg_uapi_server_open(dev->ifname, &dev->uapi);
+		if (r < 0)
+			goto fail;
+	}
+	for (int i = 0, fds[3] = { dev->ctl_efd, dev->timer_fd,
+				   dev->uapi ? wg_uapi_server_fd(dev->uapi) : -1 };
+	     i < 3 && fds[i] >= 0; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
+
+		if (epoll_ctl(dev->ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
 	r = tun_open(dev->ifname, TUN_NONBLOCK | TUN_VNET_HDR, dev->ifname);
 	if (r < 0)
 		goto fail;
@@ -477,10 +682,10 @@ int wg_device_new(const struct wg_device_opts *opts, struct wg_device **out)
 	if (r < 0)
 		goto fail;
 	atomic_store(&dev->mtu, tun_mtu(dev->ifname));
-	r = open_sockets(0, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
+	r = open_sockets(opts->listen_port, 0, &dev->sock4, &dev->sock6, &dev->listen_port);
 	if (r < 0)
 		goto fail;
-	r = datapath_start(dev);
+	r = wg_datapath_start(dev);
 	if (r < 0)
 		goto fail;
 	*out = dev;
@@ -492,56 +697,26 @@ fail:
 
 int wg_device_run(struct wg_device *dev)
 {
-	struct epoll_event ev[4];
-	int ep = epoll_create1(EPOLL_CLOEXEC), fds[3] = { dev->ctl_efd, dev->timer_fd,
-							  uapi_server_fd(dev->uapi) };
-	unsigned ticks = 0;
-	int r = 0;
+	struct pollfd p = { .fd = dev->ep, .events = POLLIN };
 
-	if (ep < 0)
-		return -errno;
-	for (int i = 0; i < 3; i++) {
-		struct epoll_event e = { .events = EPOLLIN, .data.fd = fds[i] };
-
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0) {
-			r = -errno;
-			goto out;
-		}
-	}
 	log_info("%s: up, listening on UDP port %u", dev->ifname, dev->listen_port);
 	while (!atomic_load(&dev->stopping)) {
-		int n = epoll_wait(ep, ev, 4, -1);
-		uint64_t v;
+		int r;
 
-		if (n < 0) {
+		if (poll(&p, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -errno;
-			break;
+			return -errno;
 		}
-		for (int i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
-
-			if (fd == dev->ctl_efd) {
-				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					log_rl(&dev->rl_hs, LOG_LVL_ERR, "eventfd read failed");
-				hs_process_queue(dev);
-				timers_tick(dev);
-			} else if (fd == dev->timer_fd) {
-				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					log_rl(&dev->rl_hs, LOG_LVL_ERR, "timerfd read failed");
-				timers_tick(dev);
-				if (++ticks % 20 == 0) /* the admin may change the MTU */
-					atomic_store(&dev->mtu, tun_mtu(dev->ifname));
-			} else if (uapi_server_handle(dev->uapi, &uapi_ops, dev) == -ENOENT) {
-				log_info("%s: UAPI socket removed: shutting down", dev->ifname);
-				goto out;
-			}
+		r = wg_device_dispatch(dev);
+		if (r == -ENOENT) {
+			log_info("%s: UAPI socket removed: shutting down", dev->ifname);
+			return 0;
 		}
+		if (r < 0)
+			return r;
 	}
-out:
-	close(ep);
-	return r;
+	return 0;
 }
 
 void wg_device_stop(struct wg_device *dev)
@@ -558,19 +733,23 @@ void wg_device_free(struct wg_device *dev)
 {
 	if (!dev)
 		return;
-	datapath_stop(dev);
+	wg_datapath_stop(dev);
 	if (dev->uapi)
-		uapi_server_close(dev->uapi);
+		wg_uapi_server_close(dev->uapi);
+	dev->on_event = NULL; /* the owner is tearing down: no removed events */
+	free(dev->evq);
+	dev->evq = NULL;
+	dev->evq_n = 0;
 	pthread_rwlock_wrlock(&dev->lock);
 	if (dev->index)
-		peer_remove_all(dev);
+		wg_peer_remove_all(dev);
 	pthread_rwlock_unlock(&dev->lock);
-	cookie_checker_free(dev->checker);
+	wg_cookie_checker_free(dev->checker);
 	wg_aead_free(dev->ctl_aead);
 	wg_crypto_free(dev->crypto);
-	noise_local_free(dev->local);
-	index_table_free(dev->index);
-	allowedips_free(dev->aips);
+	wg_noise_local_free(dev->local);
+	wg_index_table_free(dev->index);
+	wg_allowedips_free(dev->aips);
 	if (dev->tun_fd >= 0)
 		close(dev->tun_fd);
 	if (dev->sock4 >= 0)
@@ -583,6 +762,8 @@ void wg_device_free(struct wg_device *dev)
 		close(dev->stop_efd);
 	if (dev->timer_fd >= 0)
 		close(dev->timer_fd);
+	if (dev->ep >= 0)
+		close(dev->ep);
 	free(dev->hs_queue);
 	free(dev->hs_prio);
 	pthread_mutex_destroy(&dev->hs_mu);

@@ -5,6 +5,7 @@
 #include "wg/device_priv.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static bool has_mac2(const uint8_t *msg, size_t len)
 	return !wg_is_zero(msg + WG_MAC2_OFF(len), WG_MAC_LEN);
 }
 
-void hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
+void wg_hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
 		const union wg_endpoint *src)
 {
 	struct wg_hs_msg *m = NULL;
@@ -44,7 +45,7 @@ void hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
 	}
 	pthread_mutex_unlock(&dev->hs_mu);
 	if (wake)
-		device_wake(dev);
+		wg_device_wake(dev);
 }
 
 /* The sender's address as the cookie binds it: IP bytes || port. */
@@ -62,21 +63,27 @@ static size_t src_key(const union wg_endpoint *ep, uint8_t out[18])
 
 /* The kernel's ratelimiter: a token bucket per source IP (IPv6 per /64), 20
  * handshakes a second with a burst of 5, in a fixed table where a colliding
- * source simply takes the slot over. */
+ * source simply takes the slot over. The slot comes from SipHash under a key
+ * drawn per device: a flood cannot aim its sources at one slot to evict a
+ * legitimate peer's bucket. */
+_Static_assert(sizeof(((struct wg_device *)0)->rl_key) == crypto_shorthash_KEYBYTES,
+	       "the rate limiter's key is a SipHash key");
+
 static bool ratelimit_allow(struct wg_device *dev, const union wg_endpoint *ep, uint64_t now)
 {
 	const uint64_t cost = NSEC_PER_SEC / WG_HANDSHAKE_RATE_PER_SEC;
 	const uint64_t max = cost * WG_HANDSHAKE_RATE_BURST;
 	uint8_t key[16] = { 0 };
 	struct wg_ratelimit_slot *s;
-	uint64_t h = 1469598103934665603ull, tokens;
+	uint8_t hash[crypto_shorthash_BYTES];
+	uint64_t h, tokens;
 
 	if (ep->sa.sa_family == AF_INET)
 		memcpy(key, &ep->in4.sin_addr, 4);
 	else
 		memcpy(key + 4, &ep->in6.sin6_addr, 8);
-	for (size_t i = 0; i < sizeof(key); i++)
-		h = (h ^ key[i]) * 1099511628211ull;
+	crypto_shorthash(hash, key, sizeof(key), dev->rl_key);
+	memcpy(&h, hash, sizeof(h));
 	s = &dev->rl[h % WG_RATELIMIT_SLOTS];
 	if (memcmp(s->key, key, sizeof(key)) != 0 || s->last == 0) {
 		memcpy(s->key, key, sizeof(key));
@@ -98,7 +105,7 @@ static bool ratelimit_allow(struct wg_device *dev, const union wg_endpoint *ep, 
 
 static struct noise_peer *lookup_static(void *arg, const uint8_t pub[WG_KEY_LEN])
 {
-	struct wg_peer *p = peer_find(arg, pub);
+	struct wg_peer *p = wg_peer_find(arg, pub);
 
 	return p ? p->noise : NULL;
 }
@@ -106,7 +113,7 @@ static struct noise_peer *lookup_static(void *arg, const uint8_t pub[WG_KEY_LEN]
 static void send_msg(struct wg_device *dev, struct wg_peer *p, const union wg_endpoint *ep,
 		     const uint8_t *msg, size_t len)
 {
-	int r = datapath_send(dev, ep, msg, len);
+	int r = wg_datapath_send(dev, ep, msg, len);
 
 	if (r < 0)
 		log_rl(&dev->rl_hs, LOG_LVL_WARN, "%s: sending a handshake message: %s",
@@ -121,16 +128,16 @@ static struct wg_keypair *new_session(struct wg_device *dev, struct wg_peer *p, 
 
 	if (!kp)
 		return NULL;
-	if (noise_begin_session(dev->crypto, p->noise, &kp->kp, now) < 0) {
+	if (wg_noise_begin_session(dev->crypto, p->noise, &kp->kp, now) < 0) {
 		free(kp);
 		return NULL;
 	}
 	kp->peer = p;
-	replay_reset(&kp->replay);
+	wg_replay_reset(&kp->replay);
 	atomic_store(&kp->recv_valid, true);
 	/* The handshake's index now names the session. */
-	index_replace(dev->index, kp->kp.local_index, INDEX_KEYPAIR, kp);
-	peer_install_keypair(p, kp);
+	wg_index_replace(dev->index, kp->kp.local_index, INDEX_KEYPAIR, kp);
+	wg_peer_install_keypair(p, kp);
 	return kp;
 }
 
@@ -141,25 +148,25 @@ static void handle_initiation(struct wg_device *dev, struct wg_hs_msg *m, uint64
 	struct wg_peer *p;
 	int r;
 
-	r = noise_consume_initiation(dev->crypto, dev->local, m->data, m->len, now,
+	r = wg_noise_consume_initiation(dev->crypto, dev->local, m->data, m->len, now,
 				     lookup_static, dev, &np);
 	if (r < 0) {
 		log_rl(&dev->rl_hs, LOG_LVL_DEBUG, "%s: initiation refused: %s", dev->ifname,
 		       strerror(-r));
 		return;
 	}
-	p = noise_peer_user(np);
+	p = wg_noise_peer_user(np);
 	atomic_fetch_add(&p->rx_bytes, m->len);
-	peer_set_endpoint(p, &m->src);
-	if (noise_create_response(dev->crypto, np, resp) < 0 ||
-	    cookie_add_macs(dev->crypto, p->cookie, resp, sizeof(resp), now) < 0 ||
+	wg_peer_set_endpoint(p, &m->src);
+	if (wg_noise_create_response(dev->crypto, np, resp) < 0 ||
+	    wg_cookie_add_macs(dev->crypto, p->cookie, resp, sizeof(resp), now) < 0 ||
 	    !new_session(dev, p, now))
 		return;
 	pthread_mutex_lock(&p->mu);
-	timers_any_authenticated_packet_received(p);
-	timers_any_authenticated_packet_traversal(p, now);
-	timers_any_authenticated_packet_sent(p);
-	timers_session_derived(p, now);
+	wg_timers_any_authenticated_packet_received(p);
+	wg_timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_sent(p);
+	wg_timers_session_derived(p, now);
 	pthread_mutex_unlock(&p->mu);
 	send_msg(dev, p, &m->src, resp, sizeof(resp));
 }
@@ -171,31 +178,31 @@ static void handle_response(struct wg_device *dev, struct wg_hs_msg *m, uint64_t
 	int r;
 
 	memcpy(&idx, m->data + WG_RESP_OFF_RECEIVER, 4);
-	p = index_lookup(dev->index, le32toh(idx), INDEX_HANDSHAKE, NULL);
+	p = wg_index_lookup(dev->index, le32toh(idx), INDEX_HANDSHAKE, NULL);
 	if (!p)
 		return;
-	r = noise_consume_response(dev->crypto, p->noise, m->data, m->len);
+	r = wg_noise_consume_response(dev->crypto, p->noise, m->data, m->len);
 	if (r < 0) {
 		log_rl(&dev->rl_hs, LOG_LVL_DEBUG, "%s: response refused: %s", dev->ifname,
 		       strerror(-r));
 		return;
 	}
 	atomic_fetch_add(&p->rx_bytes, m->len);
-	peer_set_endpoint(p, &m->src);
+	wg_peer_set_endpoint(p, &m->src);
 	if (!new_session(dev, p, now))
 		return;
 	pthread_mutex_lock(&p->mu);
-	timers_session_derived(p, now);
-	timers_handshake_complete(p);
-	timers_any_authenticated_packet_received(p);
-	timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_session_derived(p, now);
+	wg_timers_handshake_complete(p);
+	wg_timers_any_authenticated_packet_received(p);
+	wg_timers_any_authenticated_packet_traversal(p, now);
 	pthread_mutex_unlock(&p->mu);
 	/* The initiator speaks first on a new session: staged data, or a keepalive
 	 * so that the responder can start using it. */
 	if (p->staged_count)
-		hs_flush_staged(dev, p);
+		wg_hs_flush_staged(dev, p);
 	else
-		hs_send_data(dev, p, NULL, 0);
+		wg_hs_send_data(dev, p, NULL, 0);
 }
 
 static void handle_cookie_reply(struct wg_device *dev, struct wg_hs_msg *m, uint64_t now)
@@ -206,11 +213,11 @@ static void handle_cookie_reply(struct wg_device *dev, struct wg_hs_msg *m, uint
 	struct wg_peer *p;
 
 	memcpy(&idx, m->data + WG_COOKIE_OFF_RECEIVER, 4);
-	obj = index_lookup(dev->index, le32toh(idx), INDEX_ANY, &type);
+	obj = wg_index_lookup(dev->index, le32toh(idx), INDEX_ANY, &type);
 	if (!obj)
 		return;
 	p = type == INDEX_KEYPAIR ? ((struct wg_keypair *)obj)->peer : obj;
-	if (cookie_consume_reply(p->cookie, m->data, m->len, now) < 0)
+	if (wg_cookie_consume_reply(p->cookie, m->data, m->len, now) < 0)
 		log_rl(&dev->rl_hs, LOG_LVL_DEBUG, "%s: cookie reply refused", dev->ifname);
 }
 
@@ -239,7 +246,7 @@ static void handle_one(struct wg_device *dev, struct wg_hs_msg *m, unsigned queu
 			     now - dev->last_under_load < WG_UNDER_LOAD_AFTER_TIME;
 	keylen = src_key(&m->src, key);
 	/* mac1 first, before any DH; mac2 only matters under load. */
-	res = cookie_check(dev->crypto, dev->checker, m->data, m->len, key, keylen, under_load,
+	res = wg_cookie_check(dev->crypto, dev->checker, m->data, m->len, key, keylen, under_load,
 			   now);
 	if (res == COOKIE_INVALID)
 		return;
@@ -247,7 +254,7 @@ static void handle_one(struct wg_device *dev, struct wg_hs_msg *m, unsigned queu
 		if (res != COOKIE_VALID_MAC2) {
 			uint8_t reply[WG_COOKIE_REPLY_LEN];
 
-			if (cookie_reply_create(dev->crypto, dev->checker, reply, m->data, m->len,
+			if (wg_cookie_reply_create(dev->crypto, dev->checker, reply, m->data, m->len,
 						key, keylen, now) == 0)
 				send_msg(dev, NULL, &m->src, reply, sizeof(reply));
 			return;
@@ -263,7 +270,7 @@ static void handle_one(struct wg_device *dev, struct wg_hs_msg *m, unsigned queu
 	pthread_rwlock_unlock(&dev->lock);
 }
 
-void hs_process_queue(struct wg_device *dev)
+void wg_hs_process_queue(struct wg_device *dev)
 {
 	struct wg_hs_msg m;
 	unsigned queued;
@@ -288,10 +295,10 @@ void hs_process_queue(struct wg_device *dev)
 		pthread_mutex_unlock(&dev->hs_mu);
 		handle_one(dev, &m, queued);
 	}
-	device_wake(dev); /* more left: come back after the other work */
+	wg_device_wake(dev); /* more left: come back after the other work */
 }
 
-void hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry)
+void wg_hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry)
 {
 	uint8_t msg[WG_INITIATION_LEN];
 	union wg_endpoint ep;
@@ -308,19 +315,19 @@ void hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry)
 	pthread_mutex_unlock(&p->mu);
 	if (ep.sa.sa_family == AF_UNSPEC || !dev->has_private)
 		return;
-	if (noise_create_initiation(dev->crypto, p->noise, msg, time_real_ns()) < 0 ||
-	    cookie_add_macs(dev->crypto, p->cookie, msg, sizeof(msg), now) < 0)
+	if (wg_noise_create_initiation(dev->crypto, p->noise, msg, time_real_ns()) < 0 ||
+	    wg_cookie_add_macs(dev->crypto, p->cookie, msg, sizeof(msg), now) < 0)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->last_initiation_sent = now;
-	timers_any_authenticated_packet_traversal(p, now);
-	timers_any_authenticated_packet_sent(p);
-	timers_handshake_initiated(p, now);
+	wg_timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_sent(p);
+	wg_timers_handshake_initiated(p, now);
 	pthread_mutex_unlock(&p->mu);
 	send_msg(dev, p, &ep, msg, sizeof(msg));
 }
 
-int hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, size_t len)
+int wg_hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, size_t len)
 {
 	uint8_t *buf;
 	struct wg_keypair *kp;
@@ -333,7 +340,7 @@ int hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, s
 	if (!buf)
 		return -ENOMEM;
 	pthread_mutex_lock(&p->mu);
-	kp = peer_send_keypair(p, now);
+	kp = wg_peer_send_keypair(p, now);
 	ep = p->endpoint;
 	pthread_mutex_unlock(&p->mu);
 	if (!kp || ep.sa.sa_family == AF_UNSPEC) {
@@ -341,36 +348,36 @@ int hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt, s
 		r = -ENOKEY;
 		goto out;
 	}
-	r = noise_keypair_next_counter(&kp->kp, &counter);
+	r = wg_noise_keypair_next_counter(&kp->kp, &counter);
 	if (r < 0) {
 		atomic_store(&p->want_handshake, true);
 		goto out;
 	}
-	r = datapath_seal(dev->ctl_aead, kp, counter, pkt, len, atomic_load(&dev->mtu), buf, &out);
+	r = wg_datapath_seal(dev->ctl_aead, kp, counter, pkt, len, atomic_load(&dev->mtu), buf, &out);
 	if (r < 0)
 		goto out;
-	r = datapath_send(dev, &ep, buf, out);
+	r = wg_datapath_send(dev, &ep, buf, out);
 	if (r < 0)
 		goto out;
 	atomic_fetch_add(&p->tx_bytes, out);
 	pthread_mutex_lock(&p->mu);
-	timers_any_authenticated_packet_traversal(p, now);
-	timers_any_authenticated_packet_sent(p);
+	wg_timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_sent(p);
 	if (len)
-		timers_data_sent(p, now);
+		wg_timers_data_sent(p, now);
 	pthread_mutex_unlock(&p->mu);
 out:
 	free(buf);
 	return r;
 }
 
-void hs_flush_staged(struct wg_device *dev, struct wg_peer *p)
+void wg_hs_flush_staged(struct wg_device *dev, struct wg_peer *p)
 {
 	for (;;) {
 		struct wg_staged *s;
 
 		pthread_mutex_lock(&p->mu);
-		if (!p->staged_count || !peer_send_keypair(p, time_boot_ns())) {
+		if (!p->staged_count || !wg_peer_send_keypair(p, time_boot_ns())) {
 			pthread_mutex_unlock(&p->mu);
 			return;
 		}
@@ -379,7 +386,7 @@ void hs_flush_staged(struct wg_device *dev, struct wg_peer *p)
 		p->staged_head = (p->staged_head + 1) % WG_MAX_STAGED_PACKETS;
 		p->staged_count--;
 		pthread_mutex_unlock(&p->mu);
-		hs_send_data(dev, p, s->data, s->len);
+		wg_hs_send_data(dev, p, s->data, s->len);
 		free(s);
 	}
 }

@@ -89,7 +89,7 @@ static uint32_t default_rng(void *ctx)
 	return rand_u32();
 }
 
-int index_table_new(struct index_table **out, size_t max_entries,
+int wg_index_table_new(struct index_table **out, size_t max_entries,
 		    uint32_t (*rng)(void *ctx), void *rng_ctx)
 {
 	struct index_table *t;
@@ -116,7 +116,7 @@ int index_table_new(struct index_table **out, size_t max_entries,
 	return 0;
 }
 
-void index_table_free(struct index_table *t)
+void wg_index_table_free(struct index_table *t)
 {
 	if (!t)
 		return;
@@ -129,7 +129,7 @@ static bool type_valid(enum index_type type)
 	return type == INDEX_HANDSHAKE || type == INDEX_KEYPAIR;
 }
 
-int index_insert(struct index_table *t, enum index_type type, void *ptr, uint32_t *idx)
+int wg_index_insert(struct index_table *t, enum index_type type, void *ptr, uint32_t *idx)
 {
 	struct slot s = { .type = type, .ptr = ptr };
 	int tries, r;
@@ -155,7 +155,7 @@ int index_insert(struct index_table *t, enum index_type type, void *ptr, uint32_
 	return -EAGAIN;
 }
 
-int index_replace(struct index_table *t, uint32_t idx, enum index_type type, void *ptr)
+int wg_index_replace(struct index_table *t, uint32_t idx, enum index_type type, void *ptr)
 {
 	struct slot *s;
 
@@ -169,7 +169,7 @@ int index_replace(struct index_table *t, uint32_t idx, enum index_type type, voi
 	return 0;
 }
 
-int index_remove(struct index_table *t, uint32_t idx)
+int wg_index_remove(struct index_table *t, uint32_t idx)
 {
 	size_t mask = t->nslots - 1, i, j, k;
 	struct slot *s = idx ? find(t, idx) : NULL;
@@ -191,7 +191,7 @@ int index_remove(struct index_table *t, uint32_t idx)
 	return 0;
 }
 
-void *index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
+void *wg_index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
 		   enum index_type *type_out)
 {
 	const struct slot *s = idx ? find(t, idx) : NULL;
@@ -203,7 +203,7 @@ void *index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
 	return s->ptr;
 }
 
-size_t index_count(const struct index_table *t)
+size_t wg_index_count(const struct index_table *t)
 {
 	return t->count;
 }

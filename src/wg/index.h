@@ -23,25 +23,25 @@ enum index_type {
 
 /* rng draws the indices; NULL means rand_u32() (tests pass their own to force
  * collisions). 0, -EINVAL (max_entries above 2^30) or -ENOMEM. */
-int index_table_new(struct index_table **out, size_t max_entries,
+int wg_index_table_new(struct index_table **out, size_t max_entries,
 		    uint32_t (*rng)(void *ctx), void *rng_ctx);
-void index_table_free(struct index_table *t);
+void wg_index_table_free(struct index_table *t);
 
 /* Draws a fresh index for ptr (retrying on collision) into *idx: 0, -EINVAL
  * (type not exactly one kind, NULL ptr), -ENOSPC (max_entries reached),
  * -ENOMEM, -EAGAIN (the rng kept repeating itself). */
-int index_insert(struct index_table *t, enum index_type type, void *ptr, uint32_t *idx);
+int wg_index_insert(struct index_table *t, enum index_type type, void *ptr, uint32_t *idx);
 /* Points an existing index at another object, as a finished handshake hands its
  * index to the new keypair: 0, -ENOENT, -EINVAL. */
-int index_replace(struct index_table *t, uint32_t idx, enum index_type type, void *ptr);
+int wg_index_replace(struct index_table *t, uint32_t idx, enum index_type type, void *ptr);
 /* 0 or -ENOENT. */
-int index_remove(struct index_table *t, uint32_t idx);
+int wg_index_remove(struct index_table *t, uint32_t idx);
 
 /* The object under idx if its type is in types (a mask of enum index_type),
  * else NULL; *type_out (if not NULL) tells which kind it was. */
-void *index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
+void *wg_index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
 		   enum index_type *type_out);
 
-size_t index_count(const struct index_table *t);
+size_t wg_index_count(const struct index_table *t);
 
 #endif

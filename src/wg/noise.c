@@ -133,13 +133,13 @@ static void handshake_commit(struct noise_peer *p, struct noise_handshake *hs, u
 	p->hs.state = state;
 }
 
-int noise_local_new(struct noise_local **out)
+int wg_noise_local_new(struct noise_local **out)
 {
 	*out = calloc(1, sizeof(**out));
 	return *out ? 0 : -ENOMEM;
 }
 
-void noise_local_free(struct noise_local *l)
+void wg_noise_local_free(struct noise_local *l)
 {
 	if (!l)
 		return;
@@ -147,7 +147,7 @@ void noise_local_free(struct noise_local *l)
 	free(l);
 }
 
-int noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
+int wg_noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
 			    const uint8_t priv[WG_KEY_LEN])
 {
 	int err;
@@ -175,21 +175,21 @@ int noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
 	return 0;
 }
 
-bool noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN])
+bool wg_noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN])
 {
 	if (l->has_identity)
 		memcpy(pub, l->pub, WG_KEY_LEN);
 	return l->has_identity;
 }
 
-void noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
+void wg_noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
 			       void *arg)
 {
 	l->ops = ops ? *ops : (struct noise_index_ops){ 0 };
 	l->ops_arg = ops ? arg : NULL;
 }
 
-int noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
+int wg_noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
 		   struct noise_peer **out)
 {
 	struct noise_peer *p = calloc(1, sizeof(*p));
@@ -201,16 +201,16 @@ int noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], 
 	p->local = l;
 	p->user = user;
 	memcpy(p->remote_pub, remote_pub, WG_KEY_LEN);
-	err = noise_peer_precompute(p);
+	err = wg_noise_peer_precompute(p);
 	if (err) {
-		noise_peer_free(p);
+		wg_noise_peer_free(p);
 		return err;
 	}
 	*out = p;
 	return 0;
 }
 
-void noise_peer_free(struct noise_peer *p)
+void wg_noise_peer_free(struct noise_peer *p)
 {
 	if (!p)
 		return;
@@ -219,11 +219,11 @@ void noise_peer_free(struct noise_peer *p)
 	free(p);
 }
 
-int noise_peer_precompute(struct noise_peer *p)
+int wg_noise_peer_precompute(struct noise_peer *p)
 {
 	int err;
 
-	noise_peer_clear(p);
+	wg_noise_peer_clear(p);
 	p->ss_valid = false;
 	wg_wipe(p->ss, sizeof(p->ss));
 	if (!p->local->has_identity)
@@ -233,7 +233,7 @@ int noise_peer_precompute(struct noise_peer *p)
 	return err;
 }
 
-void noise_peer_set_psk(struct noise_peer *p, const uint8_t psk[WG_KEY_LEN])
+void wg_noise_peer_set_psk(struct noise_peer *p, const uint8_t psk[WG_KEY_LEN])
 {
 	if (psk)
 		memcpy(p->psk, psk, WG_KEY_LEN);
@@ -241,36 +241,36 @@ void noise_peer_set_psk(struct noise_peer *p, const uint8_t psk[WG_KEY_LEN])
 		wg_wipe(p->psk, sizeof(p->psk));
 }
 
-void noise_peer_remote_public(const struct noise_peer *p, uint8_t pub[WG_KEY_LEN])
+void wg_noise_peer_remote_public(const struct noise_peer *p, uint8_t pub[WG_KEY_LEN])
 {
 	memcpy(pub, p->remote_pub, WG_KEY_LEN);
 }
 
-void *noise_peer_user(const struct noise_peer *p)
+void *wg_noise_peer_user(const struct noise_peer *p)
 {
 	return p->user;
 }
 
-enum noise_state noise_peer_state(const struct noise_peer *p)
+enum noise_state wg_noise_peer_state(const struct noise_peer *p)
 {
 	return p->hs.state;
 }
 
-bool noise_peer_local_index(const struct noise_peer *p, uint32_t *index)
+bool wg_noise_peer_local_index(const struct noise_peer *p, uint32_t *index)
 {
 	if (p->hs.has_index)
 		*index = p->hs.local_index;
 	return p->hs.has_index;
 }
 
-void noise_peer_clear(struct noise_peer *p)
+void wg_noise_peer_clear(struct noise_peer *p)
 {
 	index_release(p);
 	wg_wipe(&p->hs, sizeof(p->hs));
 	p->hs.state = NOISE_ZEROED;
 }
 
-int noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
+int wg_noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
 			    uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns)
 {
 	struct noise_local *l = p->local;
@@ -289,7 +289,7 @@ int noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
 	cur_put_zero(&w, WG_KEY_LEN); /* ephemeral, once generated */
 	enc_static = cur_reserve(&w, WG_KEY_LEN + WG_TAG_LEN);
 	enc_ts = cur_reserve(&w, WG_TAI64N_LEN + WG_TAG_LEN);
-	cur_put_zero(&w, 2 * WG_MAC_LEN); /* mac1, mac2: cookie_add_macs */
+	cur_put_zero(&w, 2 * WG_MAC_LEN); /* mac1, mac2: wg_cookie_add_macs */
 	if (w.err)
 		return w.err;
 
@@ -326,7 +326,7 @@ out:
 	return err;
 }
 
-int noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
+int wg_noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
 			     size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
 			     struct noise_peer **out)
 {
@@ -420,7 +420,7 @@ static int mix_psk(struct wg_crypto *c, uint8_t ck[WG_HASH_LEN], uint8_t h[WG_HA
 	return err;
 }
 
-int noise_create_response(struct wg_crypto *c, struct noise_peer *p,
+int wg_noise_create_response(struct wg_crypto *c, struct noise_peer *p,
 			  uint8_t msg[WG_RESPONSE_LEN])
 {
 	struct noise_handshake hs;
@@ -472,7 +472,7 @@ out:
 	return err;
 }
 
-int noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
+int wg_noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
 			   size_t len)
 {
 	struct noise_local *l = p->local;
@@ -525,7 +525,7 @@ out:
 	return err;
 }
 
-int noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
+int wg_noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
 			uint64_t now)
 {
 	uint8_t t1[WG_KEY_LEN], t2[WG_KEY_LEN];
@@ -551,14 +551,14 @@ int noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_
 	atomic_store_explicit(&kp->send_counter, 0, memory_order_relaxed);
 	/* The index now names the keypair: the device re-types it, not released. */
 	p->hs.has_index = false;
-	noise_peer_clear(p);
+	wg_noise_peer_clear(p);
 out:
 	wg_wipe(t1, sizeof(t1));
 	wg_wipe(t2, sizeof(t2));
 	return err;
 }
 
-int noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter)
+int wg_noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter)
 {
 	uint64_t n = atomic_fetch_add_explicit(&kp->send_counter, 1, memory_order_relaxed);
 
@@ -572,7 +572,7 @@ int noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter)
 	return 0;
 }
 
-void noise_keypair_wipe(struct noise_keypair *kp)
+void wg_noise_keypair_wipe(struct noise_keypair *kp)
 {
 	wg_wipe(kp->send_key, sizeof(kp->send_key));
 	wg_wipe(kp->recv_key, sizeof(kp->recv_key));

@@ -44,7 +44,7 @@ enum noise_state {
 /* How a handshake gets its local (sender) index. assign picks a u32 unique among
  * the device's live handshakes and keypairs and registers it to peer; release
  * forgets an index whose handshake was superseded or cleared. An index that
- * becomes a keypair's (noise_begin_session) is not released: the device re-types
+ * becomes a keypair's (wg_noise_begin_session) is not released: the device re-types
  * its table entry. Without ops, indices are random and nothing is registered. */
 struct noise_index_ops {
 	int (*assign)(void *arg, struct noise_peer *peer, uint32_t *index);
@@ -54,7 +54,7 @@ struct noise_index_ops {
 /* Finds the peer whose static public key is pub, or NULL. */
 typedef struct noise_peer *(*noise_lookup_fn)(void *arg, const uint8_t pub[WG_KEY_LEN]);
 
-/* A session's keys, filled by noise_begin_session into caller-owned storage. */
+/* A session's keys, filled by wg_noise_begin_session into caller-owned storage. */
 struct noise_keypair {
 	uint8_t send_key[WG_KEY_LEN];
 	uint8_t recv_key[WG_KEY_LEN];
@@ -62,63 +62,63 @@ struct noise_keypair {
 	uint32_t remote_index;	/* we write this as receiver */
 	uint64_t created;	/* the caller's monotonic clock, ns */
 	bool is_initiator;
-	_Atomic uint64_t send_counter;	/* next nonce; see noise_keypair_next_counter */
+	_Atomic uint64_t send_counter;	/* next nonce; see wg_noise_keypair_next_counter */
 };
 
-int noise_local_new(struct noise_local **out);
-void noise_local_free(struct noise_local *l);
+int wg_noise_local_new(struct noise_local **out);
+void wg_noise_local_free(struct noise_local *l);
 /* Sets (clamping a copy) or, with NULL, clears the private key. Peers must then
- * be refreshed with noise_peer_precompute. */
-int noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
+ * be refreshed with wg_noise_peer_precompute. */
+int wg_noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
 			    const uint8_t priv[WG_KEY_LEN]);
 /* Copies the public key out; false if there is no private key. */
-bool noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN]);
-void noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
+bool wg_noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN]);
+void wg_noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
 			       void *arg);
 
 /* -EINVAL if the static-static DH with this key is all zeros (a low-order key):
  * such a peer must be refused. With no local key yet, the DH waits for
- * noise_peer_precompute. user is returned by noise_peer_user. */
-int noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
+ * wg_noise_peer_precompute. user is returned by wg_noise_peer_user. */
+int wg_noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
 		   struct noise_peer **out);
 /* Clears the handshake (releasing its index) and wipes everything. */
-void noise_peer_free(struct noise_peer *p);
+void wg_noise_peer_free(struct noise_peer *p);
 /* Recomputes DH(S_local, S_remote) after a local key change; clears the
  * handshake. -EINVAL (and the peer is unusable) if it is all zeros. */
-int noise_peer_precompute(struct noise_peer *p);
+int wg_noise_peer_precompute(struct noise_peer *p);
 /* psk NULL means none (32 zero bytes). */
-void noise_peer_set_psk(struct noise_peer *p, const uint8_t psk[WG_KEY_LEN]);
-void noise_peer_remote_public(const struct noise_peer *p, uint8_t pub[WG_KEY_LEN]);
-void *noise_peer_user(const struct noise_peer *p);
-enum noise_state noise_peer_state(const struct noise_peer *p);
+void wg_noise_peer_set_psk(struct noise_peer *p, const uint8_t psk[WG_KEY_LEN]);
+void wg_noise_peer_remote_public(const struct noise_peer *p, uint8_t pub[WG_KEY_LEN]);
+void *wg_noise_peer_user(const struct noise_peer *p);
+enum noise_state wg_noise_peer_state(const struct noise_peer *p);
 /* The pending handshake's local index; false if it has none. */
-bool noise_peer_local_index(const struct noise_peer *p, uint32_t *index);
+bool wg_noise_peer_local_index(const struct noise_peer *p, uint32_t *index);
 /* Zeroes the handshake state (releasing its index), e.g. when keys expire. */
-void noise_peer_clear(struct noise_peer *p);
+void wg_noise_peer_clear(struct noise_peer *p);
 
 /* Builds an initiation to p in msg, all but mac1/mac2. real_ns is CLOCK_REALTIME
  * (for the TAI64N). */
-int noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
+int wg_noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
 			    uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns);
 /* Consumes an initiation to l whose macs were checked; *out gets the peer.
  * now is the monotonic clock (flood rule). */
-int noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
+int wg_noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
 			     size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
 			     struct noise_peer **out);
 /* Answers the initiation p has consumed, all but mac1/mac2. */
-int noise_create_response(struct wg_crypto *c, struct noise_peer *p,
+int wg_noise_create_response(struct wg_crypto *c, struct noise_peer *p,
 			  uint8_t msg[WG_RESPONSE_LEN]);
 /* Consumes a response that the device matched to p by its receiver index. On any
  * failure p's pending initiation is left exactly as it was. */
-int noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
+int wg_noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
 			   size_t len);
 /* After create_response (responder) or consume_response (initiator): derives the
  * keypair into kp, hands it the handshake's index and zeroes the handshake. */
-int noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
+int wg_noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
 			uint64_t now);
 
 /* Takes the next send counter; -EKEYEXPIRED once REJECT_AFTER_MESSAGES is reached. */
-int noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter);
-void noise_keypair_wipe(struct noise_keypair *kp);
+int wg_noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter);
+void wg_noise_keypair_wipe(struct noise_keypair *kp);
 
 #endif

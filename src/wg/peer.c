@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_peer **out)
+int wg_peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_peer **out)
 {
 	struct wg_peer *p;
 	int r;
@@ -19,10 +19,10 @@ int peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_pee
 	p->dev = dev;
 	memcpy(p->public_key, pub, WG_KEY_LEN);
 	pthread_mutex_init(&p->mu, NULL);
-	r = noise_peer_new(dev->local, pub, p, &p->noise);
+	r = wg_noise_peer_new(dev->local, pub, p, &p->noise);
 	if (r < 0)
 		goto fail;
-	r = cookie_maker_new(dev->crypto, pub, &p->cookie);
+	r = wg_cookie_maker_new(dev->crypto, pub, &p->cookie);
 	if (r < 0)
 		goto fail_noise;
 	p->next = dev->peers;
@@ -32,14 +32,14 @@ int peer_new(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN], struct wg_pee
 	return 0;
 
 fail_noise:
-	noise_peer_free(p->noise);
+	wg_noise_peer_free(p->noise);
 fail:
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	return r;
 }
 
-struct wg_peer *peer_find(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN])
+struct wg_peer *wg_peer_find(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN])
 {
 	for (struct wg_peer *p = dev->peers; p; p = p->next)
 		if (memcmp(p->public_key, pub, WG_KEY_LEN) == 0)
@@ -47,17 +47,17 @@ struct wg_peer *peer_find(struct wg_device *dev, const uint8_t pub[WG_KEY_LEN])
 	return NULL;
 }
 
-void keypair_free(struct wg_device *dev, struct wg_keypair *kp)
+void wg_keypair_free(struct wg_device *dev, struct wg_keypair *kp)
 {
 	if (!kp)
 		return;
-	index_remove(dev->index, kp->kp.local_index);
-	noise_keypair_wipe(&kp->kp);
+	wg_index_remove(dev->index, kp->kp.local_index);
+	wg_noise_keypair_wipe(&kp->kp);
 	wg_wipe(kp, sizeof(*kp));
 	free(kp);
 }
 
-void peer_reap(struct wg_peer *p)
+void wg_peer_reap(struct wg_peer *p)
 {
 	struct wg_keypair *kp, *next;
 
@@ -67,11 +67,11 @@ void peer_reap(struct wg_peer *p)
 	pthread_mutex_unlock(&p->mu);
 	for (; kp; kp = next) {
 		next = kp->next_dead;
-		keypair_free(p->dev, kp);
+		wg_keypair_free(p->dev, kp);
 	}
 }
 
-void peer_purge_staged(struct wg_peer *p)
+void wg_peer_purge_staged(struct wg_peer *p)
 {
 	while (p->staged_count) {
 		free(p->staged[p->staged_head]);
@@ -81,7 +81,7 @@ void peer_purge_staged(struct wg_peer *p)
 	}
 }
 
-void peer_zero_keys(struct wg_peer *p)
+void wg_peer_zero_keys(struct wg_peer *p)
 {
 	struct wg_keypair *dead[3];
 
@@ -92,25 +92,25 @@ void peer_zero_keys(struct wg_peer *p)
 	p->cur = p->prev = p->next_kp = NULL;
 	pthread_mutex_unlock(&p->mu);
 	for (int i = 0; i < 3; i++)
-		keypair_free(p->dev, dead[i]);
-	peer_reap(p);
-	noise_peer_clear(p->noise);
+		wg_keypair_free(p->dev, dead[i]);
+	wg_peer_reap(p);
+	wg_noise_peer_clear(p->noise);
 }
 
-void peer_free(struct wg_peer *p)
+void wg_peer_free(struct wg_peer *p)
 {
-	peer_zero_keys(p);
+	wg_peer_zero_keys(p);
 	pthread_mutex_lock(&p->mu);
-	peer_purge_staged(p);
+	wg_peer_purge_staged(p);
 	pthread_mutex_unlock(&p->mu);
-	cookie_maker_free(p->cookie);
-	noise_peer_free(p->noise);
+	wg_cookie_maker_free(p->cookie);
+	wg_noise_peer_free(p->noise);
 	pthread_mutex_destroy(&p->mu);
 	wg_wipe(p, sizeof(*p));
 	free(p);
 }
 
-void peer_remove(struct wg_device *dev, struct wg_peer *p)
+void wg_peer_remove(struct wg_device *dev, struct wg_peer *p)
 {
 	for (struct wg_peer **pp = &dev->peers; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {
@@ -119,19 +119,20 @@ void peer_remove(struct wg_device *dev, struct wg_peer *p)
 			break;
 		}
 	}
-	allowedips_remove_peer(dev->aips, p);
-	peer_free(p);
+	wg_allowedips_remove_peer(dev->aips, p);
+	wg_device_queue_event(dev, WG_EVENT_REMOVED, p->public_key, p->owner);
+	wg_peer_free(p);
 }
 
-void peer_remove_all(struct wg_device *dev)
+void wg_peer_remove_all(struct wg_device *dev)
 {
 	while (dev->peers)
-		peer_remove(dev, dev->peers);
+		wg_peer_remove(dev, dev->peers);
 }
 
 /* As the kernel's add_new_keypair: the initiator uses a new session at once; the
  * responder keeps it in `next` until the initiator proves it has it too. */
-int peer_install_keypair(struct wg_peer *p, struct wg_keypair *kp)
+int wg_peer_install_keypair(struct wg_peer *p, struct wg_keypair *kp)
 {
 	struct wg_keypair *drop1 = NULL, *drop2 = NULL;
 
@@ -154,12 +155,12 @@ int peer_install_keypair(struct wg_peer *p, struct wg_keypair *kp)
 		p->prev = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
-	keypair_free(p->dev, drop1);
-	keypair_free(p->dev, drop2);
+	wg_keypair_free(p->dev, drop1);
+	wg_keypair_free(p->dev, drop2);
 	return 0;
 }
 
-void peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp)
+void wg_peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp)
 {
 	struct wg_keypair *old;
 
@@ -173,7 +174,7 @@ void peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp)
 		p->next_kp = NULL;
 		/* The responder's handshake completes when the initiator first
 		 * uses the new session (the kernel's wg_noise_received_with_keypair). */
-		timers_handshake_complete(p);
+		wg_timers_handshake_complete(p);
 		if (old) {
 			/* The TX thread may still hold it this batch: the control
 			 * thread frees it under the write lock. */
@@ -185,10 +186,10 @@ void peer_received_with_keypair(struct wg_peer *p, struct wg_keypair *kp)
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (atomic_load(&p->want_staged))
-		device_wake(p->dev);
+		wg_device_wake(p->dev);
 }
 
-struct wg_keypair *peer_send_keypair(struct wg_peer *p, uint64_t now)
+struct wg_keypair *wg_peer_send_keypair(struct wg_peer *p, uint64_t now)
 {
 	struct wg_keypair *kp = p->cur;
 
@@ -199,7 +200,7 @@ struct wg_keypair *peer_send_keypair(struct wg_peer *p, uint64_t now)
 	return kp;
 }
 
-void peer_set_endpoint(struct wg_peer *p, const union wg_endpoint *ep)
+void wg_peer_set_endpoint(struct wg_peer *p, const union wg_endpoint *ep)
 {
 	socklen_t len = ep->sa.sa_family == AF_INET ? sizeof(ep->in4) : sizeof(ep->in6);
 
@@ -211,7 +212,7 @@ void peer_set_endpoint(struct wg_peer *p, const union wg_endpoint *ep)
 	pthread_mutex_unlock(&p->mu);
 }
 
-int peer_stage(struct wg_peer *p, const uint8_t *pkt, size_t len)
+int wg_peer_stage(struct wg_peer *p, const uint8_t *pkt, size_t len)
 {
 	struct wg_staged *s;
 	unsigned slot;

@@ -7,7 +7,7 @@
 /* Positions are counter + 1 throughout, so that a zeroed window (next == 0)
  * still accepts counter 0: WireGuard's first data message carries nonce 0. */
 
-void replay_reset(struct replay_window *w)
+void wg_replay_reset(struct replay_window *w)
 {
 	memset(w, 0, sizeof(*w));
 }
@@ -18,7 +18,7 @@ static bool too_old(const struct replay_window *w, uint64_t pos)
 	return w->next > pos && w->next - pos > REPLAY_WINDOW_SIZE;
 }
 
-bool replay_check(const struct replay_window *w, uint64_t counter, uint64_t limit)
+bool wg_replay_check(const struct replay_window *w, uint64_t counter, uint64_t limit)
 {
 	uint64_t pos;
 
@@ -32,7 +32,7 @@ bool replay_check(const struct replay_window *w, uint64_t counter, uint64_t limi
 	return !(w->ring[(pos / 64) % RING_WORDS] & (1ull << (pos % 64)));
 }
 
-bool replay_check_update(struct replay_window *w, uint64_t counter, uint64_t limit)
+bool wg_replay_check_update(struct replay_window *w, uint64_t counter, uint64_t limit)
 {
 	uint64_t pos, word, cur, n, i, bit;
 

@@ -21,13 +21,13 @@ struct replay_window {
 	uint64_t ring[REPLAY_BITS_TOTAL / 64];
 };
 
-void replay_reset(struct replay_window *w);
+void wg_replay_reset(struct replay_window *w);
 /* Would the counter be accepted? Lets a receiver drop stale packets before paying
- * for the AEAD; it proves nothing, so replay_check_update() still decides. */
-bool replay_check(const struct replay_window *w, uint64_t counter, uint64_t limit);
+ * for the AEAD; it proves nothing, so wg_replay_check_update() still decides. */
+bool wg_replay_check(const struct replay_window *w, uint64_t counter, uint64_t limit);
 /* Call only after the AEAD verified the packet. Accepts each counter below limit
  * (REJECT_AFTER_MESSAGES) at most once, counter 0 included, and none older than
  * REPLAY_WINDOW_SIZE behind the newest. O(1): at most 128 words are touched. */
-bool replay_check_update(struct replay_window *w, uint64_t counter, uint64_t limit);
+bool wg_replay_check_update(struct replay_window *w, uint64_t counter, uint64_t limit);
 
 #endif

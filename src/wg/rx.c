@@ -93,7 +93,7 @@ static size_t rx_inner(struct wg_device *dev, struct wg_peer *p, const uint8_t *
 	}
 	if (tot > len)
 		return 0;
-	if (allowedips_lookup(dev->aips, family,
+	if (wg_allowedips_lookup(dev->aips, family,
 			      pkt + (family == AF_INET ? IPV4_OFF_SRC : IPV6_OFF_SRC)) != p) {
 		log_rl(&dev->rl_rx, LOG_LVL_INFO,
 		       "%s: dropped a packet from a peer with a source it does not own",
@@ -117,10 +117,10 @@ static size_t rx_transport(struct wg_device *dev, struct wg_aead *aead, uint8_t 
 	memcpy(&idx, msg + WG_DATA_OFF_RECEIVER, 4);
 	memcpy(&counter, msg + WG_DATA_OFF_COUNTER, 8);
 	counter = le64toh(counter);
-	kp = index_lookup(dev->index, le32toh(idx), INDEX_KEYPAIR, NULL);
+	kp = wg_index_lookup(dev->index, le32toh(idx), INDEX_KEYPAIR, NULL);
 	if (!kp || !atomic_load(&kp->recv_valid) ||
 	    now - kp->kp.created >= dev->timing.reject_after_time ||
-	    !replay_check(&kp->replay, counter, WG_REJECT_AFTER_MESSAGES))
+	    !wg_replay_check(&kp->replay, counter, WG_REJECT_AFTER_MESSAGES))
 		return 0;
 	if (wg_aead_open(aead, kp->kp.recv_key, counter, NULL, 0, msg + WG_DATA_OFF_PAYLOAD,
 			 plen, msg + WG_DATA_OFF_PAYLOAD + plen) < 0) {
@@ -128,18 +128,18 @@ static size_t rx_transport(struct wg_device *dev, struct wg_aead *aead, uint8_t 
 		       dev->ifname);
 		return 0;
 	}
-	if (!replay_check_update(&kp->replay, counter, WG_REJECT_AFTER_MESSAGES))
+	if (!wg_replay_check_update(&kp->replay, counter, WG_REJECT_AFTER_MESSAGES))
 		return 0;
 	p = kp->peer;
-	peer_received_with_keypair(p, kp);
+	wg_peer_received_with_keypair(p, kp);
 	/* Roaming: the endpoint follows the last authenticated packet. */
-	peer_set_endpoint(p, src);
+	wg_peer_set_endpoint(p, src);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
 	pthread_mutex_lock(&p->mu);
-	timers_any_authenticated_packet_received(p);
-	timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_received(p);
+	wg_timers_any_authenticated_packet_traversal(p, now);
 	if (plen)
-		timers_data_received(p, now);
+		wg_timers_data_received(p, now);
 	/* An initiator whose session nears its end starts one last handshake. */
 	if (kp == p->cur && kp->kp.is_initiator && !p->sent_lastminute_handshake &&
 	    now - kp->kp.created >= dev->timing.rekey_on_recv_age) {
@@ -250,7 +250,7 @@ static void rx_batch(struct wg_device *dev, struct rx_state *r, unsigned nmsg)
 			case WG_MSG_INITIATION:
 			case WG_MSG_RESPONSE:
 			case WG_MSG_COOKIE_REPLY:
-				hs_enqueue(dev, msg, dlen, &r->addr[i]);
+				wg_hs_enqueue(dev, msg, dlen, &r->addr[i]);
 				break;
 			default:
 				break; /* not WireGuard: silence */
@@ -260,10 +260,10 @@ static void rx_batch(struct wg_device *dev, struct rx_state *r, unsigned nmsg)
 	pthread_rwlock_unlock(&dev->lock);
 	rx_deliver(dev, r, npkt);
 	if (wake)
-		device_wake(dev);
+		wg_device_wake(dev);
 }
 
-void *rx_thread(void *arg)
+void *wg_rx_thread(void *arg)
 {
 	struct wg_device *dev = arg;
 	struct rx_state *r = rx_new();
@@ -272,7 +272,7 @@ void *rx_thread(void *arg)
 		log_err("%s: RX thread: out of memory", dev->ifname);
 		return NULL;
 	}
-	while (datapath_wait(dev, dev->sock4, dev->sock6)) {
+	while (wg_datapath_wait(dev, dev->sock4, dev->sock6)) {
 		unsigned n4, n6;
 
 		/* Alternate, so a flood on one family cannot starve the other. */

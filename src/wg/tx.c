@@ -111,7 +111,7 @@ static struct wg_peer *tx_lookup(struct wg_device *dev, struct dst_cache *c, int
 	if (c->family != family || memcmp(c->addr, dst, alen) != 0) {
 		c->family = family;
 		memcpy(c->addr, dst, alen);
-		c->peer = allowedips_lookup(dev->aips, family, dst);
+		c->peer = wg_allowedips_lookup(dev->aips, family, dst);
 	}
 	return c->peer;
 }
@@ -134,25 +134,32 @@ static bool tx_one(struct wg_device *dev, struct tx_state *t, unsigned i, uint64
 		p = tx_lookup(dev, cache, AF_INET6, pkt + IPV6_OFF_DST);
 	else
 		return false;
-	if (!p)
-		return false; /* no peer owns that address: dropped, as the kernel does */
+	if (!p) {
+		/* No peer owns that address: the owner's hook may want it (the
+		 * client asks for access meanwhile); else dropped, as the kernel does. */
+		if (dev->on_no_peer)
+			dev->on_no_peer(dev->cb_arg, pkt, len);
+		else
+			atomic_fetch_add_explicit(&dev->no_peer_drops, 1, memory_order_relaxed);
+		return false;
+	}
 
 	pthread_mutex_lock(&p->mu);
-	kp = peer_send_keypair(p, now);
+	kp = wg_peer_send_keypair(p, now);
 	t->ep[i] = p->endpoint;
 	if (!kp || t->ep[i].sa.sa_family == AF_UNSPEC ||
-	    noise_keypair_next_counter(&kp->kp, &counter) < 0) {
-		peer_stage(p, pkt, len);
+	    wg_noise_keypair_next_counter(&kp->kp, &counter) < 0) {
+		wg_peer_stage(p, pkt, len);
 		pthread_mutex_unlock(&p->mu);
 		atomic_store(&p->want_handshake, true);
 		return true;
 	}
-	timers_any_authenticated_packet_traversal(p, now);
-	timers_any_authenticated_packet_sent(p);
-	timers_data_sent(p, now);
+	wg_timers_any_authenticated_packet_traversal(p, now);
+	wg_timers_any_authenticated_packet_sent(p);
+	wg_timers_data_sent(p, now);
 	pthread_mutex_unlock(&p->mu);
 
-	if (datapath_seal(t->aead, kp, counter, pkt, len, mtu, t->slot[i], &t->sealed[i]) < 0)
+	if (wg_datapath_seal(t->aead, kp, counter, pkt, len, mtu, t->slot[i], &t->sealed[i]) < 0)
 		return false;
 	atomic_fetch_add_explicit(&p->tx_bytes, t->sealed[i], memory_order_relaxed);
 	/* Keep the session fresh: the initiator rekeys after 2^60 messages or 120 s. */
@@ -172,37 +179,21 @@ static bool same_ep(const union wg_endpoint *a, const union wg_endpoint *b)
 	return a->sa.sa_family == b->sa.sa_family && memcmp(a, b, ep_len(a)) == 0;
 }
 
-/* Sends the messages of one family with as few syscalls as it takes. A kernel
- * without UDP GSO answers EIO: GSO is then off for good, and that run goes out
- * again one datagram at a time. */
+/* Sends the messages of one family with as few syscalls as it takes, through
+ * net/udpbatch's loop: a kernel that refuses UDP GSO gets that run one datagram
+ * at a time, and GSO is then off for good. */
 static void send_batch(struct wg_device *dev, struct tx_state *t, int fd, struct mmsghdr *msg,
 		       unsigned n)
 {
-	unsigned done = 0;
+	bool was = t->gso_ok;
+	int err = 0;
+	unsigned lost = udpbatch_sendmmsg(fd, msg, n, &t->gso_ok, &err);
 
-	while (done < n) {
-		struct msghdr *h = &msg[done].msg_hdr;
-		int r = sendmmsg(fd, msg + done, n - done, 0);
-
-		if (r >= 0) {
-			done += (unsigned)r;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EIO && h->msg_controllen && t->gso_ok) {
-			log_warn("%s: the kernel refuses UDP GSO: sending one by one", dev->ifname);
-			t->gso_ok = false;
-			for (size_t k = 0; k < h->msg_iovlen; k++)
-				if (sendto(fd, h->msg_iov[k].iov_base, h->msg_iov[k].iov_len, 0,
-					   h->msg_name, h->msg_namelen) < 0)
-					break;
-		} else {
-			log_rl(&dev->rl_tx, LOG_LVL_WARN, "%s: send: %s", dev->ifname,
-			       strerror(errno));
-		}
-		done++; /* skip the one that failed (e.g. no route) */
-	}
+	if (was && !t->gso_ok)
+		log_warn("%s: the kernel refuses UDP GSO: sending one by one", dev->ifname);
+	if (lost)
+		log_rl(&dev->rl_tx, LOG_LVL_WARN, "%s: send: %u datagrams lost: %s", dev->ifname,
+		       lost, strerror(err));
 }
 
 /* Groups sealed datagrams into messages: with GSO, a run to one endpoint in
@@ -251,7 +242,7 @@ static void tx_send(struct wg_device *dev, struct tx_state *t, unsigned n)
 		send_batch(dev, t, dev->sock6, t->mm6, n6);
 }
 
-void *tx_thread(void *arg)
+void *wg_tx_thread(void *arg)
 {
 	struct wg_device *dev = arg;
 	struct tx_state *t = tx_new();
@@ -260,7 +251,7 @@ void *tx_thread(void *arg)
 		log_err("%s: TX thread: out of memory", dev->ifname);
 		return NULL;
 	}
-	while (datapath_wait(dev, dev->tun_fd, -1)) {
+	while (wg_datapath_wait(dev, dev->tun_fd, -1)) {
 		unsigned n = tx_read(dev, t), mtu = atomic_load(&dev->mtu);
 		uint64_t now = time_boot_ns();
 		struct dst_cache cache = { 0 };
@@ -274,7 +265,7 @@ void *tx_thread(void *arg)
 		tx_send(dev, t, n);
 		pthread_rwlock_unlock(&dev->lock);
 		if (wake)
-			device_wake(dev);
+			wg_device_wake(dev);
 	}
 	tx_free(t);
 	return NULL;

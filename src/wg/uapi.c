@@ -400,7 +400,7 @@ static int parse_line(struct parse_ctx *ctx, const char *line, size_t len)
 	return peer_line(ctx, line, klen, eq + 1, len - klen - 1);
 }
 
-int uapi_parse_set(const char *body, size_t len, struct uapi_set *out)
+int wg_uapi_parse_set(const char *body, size_t len, struct uapi_set *out)
 {
 	struct parse_ctx ctx = { .set = out };
 	size_t pos = 0, line = 0, off = 0;
@@ -440,12 +440,12 @@ int uapi_parse_set(const char *body, size_t len, struct uapi_set *out)
 	}
 	return 0;
 fail:
-	uapi_set_free(out);
+	wg_uapi_set_free(out);
 	out->error_line = line;
 	return ret;
 }
 
-void uapi_set_free(struct uapi_set *set)
+void wg_uapi_set_free(struct uapi_set *set)
 {
 	if (set->peers) {
 		explicit_bzero(set->peers, set->n_peers * sizeof(*set->peers));
@@ -524,7 +524,7 @@ static int put_allowed_ip(struct buf *out, const struct uapi_allowed_ip *a, bool
 			  addr, a->cidr);
 }
 
-int uapi_format_set(struct buf *out, const struct uapi_set *set)
+int wg_uapi_format_set(struct buf *out, const struct uapi_set *set)
 {
 	int ret = buf_printf(out, "set=1\n");
 
@@ -561,7 +561,7 @@ int uapi_format_set(struct buf *out, const struct uapi_set *set)
 	return ret ? ret : buf_append(out, "\n", 1);
 }
 
-int uapi_format_device(struct buf *out, const struct uapi_device_info *dev)
+int wg_uapi_format_device(struct buf *out, const struct uapi_device_info *dev)
 {
 	int ret = 0;
 
@@ -574,7 +574,7 @@ int uapi_format_device(struct buf *out, const struct uapi_device_info *dev)
 	return ret;
 }
 
-int uapi_format_peer(struct buf *out, const struct uapi_peer_info *p)
+int wg_uapi_format_peer(struct buf *out, const struct uapi_peer_info *p)
 {
 	int ret = put_key(out, "public_key", p->public_key);
 
@@ -597,14 +597,14 @@ int uapi_format_peer(struct buf *out, const struct uapi_peer_info *p)
 	return ret;
 }
 
-int uapi_format_errno(struct buf *out, int err)
+int wg_uapi_format_errno(struct buf *out, int err)
 {
 	return buf_printf(out, "errno=%d\n\n", err);
 }
 
 /* ---- framing ------------------------------------------------------------ */
 
-void uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
+void wg_uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
 		struct uapi_request *req)
 {
 	static const char get[] = "get=1\n", set[] = "set=1\n";

@@ -72,7 +72,26 @@ struct uapi_set_peer {
 };
 
 /* What one set request asks for. Applied as wireguard-go does, but all or
- * nothing: the device fields, then replace_peers, then the sections in order. */
+ * nothing: the device fields, then replace_peers, then the sections in order.
+ *
+ * A daemon composes one by hand for wg_device_set() (wg/device.h): zero it,
+ * point peers at its own sections and each section's allowed_ips at its own
+ * entries; leave allowed_ips/n_allowed_ips of the set (the parser's storage)
+ * empty and do not call wg_uapi_set_free() on it. Only the fields a flag names
+ * are read. Granting a peer access:
+ *
+ *	struct uapi_allowed_ip ip = { .family = AF_INET, .cidr = 32, .ip4 = addr };
+ *	struct uapi_set_peer sp = {
+ *		.flags = UAPI_PEER_PRESHARED_KEY | UAPI_PEER_REPLACE_ALLOWED_IPS,
+ *		.allowed_ips = &ip, .n_allowed_ips = 1,
+ *	};
+ *	struct uapi_set set = { .peers = &sp, .n_peers = 1 };
+ *	memcpy(sp.public_key, pub, UAPI_KEY_LEN);
+ *	memcpy(sp.preshared_key, psk, UAPI_KEY_LEN);
+ *	r = wg_device_set(dev, &set);
+ *
+ * and taking it away: .flags = UAPI_PEER_REMOVE with the key alone. A private
+ * key is set with UAPI_SET_PRIVATE_KEY (the device clamps it). */
 struct uapi_set {
 	unsigned flags; /* UAPI_SET_* */
 	uint8_t private_key[UAPI_KEY_LEN]; /* clamped, as wireguard-go stores it */
@@ -87,12 +106,12 @@ struct uapi_set {
 
 /* Parses the body of a set request: the lines after "set=1\n" up to and
  * including the empty line that ends it, nothing after. 0 or -errno; on error
- * *out holds nothing but error_line. Free with uapi_set_free() either way. */
-int uapi_parse_set(const char *body, size_t len, struct uapi_set *out);
+ * *out holds nothing but error_line. Free with wg_uapi_set_free() either way. */
+int wg_uapi_parse_set(const char *body, size_t len, struct uapi_set *out);
 /* Wipes the keys and frees. */
-void uapi_set_free(struct uapi_set *set);
+void wg_uapi_set_free(struct uapi_set *set);
 /* Writes a whole set request ("set=1\n" ... "\n") that parses back to *set. */
-int uapi_format_set(struct buf *out, const struct uapi_set *set);
+int wg_uapi_format_set(struct buf *out, const struct uapi_set *set);
 
 /* The state a get answer reports, filled by the device. */
 struct uapi_device_info {
@@ -113,18 +132,18 @@ struct uapi_peer_info {
 	size_t n_allowed_ips;
 };
 
-/* A get answer is uapi_format_device() once, uapi_format_peer() per peer, then
+/* A get answer is wg_uapi_format_device() once, wg_uapi_format_peer() per peer, then
  * the server's "errno=0\n\n". Line order as wireguard-go's IpcGetOperation. */
-int uapi_format_device(struct buf *out, const struct uapi_device_info *dev);
-int uapi_format_peer(struct buf *out, const struct uapi_peer_info *peer);
+int wg_uapi_format_device(struct buf *out, const struct uapi_device_info *dev);
+int wg_uapi_format_peer(struct buf *out, const struct uapi_peer_info *peer);
 /* Appends "errno=N\n\n"; N is 0 or a negative errno, as wireguard-go sends it. */
-int uapi_format_errno(struct buf *out, int err);
+int wg_uapi_format_errno(struct buf *out, int err);
 
 /* Request framing on a connection's input stream. */
 enum uapi_op {
 	UAPI_OP_MORE,      /* incomplete: read more */
 	UAPI_OP_GET,       /* "get=1\n\n" */
-	UAPI_OP_SET,       /* "set=1\n" + body; body/body_len for uapi_parse_set() */
+	UAPI_OP_SET,       /* "set=1\n" + body; body/body_len for wg_uapi_parse_set() */
 	UAPI_OP_BAD_GET,   /* "get=1\n" then not "\n": answer -EINVAL, go on */
 	UAPI_OP_TRUNCATED, /* the stream ended inside a set: answer -EPROTO, close */
 	UAPI_OP_TOO_BIG,   /* a set past UAPI_MAX_REQUEST: answer -E2BIG, close */
@@ -140,7 +159,7 @@ struct uapi_request {
 
 /* Looks at the start of data[0..len); eof says no more will come. *scan keeps
  * where the search for the end of a set stopped: zero it after consuming. */
-void uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
+void wg_uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
 		struct uapi_request *req);
 
 #endif

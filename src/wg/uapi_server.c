@@ -1,7 +1,7 @@
 /* The UAPI server: an epoll set (listener, connections, an idle timer and an
  * inotify watch on the socket file) behind the single fd the owner polls.
  *
- * Per connection the input is framed with uapi_frame(); each request is answered
+ * Per connection the input is framed with wg_uapi_frame(); each request is answered
  * before the next is looked at, and nothing more is read while an answer is
  * still queued, so both buffers stay bounded whatever the client does. */
 #include "wg/uapi_server.h"
@@ -176,7 +176,7 @@ static void reply(struct uapi_conn *c, int err)
 	if (c->out.data)
 		explicit_bzero(c->out.data, c->out.len);
 	buf_reset(&c->out);
-	uapi_format_errno(&c->out, err);
+	wg_uapi_format_errno(&c->out, err);
 }
 
 static void do_get(struct uapi_conn *c, const struct uapi_ops *ops, void *arg)
@@ -188,7 +188,7 @@ static void do_get(struct uapi_conn *c, const struct uapi_ops *ops, void *arg)
 	if (!ret)
 		ret = ops->get(arg, &c->out);
 	if (!ret)
-		ret = uapi_format_errno(&c->out, 0);
+		ret = wg_uapi_format_errno(&c->out, 0);
 	if (ret)
 		reply(c, ret);
 }
@@ -197,7 +197,7 @@ static void do_set(struct uapi_server *srv, struct uapi_conn *c, const struct ua
 		   const struct uapi_ops *ops, void *arg)
 {
 	struct uapi_set set;
-	int ret = uapi_parse_set(req->body, req->body_len, &set);
+	int ret = wg_uapi_parse_set(req->body, req->body_len, &set);
 
 	if (ret) {
 		log_rl(&srv->rl, LOG_LVL_WARN, "uapi: set refused at line %zu: %s",
@@ -205,7 +205,7 @@ static void do_set(struct uapi_server *srv, struct uapi_conn *c, const struct ua
 	} else {
 		ret = ops->set(arg, &set);
 	}
-	uapi_set_free(&set);
+	wg_uapi_set_free(&set);
 	reply(c, ret);
 }
 
@@ -218,7 +218,7 @@ static bool conn_process(struct uapi_server *srv, struct uapi_conn *c,
 
 	if (c->closing)
 		return false;
-	uapi_frame(c->in, c->in_len, c->eof, &c->scan, &req);
+	wg_uapi_frame(c->in, c->in_len, c->eof, &c->scan, &req);
 	switch (req.op) {
 	case UAPI_OP_MORE:
 		if (c->eof)
@@ -385,7 +385,7 @@ static void watch_check(struct uapi_server *srv)
 	}
 }
 
-int uapi_server_handle(struct uapi_server *srv, const struct uapi_ops *ops, void *arg)
+int wg_uapi_server_handle(struct uapi_server *srv, const struct uapi_ops *ops, void *arg)
 {
 	struct epoll_event ev[UAPI_SERVER_MAX_CONNS + 3];
 	int n = epoll_wait(srv->epoll_fd, ev, (int)(sizeof(ev) / sizeof(ev[0])), 0);
@@ -451,7 +451,7 @@ static bool ifname_ok(const char *name)
 	       strcmp(name, ".") && strcmp(name, "..");
 }
 
-int uapi_server_open(const char *ifname, struct uapi_server **out)
+int wg_uapi_server_open(const char *ifname, struct uapi_server **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct uapi_server *srv;
@@ -534,12 +534,12 @@ err_free:
 	return ret;
 }
 
-int uapi_server_fd(const struct uapi_server *srv)
+int wg_uapi_server_fd(const struct uapi_server *srv)
 {
 	return srv->epoll_fd;
 }
 
-void uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms)
+void wg_uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms)
 {
 	uint64_t now = time_mono_ns();
 
@@ -554,7 +554,7 @@ void uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms)
 	timer_arm(srv);
 }
 
-void uapi_server_close(struct uapi_server *srv)
+void wg_uapi_server_close(struct uapi_server *srv)
 {
 	struct stat st;
 

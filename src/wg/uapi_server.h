@@ -16,7 +16,7 @@ enum {
 };
 
 struct uapi_ops {
-	/* Appends the state with uapi_format_device() and uapi_format_peer() per
+	/* Appends the state with wg_uapi_format_device() and wg_uapi_format_peer() per
 	 * peer; 0 or -errno (the partial answer is then dropped). */
 	int (*get)(void *arg, struct buf *out);
 	/* Applies a whole parsed set, all or nothing; 0 or -errno, sent back as
@@ -27,14 +27,14 @@ struct uapi_ops {
 /* Creates /var/run/wireguard (0755) and listens on IFNAME.sock (0700, as
  * wireguard-go's umask 077). -EADDRINUSE if a live server answers there; a stale
  * socket file is replaced. -EINVAL for a name `wg` could not use. */
-int uapi_server_open(const char *ifname, struct uapi_server **out);
-/* Readable when uapi_server_handle() has work. */
-int uapi_server_fd(const struct uapi_server *srv);
+int wg_uapi_server_open(const char *ifname, struct uapi_server **out);
+/* Readable when wg_uapi_server_handle() has work. */
+int wg_uapi_server_fd(const struct uapi_server *srv);
 /* Serves whatever is ready without blocking. 0, or -ENOENT once the socket file
  * was deleted or replaced: the xplatform spec asks the daemon to exit then. */
-int uapi_server_handle(struct uapi_server *srv, const struct uapi_ops *ops, void *arg);
-void uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms);
+int wg_uapi_server_handle(struct uapi_server *srv, const struct uapi_ops *ops, void *arg);
+void wg_uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms);
 /* Closes every connection; unlinks the socket file if it is still ours. */
-void uapi_server_close(struct uapi_server *srv);
+void wg_uapi_server_close(struct uapi_server *srv);
 
 #endif

@@ -20,15 +20,15 @@
 #define V6(a, b, c, d) ((const uint8_t[16]){ B4(a), B4(b), B4(c), B4(d) })
 
 #define insert4(t, p, a, b, c, d, cidr) \
-	assert_int_equal(allowedips_insert((t), AF_INET, V4(a, b, c, d), (cidr), (p)), 0)
+	assert_int_equal(wg_allowedips_insert((t), AF_INET, V4(a, b, c, d), (cidr), (p)), 0)
 #define insert6(t, p, a, b, c, d, cidr) \
-	assert_int_equal(allowedips_insert((t), AF_INET6, V6(a, b, c, d), (cidr), (p)), 0)
+	assert_int_equal(wg_allowedips_insert((t), AF_INET6, V6(a, b, c, d), (cidr), (p)), 0)
 #define test4(t, p, a, b, c, d) \
-	assert_ptr_equal(allowedips_lookup((t), AF_INET, V4(a, b, c, d)), (p))
+	assert_ptr_equal(wg_allowedips_lookup((t), AF_INET, V4(a, b, c, d)), (p))
 #define test6(t, p, a, b, c, d) \
-	assert_ptr_equal(allowedips_lookup((t), AF_INET6, V6(a, b, c, d)), (p))
+	assert_ptr_equal(wg_allowedips_lookup((t), AF_INET6, V6(a, b, c, d)), (p))
 #define test4_neg(t, p, a, b, c, d) \
-	assert_ptr_not_equal(allowedips_lookup((t), AF_INET, V4(a, b, c, d)), (p))
+	assert_ptr_not_equal(wg_allowedips_lookup((t), AF_INET, V4(a, b, c, d)), (p))
 
 static char peer_storage[8];
 #define PA ((void *)&peer_storage[0])
@@ -44,7 +44,7 @@ static struct allowedips *table_new(size_t max)
 {
 	struct allowedips *t = NULL;
 
-	assert_int_equal(allowedips_new(&t, max), 0);
+	assert_int_equal(wg_allowedips_new(&t, max), 0);
 	assert_non_null(t);
 	return t;
 }
@@ -149,43 +149,43 @@ static void test_kernel_fixed(void **state)
 	insert4(t, PA, 128, 0, 0, 0, 32);
 	insert4(t, PA, 192, 0, 0, 0, 32);
 	insert4(t, PA, 255, 0, 0, 0, 32);
-	allowedips_remove_peer(t, PA);
+	wg_allowedips_remove_peer(t, PA);
 	test4_neg(t, PA, 1, 0, 0, 0);
 	test4_neg(t, PA, 64, 0, 0, 0);
 	test4_neg(t, PA, 128, 0, 0, 0);
 	test4_neg(t, PA, 192, 0, 0, 0);
 	test4_neg(t, PA, 255, 0, 0, 0);
-	assert_int_equal(allowedips_peer_count(t, PA), 0);
+	assert_int_equal(wg_allowedips_peer_count(t, PA), 0);
 
-	allowedips_free(t);
+	wg_allowedips_free(t);
 	t = table_new(100000);
 	insert4(t, PA, 192, 168, 0, 0, 16);
 	insert4(t, PA, 192, 168, 0, 0, 24);
-	allowedips_remove_peer(t, PA);
+	wg_allowedips_remove_peer(t, PA);
 	test4_neg(t, PA, 192, 168, 0, 1);
-	assert_int_equal(allowedips_count(t), 0);
-	assert_int_equal(allowedips_nodes(t), 0);
+	assert_int_equal(wg_allowedips_count(t), 0);
+	assert_int_equal(wg_allowedips_nodes(t), 0);
 
 	/* 128 /128s that each differ from all-ones in one bit: the deepest trie
 	 * (the kernel's free_node WARN_ON); then remove them one by one. */
 	for (i = 0; i < 128; ++i) {
 		memset(ip, 0xff, 16);
 		ip[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-		assert_int_equal(allowedips_insert(t, AF_INET6, ip, 128, PA), 0);
+		assert_int_equal(wg_allowedips_insert(t, AF_INET6, ip, 128, PA), 0);
 	}
-	assert_int_equal(allowedips_count(t), 128);
+	assert_int_equal(wg_allowedips_count(t), 128);
 	memset(ip, 0xff, 16);
-	assert_null(allowedips_lookup(t, AF_INET6, ip));
+	assert_null(wg_allowedips_lookup(t, AF_INET6, ip));
 	ip[15] = 0xfe;
-	assert_ptr_equal(allowedips_lookup(t, AF_INET6, ip), PA);
+	assert_ptr_equal(wg_allowedips_lookup(t, AF_INET6, ip), PA);
 	for (i = 0; i < 128; ++i) {
 		memset(ip, 0xff, 16);
 		ip[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-		assert_int_equal(allowedips_remove(t, AF_INET6, ip, 128, PA), 0);
+		assert_int_equal(wg_allowedips_remove(t, AF_INET6, ip, 128, PA), 0);
 	}
-	assert_int_equal(allowedips_count(t), 0);
-	assert_int_equal(allowedips_nodes(t), 0);
-	allowedips_free(t);
+	assert_int_equal(wg_allowedips_count(t), 0);
+	assert_int_equal(wg_allowedips_nodes(t), 0);
+	wg_allowedips_free(t);
 
 	/* The walk returns exactly the masked prefixes. */
 	t = table_new(100000);
@@ -194,14 +194,14 @@ static void test_kernel_fixed(void **state)
 	insert4(t, PA, 10, 1, 0, 20, 29);
 	insert6(t, PA, 0x26075300, 0x6d8a6bf8, 0xdab1f1df, 0xc05f1523, 83);
 	insert6(t, PA, 0x26075300, 0x6d8a6bf8, 0xdab1f1df, 0xc05f1523, 21);
-	assert_int_equal(allowedips_walk(t, PA, collect_fn, &c), 0);
+	assert_int_equal(wg_allowedips_walk(t, PA, collect_fn, &c), 0);
 	assert_int_equal(c.n, 5);
 	assert_true(has_prefix(&c, AF_INET, V4(192, 95, 5, 64), 27));
 	assert_true(has_prefix(&c, AF_INET6, V6(0x26075300, 0x60006b00, 0, 0xc05f0543), 128));
 	assert_true(has_prefix(&c, AF_INET, V4(10, 1, 0, 16), 29));
 	assert_true(has_prefix(&c, AF_INET6, V6(0x26075300, 0x6d8a6bf8, 0xdab1e000, 0), 83));
 	assert_true(has_prefix(&c, AF_INET6, V6(0x26075000, 0, 0, 0), 21));
-	allowedips_free(t);
+	wg_allowedips_free(t);
 }
 
 static void test_default_routes_and_hosts(void **state)
@@ -229,12 +229,12 @@ static void test_default_routes_and_hosts(void **state)
 	/* the v4 /32 and its v6-mapped twin are unrelated */
 	test6(t, PB, 0, 0, 0xffff, 0x0a000001);
 	/* removing /0 leaves the host routes */
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(0, 0, 0, 0), 0, PA), 0);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(0, 0, 0, 0), 0, PA), 0);
 	test4(t, NULL, 10, 0, 0, 2);
 	test4(t, PC, 10, 0, 0, 1);
-	assert_int_equal(allowedips_count(t), 3);
-	assert_null(allowedips_lookup(t, AF_UNIX, V6(0, 0, 0, 0)));
-	allowedips_free(t);
+	assert_int_equal(wg_allowedips_count(t), 3);
+	assert_null(wg_allowedips_lookup(t, AF_UNIX, V6(0, 0, 0, 0)));
+	wg_allowedips_free(t);
 }
 
 static void test_replace_mask_remove(void **state)
@@ -246,8 +246,8 @@ static void test_replace_mask_remove(void **state)
 	insert4(t, PA, 10, 0, 0, 1, 24); /* host bits go */
 	insert4(t, PA, 10, 0, 1, 0, 24);
 	insert4(t, PA, 10, 0, 2, 0, 24);
-	assert_int_equal(allowedips_peer_count(t, PA), 3);
-	assert_int_equal(allowedips_walk(t, PA, collect_fn, &c), 0);
+	assert_int_equal(wg_allowedips_peer_count(t, PA), 3);
+	assert_int_equal(wg_allowedips_walk(t, PA, collect_fn, &c), 0);
 	assert_int_equal(c.n, 3);
 	assert_memory_equal(c.p[0].addr, V4(10, 0, 0, 0), 4);
 	assert_int_equal(c.p[0].cidr, 24);
@@ -255,56 +255,56 @@ static void test_replace_mask_remove(void **state)
 	/* same prefix, same peer: nothing moves */
 	insert4(t, PA, 10, 0, 0, 9, 24);
 	c.n = 0;
-	allowedips_walk(t, PA, collect_fn, &c);
+	wg_allowedips_walk(t, PA, collect_fn, &c);
 	assert_memory_equal(c.p[0].addr, V4(10, 0, 0, 0), 4);
-	assert_int_equal(allowedips_count(t), 3);
+	assert_int_equal(wg_allowedips_count(t), 3);
 
 	/* same prefix, other peer: it changes owner and goes last for B */
 	insert4(t, PB, 10, 0, 5, 0, 24);
 	insert4(t, PB, 10, 0, 0, 200, 24);
 	test4(t, PB, 10, 0, 0, 7);
-	assert_int_equal(allowedips_peer_count(t, PA), 2);
-	assert_int_equal(allowedips_peer_count(t, PB), 2);
-	assert_int_equal(allowedips_count(t), 4);
+	assert_int_equal(wg_allowedips_peer_count(t, PA), 2);
+	assert_int_equal(wg_allowedips_peer_count(t, PB), 2);
+	assert_int_equal(wg_allowedips_count(t), 4);
 	c.n = 0;
-	allowedips_walk(t, PB, collect_fn, &c);
+	wg_allowedips_walk(t, PB, collect_fn, &c);
 	assert_int_equal(c.n, 2);
 	assert_memory_equal(c.p[0].addr, V4(10, 0, 5, 0), 4);
 	assert_memory_equal(c.p[1].addr, V4(10, 0, 0, 0), 4);
 
 	/* remove needs the owner, and masks host bits like insert */
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 24, PA), -ENOENT);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 24, PA), -ENOENT);
 	test4(t, PB, 10, 0, 0, 7);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 77), 24, PB), 0);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 77), 24, PB), 0);
 	test4(t, NULL, 10, 0, 0, 7);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 24, PB), -ENOENT);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 24, PB), -ENOENT);
 	/* a branch point is not a stored prefix: 10.0.0.0/22 joins 10.0.1/24 and 10.0.2/24 */
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, PA), -ENOENT);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, NULL), -ENOENT);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, PA), -ENOENT);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, NULL), -ENOENT);
 	/* a branch point can become a stored prefix, and be removed again */
 	insert4(t, PC, 10, 0, 0, 0, 22);
 	test4(t, PC, 10, 0, 3, 1);
 	test4(t, PA, 10, 0, 1, 1);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, PC), 0);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(10, 0, 0, 0), 22, PC), 0);
 	test4(t, NULL, 10, 0, 3, 1);
 	test4(t, PA, 10, 0, 2, 1);
 
 	/* early stop */
 	c = (struct collect){ .stop_after = 1 };
-	assert_int_equal(allowedips_walk(t, PA, collect_fn, &c), 42);
+	assert_int_equal(wg_allowedips_walk(t, PA, collect_fn, &c), 42);
 	assert_int_equal(c.n, 1);
 	c = (struct collect){ 0 };
-	assert_int_equal(allowedips_walk(t, PH, collect_fn, &c), 0);
+	assert_int_equal(wg_allowedips_walk(t, PH, collect_fn, &c), 0);
 	assert_int_equal(c.n, 0);
 
-	allowedips_remove_peer(t, PA);
-	allowedips_remove_peer(t, PA); /* twice: harmless */
-	allowedips_remove_peer(t, PB);
-	assert_int_equal(allowedips_count(t), 0);
-	assert_int_equal(allowedips_nodes(t), 0);
+	wg_allowedips_remove_peer(t, PA);
+	wg_allowedips_remove_peer(t, PA); /* twice: harmless */
+	wg_allowedips_remove_peer(t, PB);
+	assert_int_equal(wg_allowedips_count(t), 0);
+	assert_int_equal(wg_allowedips_nodes(t), 0);
 	test4(t, NULL, 10, 0, 1, 1);
-	allowedips_free(t);
-	allowedips_free(NULL);
+	wg_allowedips_free(t);
+	wg_allowedips_free(NULL);
 }
 
 static void test_cap_and_args(void **state)
@@ -312,32 +312,32 @@ static void test_cap_and_args(void **state)
 	struct allowedips *t = table_new(3);
 
 	(void)state;
-	assert_int_equal(allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 33, PA), -EINVAL);
-	assert_int_equal(allowedips_insert(t, AF_INET6, V6(1, 0, 0, 0), 129, PA), -EINVAL);
-	assert_int_equal(allowedips_insert(t, AF_UNIX, V6(1, 0, 0, 0), 8, PA), -EINVAL);
-	assert_int_equal(allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 8, NULL), -EINVAL);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(1, 0, 0, 0), 40, PA), -EINVAL);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 33, PA), -EINVAL);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET6, V6(1, 0, 0, 0), 129, PA), -EINVAL);
+	assert_int_equal(wg_allowedips_insert(t, AF_UNIX, V6(1, 0, 0, 0), 8, PA), -EINVAL);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 8, NULL), -EINVAL);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(1, 0, 0, 0), 40, PA), -EINVAL);
 
 	insert4(t, PA, 1, 0, 0, 0, 8);
 	insert4(t, PA, 2, 0, 0, 0, 8);
 	insert6(t, PB, 0x20010db8, 0, 0, 0, 32);
-	assert_int_equal(allowedips_insert(t, AF_INET, V4(3, 0, 0, 0), 8, PA), -ENOSPC);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET, V4(3, 0, 0, 0), 8, PA), -ENOSPC);
 	/* a split (which would need a branch point) is refused the same way */
-	assert_int_equal(allowedips_insert(t, AF_INET, V4(1, 128, 0, 0), 9, PC), -ENOSPC);
-	assert_int_equal(allowedips_peer_count(t, PC), 0);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET, V4(1, 128, 0, 0), 9, PC), -ENOSPC);
+	assert_int_equal(wg_allowedips_peer_count(t, PC), 0);
 	/* changing an owner adds no entry, so it works at the cap */
 	insert4(t, PC, 2, 0, 0, 0, 8);
 	test4(t, PC, 2, 1, 1, 1);
-	assert_int_equal(allowedips_count(t), 3);
-	assert_int_equal(allowedips_remove(t, AF_INET, V4(1, 0, 0, 0), 8, PA), 0);
+	assert_int_equal(wg_allowedips_count(t), 3);
+	assert_int_equal(wg_allowedips_remove(t, AF_INET, V4(1, 0, 0, 0), 8, PA), 0);
 	insert4(t, PA, 3, 0, 0, 0, 8);
-	assert_int_equal(allowedips_count(t), 3);
-	allowedips_free(t);
+	assert_int_equal(wg_allowedips_count(t), 3);
+	wg_allowedips_free(t);
 
 	t = table_new(0);
-	assert_int_equal(allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 8, PA), -ENOSPC);
-	allowedips_free(t);
-	assert_int_equal(allowedips_new(&t, ((size_t)1 << 28) + 1), -EINVAL);
+	assert_int_equal(wg_allowedips_insert(t, AF_INET, V4(1, 0, 0, 0), 8, PA), -ENOSPC);
+	wg_allowedips_free(t);
+	assert_int_equal(wg_allowedips_new(&t, ((size_t)1 << 28) + 1), -EINVAL);
 }
 
 /* ---- the randomized comparison ---- */
@@ -527,13 +527,13 @@ static void compare(struct allowedips *t, const struct naive *h, char *peers,
 					rand_fill(s, ip, len);
 				mutate(s, q, ip, len, (unsigned)((r >> 32) % (len * 8 + 1)));
 			}
-			if (allowedips_lookup(t, family, q) != naive_lookup(h, family, q))
+			if (wg_allowedips_lookup(t, family, q) != naive_lookup(h, family, q))
 				fail_msg("random lookup %u family %d differs", i, family);
 		}
 	}
-	assert_int_equal(allowedips_count(t), h->n);
+	assert_int_equal(wg_allowedips_count(t), h->n);
 	/* no branch point outlives what it joined */
-	assert_true(allowedips_nodes(t) <= (h->n ? 2 * h->n - 1 : 0));
+	assert_true(wg_allowedips_nodes(t) <= (h->n ? 2 * h->n - 1 : 0));
 	for (i = 0; i < 8; i++) {
 		const void *peer = &peers[xs_next(s) % NUM_PEERS];
 		struct walk_check w = { .h = h, .peer = peer, .ok = true };
@@ -541,8 +541,8 @@ static void compare(struct allowedips *t, const struct naive *h, char *peers,
 
 		for (k = 0; k < h->n; k++)
 			n += h->e[k].peer == peer;
-		assert_int_equal(allowedips_peer_count(t, peer), n);
-		assert_int_equal(allowedips_walk(t, peer, walk_check_fn, &w), 0);
+		assert_int_equal(wg_allowedips_peer_count(t, peer), n);
+		assert_int_equal(wg_allowedips_walk(t, peer, walk_check_fn, &w), 0);
 		assert_true(w.ok);
 	}
 }
@@ -558,13 +558,13 @@ static void random_insert(struct allowedips *t, struct naive *h, char *peers,
 		rand_fill(s, ip, len);
 		cidr = (unsigned)(xs_next(s) % bits) + 1;
 		peer = &peers[xs_next(s) % NUM_PEERS];
-		assert_int_equal(allowedips_insert(t, family, ip, cidr, peer), 0);
+		assert_int_equal(wg_allowedips_insert(t, family, ip, cidr, peer), 0);
 		naive_insert(h, family, ip, cidr, peer);
 		for (j = 0; j < NUM_MUTATED_ROUTES; ++j) {
 			mutate(s, mutated, ip, len, (unsigned)(xs_next(s) % bits));
 			cidr = (unsigned)(xs_next(s) % bits) + 1;
 			peer = &peers[xs_next(s) % NUM_PEERS];
-			assert_int_equal(allowedips_insert(t, family, mutated, cidr, peer), 0);
+			assert_int_equal(wg_allowedips_insert(t, family, mutated, cidr, peer), 0);
 			naive_insert(h, family, mutated, cidr, peer);
 		}
 	}
@@ -592,12 +592,12 @@ static void test_random_vs_naive(void **state)
 		void *other = &peers[xs_next(&s) % NUM_PEERS];
 
 		if (other != e.peer)
-			assert_int_equal(allowedips_remove(t, e.family, e.addr, e.cidr, other),
+			assert_int_equal(wg_allowedips_remove(t, e.family, e.addr, e.cidr, other),
 					 -ENOENT);
-		assert_int_equal(allowedips_remove(t, e.family, e.addr, e.cidr, e.peer), 0);
+		assert_int_equal(wg_allowedips_remove(t, e.family, e.addr, e.cidr, e.peer), 0);
 		naive_del(&h, naive_find(&h, e.family, e.addr, e.cidr));
 		if (i % 4 == 0) {
-			assert_int_equal(allowedips_insert(t, e.family, e.addr, e.cidr, other), 0);
+			assert_int_equal(wg_allowedips_insert(t, e.family, e.addr, e.cidr, other), 0);
 			naive_insert(&h, e.family, e.addr, e.cidr, other);
 		}
 	}
@@ -609,17 +609,17 @@ static void test_random_vs_naive(void **state)
 
 	/* remove every peer in turn, comparing as the table empties */
 	for (j = 0; j < NUM_PEERS; j++) {
-		allowedips_remove_peer(t, &peers[j]);
+		wg_allowedips_remove_peer(t, &peers[j]);
 		naive_remove_peer(&h, &peers[j]);
-		assert_int_equal(allowedips_peer_count(t, &peers[j]), 0);
+		assert_int_equal(wg_allowedips_peer_count(t, &peers[j]), 0);
 		if (j % 25 == 0)
 			compare(t, &h, peers, &s, 200);
 	}
-	assert_int_equal(allowedips_count(t), 0);
+	assert_int_equal(wg_allowedips_count(t), 0);
 	assert_int_equal(h.n, 0);
 	compare(t, &h, peers, &s, 100);
 
-	allowedips_free(t);
+	wg_allowedips_free(t);
 	free(h.e);
 	free(peers);
 }

@@ -17,7 +17,7 @@ static struct index_table *table_new(size_t max, uint32_t (*rng)(void *), void *
 {
 	struct index_table *t = NULL;
 
-	assert_int_equal(index_table_new(&t, max, rng, ctx), 0);
+	assert_int_equal(wg_index_table_new(&t, max, rng, ctx), 0);
 	assert_non_null(t);
 	return t;
 }
@@ -58,25 +58,25 @@ static void test_many_unique(void **state)
 	assert_non_null(sorted);
 	assert_non_null(objs);
 	for (i = 0; i < N; i++) {
-		assert_int_equal(index_insert(t, i % 2 ? INDEX_KEYPAIR : INDEX_HANDSHAKE,
+		assert_int_equal(wg_index_insert(t, i % 2 ? INDEX_KEYPAIR : INDEX_HANDSHAKE,
 					      &objs[i], &idx[i]), 0);
 		assert_int_not_equal(idx[i], 0);
 	}
-	assert_int_equal(index_count(t), N);
+	assert_int_equal(wg_index_count(t), N);
 	memcpy(sorted, idx, N * sizeof(*idx));
 	qsort(sorted, N, sizeof(*sorted), cmp_u32);
 	for (i = 1; i < N; i++)
 		assert_int_not_equal(sorted[i - 1], sorted[i]);
 	for (i = 0; i < N; i++)
-		assert_ptr_equal(index_lookup(t, idx[i], INDEX_ANY, NULL), &objs[i]);
+		assert_ptr_equal(wg_index_lookup(t, idx[i], INDEX_ANY, NULL), &objs[i]);
 	/* remove every other one; the rest must stay reachable past the holes */
 	for (i = 0; i < N; i += 2)
-		assert_int_equal(index_remove(t, idx[i]), 0);
-	assert_int_equal(index_count(t), N / 2);
+		assert_int_equal(wg_index_remove(t, idx[i]), 0);
+	assert_int_equal(wg_index_count(t), N / 2);
 	for (i = 0; i < N; i++)
-		assert_ptr_equal(index_lookup(t, idx[i], INDEX_ANY, NULL),
+		assert_ptr_equal(wg_index_lookup(t, idx[i], INDEX_ANY, NULL),
 				 i % 2 ? &objs[i] : NULL);
-	index_table_free(t);
+	wg_index_table_free(t);
 	free(idx);
 	free(sorted);
 	free(objs);
@@ -90,50 +90,50 @@ static void test_typed_lookup(void **state)
 	uint32_t hi, ki, absent;
 
 	(void)state;
-	assert_int_equal(index_insert(t, INDEX_HANDSHAKE, &handshake, &hi), 0);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &keypair, &ki), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_HANDSHAKE, &handshake, &hi), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &keypair, &ki), 0);
 	assert_int_not_equal(hi, ki);
 
 	/* transport data: keypairs only */
-	assert_null(index_lookup(t, hi, INDEX_KEYPAIR, NULL));
-	assert_ptr_equal(index_lookup(t, ki, INDEX_KEYPAIR, NULL), &keypair);
+	assert_null(wg_index_lookup(t, hi, INDEX_KEYPAIR, NULL));
+	assert_ptr_equal(wg_index_lookup(t, ki, INDEX_KEYPAIR, NULL), &keypair);
 	/* handshake response: handshakes only */
-	assert_ptr_equal(index_lookup(t, hi, INDEX_HANDSHAKE, &type), &handshake);
+	assert_ptr_equal(wg_index_lookup(t, hi, INDEX_HANDSHAKE, &type), &handshake);
 	assert_int_equal(type, INDEX_HANDSHAKE);
-	assert_null(index_lookup(t, ki, INDEX_HANDSHAKE, NULL));
+	assert_null(wg_index_lookup(t, ki, INDEX_HANDSHAKE, NULL));
 	/* cookie reply: either, and says which */
-	assert_ptr_equal(index_lookup(t, ki, INDEX_ANY, &type), &keypair);
+	assert_ptr_equal(wg_index_lookup(t, ki, INDEX_ANY, &type), &keypair);
 	assert_int_equal(type, INDEX_KEYPAIR);
-	assert_ptr_equal(index_lookup(t, hi, INDEX_ANY, &type), &handshake);
+	assert_ptr_equal(wg_index_lookup(t, hi, INDEX_ANY, &type), &handshake);
 	assert_int_equal(type, INDEX_HANDSHAKE);
-	assert_null(index_lookup(t, hi, 0, NULL));
-	assert_null(index_lookup(t, 0, INDEX_ANY, NULL));
+	assert_null(wg_index_lookup(t, hi, 0, NULL));
+	assert_null(wg_index_lookup(t, 0, INDEX_ANY, NULL));
 
 	/* a finished handshake hands its index to the new keypair */
-	assert_int_equal(index_replace(t, hi, INDEX_KEYPAIR, &next), 0);
-	assert_ptr_equal(index_lookup(t, hi, INDEX_KEYPAIR, NULL), &next);
-	assert_null(index_lookup(t, hi, INDEX_HANDSHAKE, NULL));
-	assert_int_equal(index_count(t), 2);
-	assert_int_equal(index_replace(t, 0, INDEX_KEYPAIR, &next), -ENOENT);
-	for (absent = 1; index_lookup(t, absent, INDEX_ANY, NULL); absent++)
+	assert_int_equal(wg_index_replace(t, hi, INDEX_KEYPAIR, &next), 0);
+	assert_ptr_equal(wg_index_lookup(t, hi, INDEX_KEYPAIR, NULL), &next);
+	assert_null(wg_index_lookup(t, hi, INDEX_HANDSHAKE, NULL));
+	assert_int_equal(wg_index_count(t), 2);
+	assert_int_equal(wg_index_replace(t, 0, INDEX_KEYPAIR, &next), -ENOENT);
+	for (absent = 1; wg_index_lookup(t, absent, INDEX_ANY, NULL); absent++)
 		;
-	assert_int_equal(index_replace(t, absent, INDEX_KEYPAIR, &next), -ENOENT);
-	assert_int_equal(index_remove(t, absent), -ENOENT);
-	assert_int_equal(index_replace(t, hi, INDEX_ANY, &next), -EINVAL);
-	assert_int_equal(index_replace(t, hi, INDEX_KEYPAIR, NULL), -EINVAL);
+	assert_int_equal(wg_index_replace(t, absent, INDEX_KEYPAIR, &next), -ENOENT);
+	assert_int_equal(wg_index_remove(t, absent), -ENOENT);
+	assert_int_equal(wg_index_replace(t, hi, INDEX_ANY, &next), -EINVAL);
+	assert_int_equal(wg_index_replace(t, hi, INDEX_KEYPAIR, NULL), -EINVAL);
 
 	/* bad inserts */
-	assert_int_equal(index_insert(t, INDEX_ANY, &next, &hi), -EINVAL);
-	assert_int_equal(index_insert(t, 0, &next, &hi), -EINVAL);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, NULL, &hi), -EINVAL);
-	assert_int_equal(index_count(t), 2);
+	assert_int_equal(wg_index_insert(t, INDEX_ANY, &next, &hi), -EINVAL);
+	assert_int_equal(wg_index_insert(t, 0, &next, &hi), -EINVAL);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, NULL, &hi), -EINVAL);
+	assert_int_equal(wg_index_count(t), 2);
 
-	assert_int_equal(index_remove(t, ki), 0);
-	assert_int_equal(index_remove(t, ki), -ENOENT);
-	assert_int_equal(index_remove(t, 0), -ENOENT);
-	assert_null(index_lookup(t, ki, INDEX_ANY, NULL));
-	index_table_free(t);
-	index_table_free(NULL);
+	assert_int_equal(wg_index_remove(t, ki), 0);
+	assert_int_equal(wg_index_remove(t, ki), -ENOENT);
+	assert_int_equal(wg_index_remove(t, 0), -ENOENT);
+	assert_null(wg_index_lookup(t, ki, INDEX_ANY, NULL));
+	wg_index_table_free(t);
+	wg_index_table_free(NULL);
 }
 
 /* Zero is never handed out, a collision draws again, a freed index can come
@@ -147,20 +147,20 @@ static void test_collision_zero_reuse(void **state)
 	uint32_t i;
 
 	(void)state;
-	assert_int_equal(index_insert(t, INDEX_HANDSHAKE, &a, &i), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_HANDSHAKE, &a, &i), 0);
 	assert_int_equal(i, 5);
-	assert_int_equal(index_insert(t, INDEX_HANDSHAKE, &b, &i), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_HANDSHAKE, &b, &i), 0);
 	assert_int_equal(i, 7); /* skipped 5 (taken) and 0 */
-	assert_int_equal(index_remove(t, 5), 0);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &c, &i), 0);
+	assert_int_equal(wg_index_remove(t, 5), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &c, &i), 0);
 	assert_int_equal(i, 5); /* reused */
-	assert_ptr_equal(index_lookup(t, 5, INDEX_KEYPAIR, NULL), &c);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &d, &i), 0);
+	assert_ptr_equal(wg_index_lookup(t, 5, INDEX_KEYPAIR, NULL), &c);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &d, &i), 0);
 	assert_int_equal(i, 9);
 	/* the script is now stuck on 9 */
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &d, &i), -EAGAIN);
-	assert_int_equal(index_count(t), 3);
-	index_table_free(t);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &d, &i), -EAGAIN);
+	assert_int_equal(wg_index_count(t), 3);
+	wg_index_table_free(t);
 }
 
 static void test_cap(void **state)
@@ -170,19 +170,19 @@ static void test_cap(void **state)
 	int o[4];
 
 	(void)state;
-	assert_int_equal(index_insert(t, INDEX_HANDSHAKE, &o[0], &i[0]), 0);
-	assert_int_equal(index_insert(t, INDEX_HANDSHAKE, &o[1], &i[1]), 0);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &o[2], &i[2]), 0);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &o[3], &i[3]), -ENOSPC);
-	assert_int_equal(index_remove(t, i[1]), 0);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &o[3], &i[3]), 0);
-	assert_int_equal(index_count(t), 3);
-	index_table_free(t);
+	assert_int_equal(wg_index_insert(t, INDEX_HANDSHAKE, &o[0], &i[0]), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_HANDSHAKE, &o[1], &i[1]), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &o[2], &i[2]), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &o[3], &i[3]), -ENOSPC);
+	assert_int_equal(wg_index_remove(t, i[1]), 0);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &o[3], &i[3]), 0);
+	assert_int_equal(wg_index_count(t), 3);
+	wg_index_table_free(t);
 
 	t = table_new(0, NULL, NULL);
-	assert_int_equal(index_insert(t, INDEX_KEYPAIR, &o[0], &i[0]), -ENOSPC);
-	index_table_free(t);
-	assert_int_equal(index_table_new(&t, ((size_t)1 << 30) + 1, NULL, NULL), -EINVAL);
+	assert_int_equal(wg_index_insert(t, INDEX_KEYPAIR, &o[0], &i[0]), -ENOSPC);
+	wg_index_table_free(t);
+	assert_int_equal(wg_index_table_new(&t, ((size_t)1 << 30) + 1, NULL, NULL), -EINVAL);
 }
 
 /* Indices drawn from a tiny range collide constantly and form long runs, so
@@ -218,7 +218,7 @@ static void test_random_vs_array(void **state)
 		if (pick >> 62 && n < MAX) {
 			enum index_type type = (pick >> 40) & 1 ? INDEX_KEYPAIR : INDEX_HANDSHAKE;
 			uint32_t got;
-			int e = index_insert(t, type, &objs[v], &got);
+			int e = wg_index_insert(t, type, &objs[v], &got);
 
 			if (e == -EAGAIN)
 				continue; /* the tiny range is full enough to repeat */
@@ -228,19 +228,19 @@ static void test_random_vs_array(void **state)
 			assert_true(got < RANGE);
 			model[got] = (uint8_t)type;
 			/* store where lookups can check the pointer: objs[got] */
-			assert_int_equal(index_replace(t, got, type, &objs[got]), 0);
+			assert_int_equal(wg_index_replace(t, got, type, &objs[got]), 0);
 			n++;
 		} else {
-			assert_int_equal(index_remove(t, v), model[v] ? 0 : -ENOENT);
+			assert_int_equal(wg_index_remove(t, v), model[v] ? 0 : -ENOENT);
 			if (model[v])
 				n--;
 			model[v] = 0;
 		}
-		assert_int_equal(index_count(t), n);
+		assert_int_equal(wg_index_count(t), n);
 		if (r % 1000 == 0) {
 			for (v = 0; v < RANGE; v++) {
 				enum index_type ty;
-				void *p = index_lookup(t, v, INDEX_ANY, &ty);
+				void *p = wg_index_lookup(t, v, INDEX_ANY, &ty);
 
 				assert_ptr_equal(p, model[v] ? &objs[v] : NULL);
 				if (p)
@@ -248,7 +248,7 @@ static void test_random_vs_array(void **state)
 			}
 		}
 	}
-	index_table_free(t);
+	wg_index_table_free(t);
 }
 
 int main(void)

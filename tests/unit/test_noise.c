@@ -66,7 +66,7 @@ static struct noise_peer *lookup(void *arg, const uint8_t pub[32])
 
 	if (!s->peer)
 		return NULL;
-	noise_peer_remote_public(s->peer, have);
+	wg_noise_peer_remote_public(s->peer, have);
 	return memcmp(have, pub, 32) == 0 ? s->peer : NULL;
 }
 
@@ -74,31 +74,31 @@ static void side_init(struct side *s, const uint8_t *priv, uint32_t first_index)
 {
 	memset(s, 0, sizeof(*s));
 	assert_int_equal(wg_crypto_new(&s->c), 0);
-	assert_int_equal(noise_local_new(&s->l), 0);
+	assert_int_equal(wg_noise_local_new(&s->l), 0);
 	if (priv)
 		memcpy(s->priv, priv, 32);
 	else
 		assert_int_equal(wg_key_generate(s->c, s->priv, s->pub), 0);
-	assert_int_equal(noise_local_set_private(s->c, s->l, s->priv), 0);
-	assert_true(noise_local_public(s->l, s->pub));
-	assert_int_equal(cookie_checker_new(s->c, s->pub, &s->ck), 0);
+	assert_int_equal(wg_noise_local_set_private(s->c, s->l, s->priv), 0);
+	assert_true(wg_noise_local_public(s->l, s->pub));
+	assert_int_equal(wg_cookie_checker_new(s->c, s->pub, &s->ck), 0);
 	s->next_index = first_index;
-	noise_local_set_index_ops(s->l, &idx_ops, s);
+	wg_noise_local_set_index_ops(s->l, &idx_ops, s);
 }
 
 static void side_meet(struct side *s, const struct side *other, const uint8_t *psk)
 {
-	assert_int_equal(noise_peer_new(s->l, other->pub, s, &s->peer), 0);
-	noise_peer_set_psk(s->peer, psk);
-	assert_int_equal(cookie_maker_new(s->c, other->pub, &s->maker), 0);
+	assert_int_equal(wg_noise_peer_new(s->l, other->pub, s, &s->peer), 0);
+	wg_noise_peer_set_psk(s->peer, psk);
+	assert_int_equal(wg_cookie_maker_new(s->c, other->pub, &s->maker), 0);
 }
 
 static void side_free(struct side *s)
 {
-	noise_peer_free(s->peer);
-	cookie_maker_free(s->maker);
-	cookie_checker_free(s->ck);
-	noise_local_free(s->l);
+	wg_noise_peer_free(s->peer);
+	wg_cookie_maker_free(s->maker);
+	wg_cookie_checker_free(s->ck);
+	wg_noise_local_free(s->l);
 	wg_crypto_free(s->c);
 }
 
@@ -119,36 +119,36 @@ static void unpair(struct side *a, struct side *b)
 /* s adds its macs to msg for the other end. */
 static int macs(struct side *s, uint8_t *msg, size_t len, uint64_t now)
 {
-	return cookie_add_macs(s->c, s->maker, msg, len, now);
+	return wg_cookie_add_macs(s->c, s->maker, msg, len, now);
 }
 
 /* s's checker answers msg from src with a cookie reply. */
 static int reply_to(struct side *s, uint8_t reply[64], const uint8_t *msg, size_t len,
 		    const uint8_t *src, uint64_t now)
 {
-	return cookie_reply_create(s->c, s->ck, reply, msg, len, src, 6, now);
+	return wg_cookie_reply_create(s->c, s->ck, reply, msg, len, src, 6, now);
 }
 
 /* What s's checker says of msg from src when under load. */
 static enum cookie_result loaded(struct side *s, const uint8_t *msg, size_t len,
 				 const uint8_t *src, uint64_t now)
 {
-	return cookie_check(s->c, s->ck, msg, len, src, 6, true, now);
+	return wg_cookie_check(s->c, s->ck, msg, len, src, 6, true, now);
 }
 
 /* a -> b: a complete initiation with macs. */
 static void make_init(struct side *a, uint8_t msg[148], uint64_t real, uint64_t now)
 {
-	assert_int_equal(noise_create_initiation(a->c, a->peer, msg, real), 0);
+	assert_int_equal(wg_noise_create_initiation(a->c, a->peer, msg, real), 0);
 	assert_int_equal(macs(a, msg, 148, now), 0);
-	assert_int_equal(noise_peer_state(a->peer), NOISE_CREATED_INITIATION);
+	assert_int_equal(wg_noise_peer_state(a->peer), NOISE_CREATED_INITIATION);
 }
 
 /* Consumes an initiation, macs unchecked. */
 static int raw_init(struct side *b, const uint8_t *msg, size_t len, uint64_t now)
 {
 	struct noise_peer *p = (struct noise_peer *)1;
-	int err = noise_consume_initiation(b->c, b->l, msg, len, now, lookup, b, &p);
+	int err = wg_noise_consume_initiation(b->c, b->l, msg, len, now, lookup, b, &p);
 
 	assert_ptr_equal(p, err ? NULL : b->peer);
 	return err;
@@ -157,22 +157,22 @@ static int raw_init(struct side *b, const uint8_t *msg, size_t len, uint64_t now
 /* mac1 (as the device does, not under load), then Noise. */
 static int take_init(struct side *b, const uint8_t msg[148], uint64_t now)
 {
-	if (cookie_check(b->c, b->ck, msg, 148, src_a, 6, false, now) == COOKIE_INVALID)
+	if (wg_cookie_check(b->c, b->ck, msg, 148, src_a, 6, false, now) == COOKIE_INVALID)
 		return -EPERM;
 	return raw_init(b, msg, 148, now);
 }
 
 static void make_resp(struct side *b, uint8_t msg[92], uint64_t now)
 {
-	assert_int_equal(noise_create_response(b->c, b->peer, msg), 0);
+	assert_int_equal(wg_noise_create_response(b->c, b->peer, msg), 0);
 	assert_int_equal(macs(b, msg, 92, now), 0);
 }
 
 static int take_resp(struct side *a, const uint8_t msg[92], uint64_t now)
 {
-	if (cookie_check(a->c, a->ck, msg, 92, src_b, 6, false, now) == COOKIE_INVALID)
+	if (wg_cookie_check(a->c, a->ck, msg, 92, src_b, 6, false, now) == COOKIE_INVALID)
 		return -EPERM;
-	return noise_consume_response(a->c, a->peer, msg, 92);
+	return wg_noise_consume_response(a->c, a->peer, msg, 92);
 }
 
 /* Runs a whole handshake a -> b and checks the keypairs mirror each other. */
@@ -183,15 +183,15 @@ static void handshake(struct side *a, struct side *b, uint64_t real, uint64_t no
 
 	make_init(a, init, real, now);
 	assert_int_equal(take_init(b, init, now), 0);
-	assert_int_equal(noise_peer_state(b->peer), NOISE_CONSUMED_INITIATION);
+	assert_int_equal(wg_noise_peer_state(b->peer), NOISE_CONSUMED_INITIATION);
 	make_resp(b, resp, now);
-	assert_int_equal(noise_peer_state(b->peer), NOISE_CREATED_RESPONSE);
+	assert_int_equal(wg_noise_peer_state(b->peer), NOISE_CREATED_RESPONSE);
 	assert_int_equal(take_resp(a, resp, now), 0);
-	assert_int_equal(noise_peer_state(a->peer), NOISE_CONSUMED_RESPONSE);
-	assert_int_equal(noise_begin_session(a->c, a->peer, ka, now), 0);
-	assert_int_equal(noise_begin_session(b->c, b->peer, kb, now), 0);
-	assert_int_equal(noise_peer_state(a->peer), NOISE_ZEROED);
-	assert_int_equal(noise_peer_state(b->peer), NOISE_ZEROED);
+	assert_int_equal(wg_noise_peer_state(a->peer), NOISE_CONSUMED_RESPONSE);
+	assert_int_equal(wg_noise_begin_session(a->c, a->peer, ka, now), 0);
+	assert_int_equal(wg_noise_begin_session(b->c, b->peer, kb, now), 0);
+	assert_int_equal(wg_noise_peer_state(a->peer), NOISE_ZEROED);
+	assert_int_equal(wg_noise_peer_state(b->peer), NOISE_ZEROED);
 	assert_memory_equal(ka->send_key, kb->recv_key, 32);
 	assert_memory_equal(ka->recv_key, kb->send_key, 32);
 	assert_memory_not_equal(ka->send_key, ka->recv_key, 32);
@@ -218,7 +218,7 @@ static void transport_both_ways(struct side *a, struct side *b, struct noise_key
 		const uint8_t *sk = tx->send_key, *rk = rx->recv_key;
 
 		for (uint64_t i = 0; i < 3; i++) {
-			assert_int_equal(noise_keypair_next_counter(tx, &ctr), 0);
+			assert_int_equal(wg_noise_keypair_next_counter(tx, &ctr), 0);
 			assert_true(ctr == i);
 			memcpy(buf, ping, n);
 			assert_int_equal(wg_aead_seal(sa, sk, ctr, NULL, 0, buf, n, tag), 0);
@@ -310,16 +310,16 @@ static void kat_run(const uint8_t *psk, int k)
 
 	wg_crypto_set_rng(a.c, script_rng, &ra);
 	wg_crypto_set_rng(b.c, script_rng, &rb);
-	assert_int_equal(noise_create_initiation(a.c, a.peer, init, R0), 0);
+	assert_int_equal(wg_noise_create_initiation(a.c, a.peer, init, R0), 0);
 	assert_int_equal(macs(&a, init, sizeof(init), T0), 0);
 	assert_hex(init, kat_init, 148);
 	assert_int_equal(take_init(&b, init, T0), 0);
-	assert_int_equal(noise_create_response(b.c, b.peer, resp), 0);
+	assert_int_equal(wg_noise_create_response(b.c, b.peer, resp), 0);
 	assert_int_equal(macs(&b, resp, sizeof(resp), T0), 0);
 	assert_hex(resp, kat[k], 92);
 	assert_int_equal(take_resp(&a, resp, T0), 0);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &ka, T0), 0);
-	assert_int_equal(noise_begin_session(b.c, b.peer, &kb, T0), 0);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &ka, T0), 0);
+	assert_int_equal(wg_noise_begin_session(b.c, b.peer, &kb, T0), 0);
 	assert_hex(ka.send_key, kat[k] + 2 * 92, 32);
 	assert_hex(kb.recv_key, kat[k] + 2 * 92, 32);
 	assert_hex(ka.recv_key, kat[k] + 2 * 124, 32);
@@ -362,7 +362,7 @@ static void test_round_trips(void **state)
 		transport_both_ways(&b, &a, &kb2, &ka2);
 		assert_memory_not_equal(ka.send_key, ka2.send_key, 32);
 		assert_int_not_equal(ka.local_index, ka2.local_index);
-		noise_keypair_wipe(&ka);
+		wg_noise_keypair_wipe(&ka);
 		assert_true(wg_is_zero(ka.send_key, 32) && wg_is_zero(ka.recv_key, 32));
 		unpair(&a, &b);
 	}
@@ -370,13 +370,13 @@ static void test_round_trips(void **state)
 	 * response); the initiator rejects the response and keeps waiting. */
 	memset(psk, 7, sizeof(psk));
 	pair(&a, &b, NULL);
-	noise_peer_set_psk(b.peer, psk);
+	wg_noise_peer_set_psk(b.peer, psk);
 	make_init(&a, init, R0, T0);
 	assert_int_equal(take_init(&b, init, T0), 0);
 	make_resp(&b, resp, T0);
 	assert_int_equal(take_resp(&a, resp, T0), -EBADMSG);
-	assert_int_equal(noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
-	noise_peer_set_psk(a.peer, psk);
+	assert_int_equal(wg_noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
+	wg_noise_peer_set_psk(a.peer, psk);
 	assert_int_equal(take_resp(&a, resp, T0), 0);
 	unpair(&a, &b);
 }
@@ -399,7 +399,7 @@ static void test_initiation_replay_and_flood(void **state)
 	make_init(&a, same_slot, R0 + SEC + 1, T0);
 	assert_int_equal(take_init(&b, same_slot, T0 + 3 * SEC), -EALREADY);
 	/* The responder's handshake was untouched by all that: it still answers. */
-	assert_int_equal(noise_peer_state(b.peer), NOISE_CONSUMED_INITIATION);
+	assert_int_equal(wg_noise_peer_state(b.peer), NOISE_CONSUMED_INITIATION);
 	make_init(&a, init, R0 + 2 * SEC, T0);
 	assert_int_equal(take_init(&b, init, T0 + 4 * SEC), 0);
 	/* Flood: newer timestamps, but less than 20 ms after the last consumed. */
@@ -428,8 +428,8 @@ static void test_lengths_and_types(void **state)
 			continue;
 		assert_int_equal(raw_init(&b, big, len, T0), -EINVAL);
 		assert_int_equal(loaded(&b, big, len, src_a, T0), COOKIE_INVALID);
-		assert_int_equal(noise_consume_response(a.c, a.peer, big, len), -EINVAL);
-		assert_int_equal(cookie_consume_reply(a.maker, big, len, T0), -EINVAL);
+		assert_int_equal(wg_noise_consume_response(a.c, a.peer, big, len), -EINVAL);
+		assert_int_equal(wg_cookie_consume_reply(a.maker, big, len, T0), -EINVAL);
 	}
 	/* Type word: each of the 4 bytes, every value but the right one. */
 	for (int byte = 0; byte < 4; byte++) {
@@ -447,12 +447,12 @@ static void test_lengths_and_types(void **state)
 	for (int byte = 0; byte < 4; byte++) {
 		memcpy(big, resp, 92);
 		big[byte] ^= byte ? 0x01 : 0x03; /* type 1, or nonzero reserved */
-		assert_int_equal(noise_consume_response(a.c, a.peer, big, 92), -EINVAL);
+		assert_int_equal(wg_noise_consume_response(a.c, a.peer, big, 92), -EINVAL);
 	}
 	/* A response is not a cookie reply, nor the reverse. */
-	assert_int_equal(cookie_consume_reply(a.maker, resp, 92, T0), -EINVAL);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, resp, 92, T0), -EINVAL);
 	assert_int_equal(reply_to(&b, reply, init, 148, src_a, T0), 0);
-	assert_int_equal(noise_consume_response(a.c, a.peer, reply, 64), -EINVAL);
+	assert_int_equal(wg_noise_consume_response(a.c, a.peer, reply, 64), -EINVAL);
 	assert_int_equal(macs(&a, reply, 64, T0), -EINVAL);
 	assert_int_equal(take_resp(&a, resp, T0), 0); /* none of that hurt */
 	unpair(&a, &b);
@@ -490,7 +490,7 @@ static void test_initiation_bit_flips(void **state)
 		assert_true(err == -EBADMSG || err == -EINVAL);
 	}
 	/* Nothing was accepted, so the genuine message still is. */
-	assert_int_equal(noise_peer_state(b.peer), NOISE_ZEROED);
+	assert_int_equal(wg_noise_peer_state(b.peer), NOISE_ZEROED);
 	assert_int_equal(macs(&a, init, 148, T0), 0);
 	assert_int_equal(take_init(&b, init, T0), 0);
 	unpair(&a, &b);
@@ -518,7 +518,7 @@ static void test_response_bit_flips(void **state)
 		    (byte >= WG_RESP_OFF_SENDER && byte < WG_RESP_OFF_RECEIVER))
 			continue; /* macs; sender index (not a Noise field) */
 		if (byte < 4) {
-			assert_int_equal(noise_consume_response(a.c, a.peer, m, 92), -EINVAL);
+			assert_int_equal(wg_noise_consume_response(a.c, a.peer, m, 92), -EINVAL);
 			continue;
 		}
 		assert_int_equal(macs(&b, m, 92, T0), 0);
@@ -527,11 +527,11 @@ static void test_response_bit_flips(void **state)
 		else
 			assert_int_equal(take_resp(&a, m, T0), -EINVAL); /* receiver index */
 		/* A bad response never disturbs the pending handshake. */
-		assert_int_equal(noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
+		assert_int_equal(wg_noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
 	}
 	assert_int_equal(take_resp(&a, resp, T0), 0);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &ka, T0), 0);
-	assert_int_equal(noise_begin_session(b.c, b.peer, &kb, T0), 0);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &ka, T0), 0);
+	assert_int_equal(wg_noise_begin_session(b.c, b.peer, &kb, T0), 0);
 	transport_both_ways(&a, &b, &ka, &kb);
 	unpair(&a, &b);
 }
@@ -551,14 +551,14 @@ static void test_bad_keys(void **state)
 	make_init(&c, init, R0, T0);
 	assert_int_equal(take_init(&b, init, T0), -ENOENT);
 	/* A lookup handing back another interface's peer is refused too. */
-	assert_int_equal(noise_consume_initiation(b.c, b.l, init, 148, T0, lookup, &c, &p),
+	assert_int_equal(wg_noise_consume_initiation(b.c, b.l, init, 148, T0, lookup, &c, &p),
 			 -ENOENT);
 	assert_null(p);
 	side_free(&c);
 	/* A peer whose static key is low order is refused outright. */
-	assert_int_equal(noise_peer_new(a.l, zero, NULL, &p), -EINVAL);
+	assert_int_equal(wg_noise_peer_new(a.l, zero, NULL, &p), -EINVAL);
 	assert_null(p);
-	assert_int_equal(noise_peer_new(a.l, p1, NULL, &p), -EINVAL);
+	assert_int_equal(wg_noise_peer_new(a.l, p1, NULL, &p), -EINVAL);
 	/* An all-zero ephemeral in an initiation (macs resealed): es is zero. */
 	make_init(&a, init, R0, T0);
 	memcpy(m, init, 148);
@@ -573,7 +573,7 @@ static void test_bad_keys(void **state)
 	memcpy(m + WG_RESP_OFF_EPHEMERAL, p1, 32);
 	assert_int_equal(macs(&b, m, 92, T0), 0);
 	assert_int_equal(take_resp(&a, m, T0), -EINVAL);
-	assert_int_equal(noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
+	assert_int_equal(wg_noise_peer_state(a.peer), NOISE_CREATED_INITIATION);
 	assert_int_equal(take_resp(&a, resp, T0), 0);
 	unpair(&a, &b);
 }
@@ -587,30 +587,30 @@ static void test_state_machine(void **state)
 
 	(void)state;
 	pair(&a, &b, NULL);
-	assert_int_equal(noise_create_response(b.c, b.peer, resp), -EINVAL);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
+	assert_int_equal(wg_noise_create_response(b.c, b.peer, resp), -EINVAL);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
 	make_init(&a, init, R0, T0);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
-	assert_int_equal(noise_create_response(a.c, a.peer, resp), -EINVAL);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
+	assert_int_equal(wg_noise_create_response(a.c, a.peer, resp), -EINVAL);
 	assert_int_equal(take_init(&b, init, T0), 0);
-	assert_int_equal(noise_begin_session(b.c, b.peer, &kp, T0), -EINVAL);
+	assert_int_equal(wg_noise_begin_session(b.c, b.peer, &kp, T0), -EINVAL);
 	make_resp(&b, resp, T0);
-	assert_int_equal(noise_create_response(b.c, b.peer, resp), -EINVAL);
+	assert_int_equal(wg_noise_create_response(b.c, b.peer, resp), -EINVAL);
 	/* A response is only good for the initiator, once. */
 	assert_int_equal(take_resp(&b, resp, T0), -EPERM); /* mac1 is for a's key */
-	assert_int_equal(noise_consume_response(b.c, b.peer, resp, 92), -EINVAL);
+	assert_int_equal(wg_noise_consume_response(b.c, b.peer, resp, 92), -EINVAL);
 	assert_int_equal(take_resp(&a, resp, T0), 0);
 	assert_int_equal(take_resp(&a, resp, T0), -EINVAL);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &kp, T0), 0);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &kp, T0), 0);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &kp, T0), -EINVAL);
 	assert_int_equal(take_resp(&a, resp, T0), -EINVAL);
 	unpair(&a, &b);
 
 	/* What the index table hears along the way. */
 	pair(&a, &b, NULL);
-	assert_false(noise_peer_local_index(a.peer, &idx));
+	assert_false(wg_noise_peer_local_index(a.peer, &idx));
 	make_init(&a, init, R0, T0);
-	assert_true(noise_peer_local_index(a.peer, &idx));
+	assert_true(wg_noise_peer_local_index(a.peer, &idx));
 	assert_int_equal(idx, 100);
 	make_init(&a, init, R0 + SEC, T0); /* a retry replaces the index */
 	assert_int_equal(a.assigned, 2);
@@ -620,27 +620,27 @@ static void test_state_machine(void **state)
 	assert_int_equal(b.assigned, 0); /* consuming takes no index */
 	make_resp(&b, resp, T0);
 	assert_int_equal(take_resp(&a, resp, T0), 0);
-	assert_int_equal(noise_begin_session(a.c, a.peer, &ka, T0), 0);
-	assert_int_equal(noise_begin_session(b.c, b.peer, &kb, T0), 0);
+	assert_int_equal(wg_noise_begin_session(a.c, a.peer, &ka, T0), 0);
+	assert_int_equal(wg_noise_begin_session(b.c, b.peer, &kb, T0), 0);
 	/* The handshake's index became the keypair's, unreleased. */
 	assert_int_equal(ka.local_index, 101);
 	assert_int_equal(kb.local_index, 200);
 	assert_int_equal(ka.remote_index, 200);
 	assert_int_equal(a.released, 1);
 	assert_int_equal(b.released, 0);
-	assert_false(noise_peer_local_index(a.peer, &idx));
+	assert_false(wg_noise_peer_local_index(a.peer, &idx));
 	/* A crossing initiation keeps our index until we respond with a new one. */
 	make_init(&a, init, R0 + 2 * SEC, T0 + SEC);
 	make_init(&b, init, R0 + 2 * SEC, T0 + SEC);
 	assert_int_equal(take_init(&a, init, T0 + SEC), 0);
-	assert_true(noise_peer_local_index(a.peer, &idx));
+	assert_true(wg_noise_peer_local_index(a.peer, &idx));
 	assert_int_equal(idx, 102);
 	make_resp(&a, resp, T0 + SEC);
 	assert_int_equal(a.last_released, 102);
-	noise_peer_clear(a.peer);
+	wg_noise_peer_clear(a.peer);
 	assert_int_equal(a.last_released, 103);
 	assert_int_equal(a.released, 3);
-	noise_peer_free(b.peer); /* frees release too */
+	wg_noise_peer_free(b.peer); /* frees release too */
 	b.peer = NULL;
 	assert_int_equal(b.last_released, 201);
 	unpair(&a, &b);
@@ -656,29 +656,29 @@ static void test_no_identity(void **state)
 
 	(void)state;
 	assert_int_equal(wg_crypto_new(&c), 0);
-	assert_int_equal(noise_local_new(&l), 0);
-	assert_false(noise_local_public(l, pub));
+	assert_int_equal(wg_noise_local_new(&l), 0);
+	assert_false(wg_noise_local_public(l, pub));
 	assert_int_equal(wg_key_generate(c, priv, pub), 0);
-	assert_int_equal(noise_peer_new(l, pub, NULL, &p), 0); /* allowed, unusable */
-	assert_int_equal(noise_create_initiation(c, p, msg, R0), -ENOKEY);
-	assert_int_equal(noise_consume_initiation(c, l, msg, 148, T0, lookup, NULL, &got), -ENOKEY);
-	assert_int_equal(cookie_checker_new(c, NULL, &ck), 0);
-	assert_int_equal(cookie_check(c, ck, msg, 148, src_a, 6, false, T0), COOKIE_INVALID);
-	assert_int_equal(cookie_reply_create(c, ck, msg, msg, 148, src_a, 6, T0), -EINVAL);
+	assert_int_equal(wg_noise_peer_new(l, pub, NULL, &p), 0); /* allowed, unusable */
+	assert_int_equal(wg_noise_create_initiation(c, p, msg, R0), -ENOKEY);
+	assert_int_equal(wg_noise_consume_initiation(c, l, msg, 148, T0, lookup, NULL, &got), -ENOKEY);
+	assert_int_equal(wg_cookie_checker_new(c, NULL, &ck), 0);
+	assert_int_equal(wg_cookie_check(c, ck, msg, 148, src_a, 6, false, T0), COOKIE_INVALID);
+	assert_int_equal(wg_cookie_reply_create(c, ck, msg, msg, 148, src_a, 6, T0), -EINVAL);
 	/* Keys arrive: the peer works once precomputed. */
 	assert_int_equal(wg_key_generate(c, priv, pub), 0);
-	assert_int_equal(noise_local_set_private(c, l, priv), 0);
-	assert_int_equal(noise_create_initiation(c, p, msg, R0), -ENOKEY);
-	assert_int_equal(noise_peer_precompute(p), 0);
-	assert_int_equal(noise_create_initiation(c, p, msg, R0), 0);
+	assert_int_equal(wg_noise_local_set_private(c, l, priv), 0);
+	assert_int_equal(wg_noise_create_initiation(c, p, msg, R0), -ENOKEY);
+	assert_int_equal(wg_noise_peer_precompute(p), 0);
+	assert_int_equal(wg_noise_create_initiation(c, p, msg, R0), 0);
 	/* Removing the key makes everything refuse again. */
-	assert_int_equal(noise_local_set_private(c, l, NULL), 0);
-	assert_int_equal(noise_peer_precompute(p), 0);
-	assert_int_equal(noise_peer_state(p), NOISE_ZEROED);
-	assert_int_equal(noise_create_initiation(c, p, msg, R0), -ENOKEY);
-	cookie_checker_free(ck);
-	noise_peer_free(p);
-	noise_local_free(l);
+	assert_int_equal(wg_noise_local_set_private(c, l, NULL), 0);
+	assert_int_equal(wg_noise_peer_precompute(p), 0);
+	assert_int_equal(wg_noise_peer_state(p), NOISE_ZEROED);
+	assert_int_equal(wg_noise_create_initiation(c, p, msg, R0), -ENOKEY);
+	wg_cookie_checker_free(ck);
+	wg_noise_peer_free(p);
+	wg_noise_local_free(l);
 	wg_crypto_free(c);
 }
 
@@ -701,21 +701,21 @@ static void test_cookie_flow(void **state)
 	/* Tampered replies fail; the good one is taken once. */
 	memcpy(reply2, reply, 64);
 	reply2[40] ^= 1;
-	assert_int_equal(cookie_consume_reply(a.maker, reply2, 64, T0), -EBADMSG);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply2, 64, T0), -EBADMSG);
 	memcpy(reply2, reply, 64);
 	reply2[10] ^= 1; /* nonce */
-	assert_int_equal(cookie_consume_reply(a.maker, reply2, 64, T0), -EBADMSG);
-	assert_int_equal(cookie_consume_reply(b.maker, reply, 64, T0), -EINVAL); /* no mac1 sent */
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0), 0);
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0), -EINVAL);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply2, 64, T0), -EBADMSG);
+	assert_int_equal(wg_cookie_consume_reply(b.maker, reply, 64, T0), -EINVAL); /* no mac1 sent */
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0), 0);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0), -EINVAL);
 	/* The retry carries mac2, valid from the same source only. */
 	make_init(&a, init, R0 + SEC, T0 + 5 * SEC);
 	assert_false(wg_is_zero(init + WG_INIT_OFF_MAC2, 16));
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 5 * SEC), COOKIE_VALID_MAC2);
 	assert_int_equal(loaded(&b, init, 148, src_b, T0 + 5 * SEC), COOKIE_VALID_MAC1_ONLY);
-	res = cookie_check(b.c, b.ck, init, 148, src_a, 5, true, T0 + 5 * SEC); /* 1 byte off */
+	res = wg_cookie_check(b.c, b.ck, init, 148, src_a, 5, true, T0 + 5 * SEC); /* 1 byte off */
 	assert_int_equal(res, COOKIE_VALID_MAC1_ONLY);
-	res = cookie_check(b.c, b.ck, init, 148, src_a, 6, false, T0 + 5 * SEC); /* no load */
+	res = wg_cookie_check(b.c, b.ck, init, 148, src_a, 6, false, T0 + 5 * SEC); /* no load */
 	assert_int_equal(res, COOKIE_VALID_MAC1_ONLY);
 	init[WG_INIT_OFF_MAC2] ^= 1;
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 5 * SEC), COOKIE_VALID_MAC1_ONLY);
@@ -724,12 +724,12 @@ static void test_cookie_flow(void **state)
 	/* A reply to a message we have since superseded does not authenticate. */
 	assert_int_equal(reply_to(&b, reply, init, 148, src_a, T0 + 6 * SEC), 0);
 	make_init(&a, init, R0 + 2 * SEC, T0 + 6 * SEC);
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0 + 6 * SEC), -EBADMSG);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0 + 6 * SEC), -EBADMSG);
 	/* The cookie works on responses too (b -> a). */
 	make_resp(&b, resp, T0 + 6 * SEC);
 	assert_int_equal(loaded(&a, resp, 92, src_b, T0 + 6 * SEC), COOKIE_VALID_MAC1_ONLY);
 	assert_int_equal(reply_to(&a, reply, resp, 92, src_b, T0 + 6 * SEC), 0);
-	assert_int_equal(cookie_consume_reply(b.maker, reply, 64, T0 + 6 * SEC), 0);
+	assert_int_equal(wg_cookie_consume_reply(b.maker, reply, 64, T0 + 6 * SEC), 0);
 	assert_int_equal(macs(&b, resp, 92, T0 + 7 * SEC), 0);
 	assert_int_equal(loaded(&a, resp, 92, src_b, T0 + 7 * SEC), COOKIE_VALID_MAC2);
 	/* mac1 for the wrong responder key: invalid, whatever the cookie. */
@@ -749,7 +749,7 @@ static void test_cookie_expiry_and_rotation(void **state)
 	/* The checker's secret is born at T0. */
 	make_init(&a, init, R0, T0);
 	assert_int_equal(reply_to(&b, reply, init, 148, src_a, T0), 0);
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0), 0);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0), 0);
 	/* The maker uses its cookie for 115 s, then sends zeros. */
 	assert_int_equal(macs(&a, init, 148, T0 + 115 * SEC - 1), 0);
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 115 * SEC - 1), COOKIE_VALID_MAC2);
@@ -758,7 +758,7 @@ static void test_cookie_expiry_and_rotation(void **state)
 	/* A cookie fetched at T0+110 s is fresh for the maker but comes from the
 	 * secret born at T0, which the checker replaces at T0+120 s. */
 	assert_int_equal(reply_to(&b, reply, init, 148, src_a, T0 + 110 * SEC), 0);
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0 + 110 * SEC), 0);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0 + 110 * SEC), 0);
 	assert_int_equal(macs(&a, init, 148, T0 + 120 * SEC - 1), 0);
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 120 * SEC - 1), COOKIE_VALID_MAC2);
 	assert_int_equal(macs(&a, init, 148, T0 + 120 * SEC), 0);
@@ -766,7 +766,7 @@ static void test_cookie_expiry_and_rotation(void **state)
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 120 * SEC), COOKIE_VALID_MAC1_ONLY);
 	/* A new reply from the new secret restores mac2. */
 	assert_int_equal(reply_to(&b, reply, init, 148, src_a, T0 + 121 * SEC), 0);
-	assert_int_equal(cookie_consume_reply(a.maker, reply, 64, T0 + 121 * SEC), 0);
+	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0 + 121 * SEC), 0);
 	assert_int_equal(macs(&a, init, 148, T0 + 122 * SEC), 0);
 	assert_int_equal(loaded(&b, init, 148, src_a, T0 + 122 * SEC), COOKIE_VALID_MAC2);
 	unpair(&a, &b);

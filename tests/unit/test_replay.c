@@ -71,7 +71,7 @@ static void run_table(uint64_t limit)
 	size_t i;
 
 	assert_int_equal(sizeof(kernel_table) / sizeof(kernel_table[0]), 34);
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = 0; i < sizeof(kernel_table) / sizeof(kernel_table[0]); i++) {
 		uint64_t c = kernel_table[i].counter;
 		bool got;
@@ -79,8 +79,8 @@ static void run_table(uint64_t limit)
 		if (kernel_table[i].rel)
 			c = limit + (uint64_t)(int64_t)kernel_table[i].off;
 		/* The read-only check must predict the update, every time. */
-		assert_int_equal(replay_check(&w, c, limit), kernel_table[i].accept);
-		got = replay_check_update(&w, c, limit);
+		assert_int_equal(wg_replay_check(&w, c, limit), kernel_table[i].accept);
+		got = wg_replay_check_update(&w, c, limit);
 		if (got != kernel_table[i].accept)
 			fail_msg("replay self-test %zu (counter %llu): got %d", i + 1,
 				 (unsigned long long)c, got);
@@ -94,7 +94,7 @@ static void test_kernel_table(void **state)
 	run_table(REJECT_AFTER_MESSAGES_KERNEL);
 }
 
-#define T(w, n, v) assert_int_equal(replay_check_update((w), (n), REJECT_AFTER_MESSAGES), (v))
+#define T(w, n, v) assert_int_equal(wg_replay_check_update((w), (n), REJECT_AFTER_MESSAGES), (v))
 
 /* The six bulk sequences after the table in selftest/counter.c. */
 static void test_kernel_bulk(void **state)
@@ -103,34 +103,34 @@ static void test_kernel_bulk(void **state)
 	uint64_t i;
 
 	(void)state;
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = 1; i <= REPLAY_WINDOW_SIZE; ++i)
 		T(&w, i, true);
 	T(&w, 0, true);
 	T(&w, 0, false);
 
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = 2; i <= REPLAY_WINDOW_SIZE + 1; ++i)
 		T(&w, i, true);
 	T(&w, 1, true);
 	T(&w, 0, false);
 
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = REPLAY_WINDOW_SIZE + 1; i-- > 0;)
 		T(&w, i, true);
 
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = REPLAY_WINDOW_SIZE + 2; i-- > 1;)
 		T(&w, i, true);
 	T(&w, 0, false);
 
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = REPLAY_WINDOW_SIZE + 1; i-- > 1;)
 		T(&w, i, true);
 	T(&w, REPLAY_WINDOW_SIZE + 1, true);
 	T(&w, 0, false);
 
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (i = REPLAY_WINDOW_SIZE + 1; i-- > 1;)
 		T(&w, i, true);
 	T(&w, 0, true);
@@ -144,19 +144,19 @@ static void test_zero_and_reset(void **state)
 	struct replay_window w;
 
 	(void)state;
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	T(&w, 0, true);
 	T(&w, 0, false);
 	T(&w, 5, true);
 	T(&w, 5, false);
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	T(&w, 5, true);
 	T(&w, 0, true);
 	/* limit 0 accepts nothing; limit 1 accepts only counter 0 */
-	replay_reset(&w);
-	assert_false(replay_check_update(&w, 0, 0));
-	assert_true(replay_check_update(&w, 0, 1));
-	assert_false(replay_check_update(&w, 1, 1));
+	wg_replay_reset(&w);
+	assert_false(wg_replay_check_update(&w, 0, 0));
+	assert_true(wg_replay_check_update(&w, 0, 1));
+	assert_false(wg_replay_check_update(&w, 1, 1));
 }
 
 /* Laps of the ring: after every bit has been set once, a jump of any size
@@ -174,7 +174,7 @@ static void test_ring_laps(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(jumps) / sizeof(jumps[0]); i++) {
-		replay_reset(&w);
+		wg_replay_reset(&w);
 		for (c = 0; c <= filled; c++)
 			T(&w, c, true);
 		top = filled + jumps[i];
@@ -184,7 +184,7 @@ static void test_ring_laps(void **state)
 			bool in_window = c + REPLAY_WINDOW_SIZE >= top;
 			bool want = in_window && c > filled && c != top;
 
-			if (replay_check_update(&w, c, REJECT_AFTER_MESSAGES) != want)
+			if (wg_replay_check_update(&w, c, REJECT_AFTER_MESSAGES) != want)
 				fail_msg("jump %llu counter %llu: want %d",
 					 (unsigned long long)jumps[i],
 					 (unsigned long long)c, want);
@@ -198,14 +198,14 @@ static void test_no_wrap(void **state)
 	struct replay_window w;
 
 	(void)state;
-	replay_reset(&w);
-	assert_true(replay_check_update(&w, UINT64_MAX - 1, UINT64_MAX));
-	assert_false(replay_check_update(&w, UINT64_MAX - 1, UINT64_MAX));
-	assert_false(replay_check_update(&w, UINT64_MAX, UINT64_MAX));
-	assert_true(replay_check_update(&w, UINT64_MAX - 2, UINT64_MAX));
-	assert_false(replay_check_update(&w, 0, UINT64_MAX));
-	assert_false(replay_check_update(&w, UINT64_MAX - 2 - REPLAY_WINDOW_SIZE, UINT64_MAX));
-	assert_true(replay_check_update(&w, UINT64_MAX - 1 - REPLAY_WINDOW_SIZE, UINT64_MAX));
+	wg_replay_reset(&w);
+	assert_true(wg_replay_check_update(&w, UINT64_MAX - 1, UINT64_MAX));
+	assert_false(wg_replay_check_update(&w, UINT64_MAX - 1, UINT64_MAX));
+	assert_false(wg_replay_check_update(&w, UINT64_MAX, UINT64_MAX));
+	assert_true(wg_replay_check_update(&w, UINT64_MAX - 2, UINT64_MAX));
+	assert_false(wg_replay_check_update(&w, 0, UINT64_MAX));
+	assert_false(wg_replay_check_update(&w, UINT64_MAX - 2 - REPLAY_WINDOW_SIZE, UINT64_MAX));
+	assert_true(wg_replay_check_update(&w, UINT64_MAX - 1 - REPLAY_WINDOW_SIZE, UINT64_MAX));
 }
 
 /* A deterministic xorshift so that a failure replays identically. */
@@ -231,7 +231,7 @@ static void test_random_vs_model(void **state)
 
 	(void)state;
 	assert_non_null(seen);
-	replay_reset(&w);
+	wg_replay_reset(&w);
 	for (r = 0; r < ROUNDS; r++) {
 		uint64_t x = xs_next(&s), d = (x >> 12) % 12000, c;
 		bool want, got;
@@ -254,8 +254,8 @@ static void test_random_vs_model(void **state)
 		assert_true(c < SPAN);
 		want = c < limit && !seen[c] &&
 		       !(next > c + 1 && next - (c + 1) > REPLAY_WINDOW_SIZE);
-		assert_int_equal(replay_check(&w, c, limit), want);
-		got = replay_check_update(&w, c, limit);
+		assert_int_equal(wg_replay_check(&w, c, limit), want);
+		got = wg_replay_check_update(&w, c, limit);
 		if (got != want)
 			fail_msg("round %d counter %llu: got %d want %d", r,
 				 (unsigned long long)c, got, want);

@@ -23,7 +23,7 @@
 
 static int parse(const char *s, struct uapi_set *set)
 {
-	return uapi_parse_set(s, strlen(s), set);
+	return wg_uapi_parse_set(s, strlen(s), set);
 }
 
 static void hex_bytes(const char *hex, uint8_t *out)
@@ -49,19 +49,19 @@ static void test_parse_device(void **state)
 	assert_int_equal(s.listen_port, 51820);
 	assert_true(s.fwmark == 4294967295u);
 	assert_int_equal(s.n_peers, 0);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 
 	/* all zero removes the key and stays zero; 0 port and fwmark are values */
 	assert_int_equal(parse("private_key=" HEX_Z "\nlisten_port=0\nfwmark=0\n\n", &s), 0);
 	assert_int_equal(s.flags, UAPI_SET_PRIVATE_KEY | UAPI_SET_LISTEN_PORT | UAPI_SET_FWMARK);
 	memset(want, 0, 32);
 	assert_memory_equal(s.private_key, want, 32);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 
 	/* empty set, upper-case hex, leading zeros, a repeated key: last wins */
 	assert_int_equal(parse("\n", &s), 0);
 	assert_int_equal(s.flags, 0);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 	assert_int_equal(parse("private_key=A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBFC0\n"
 			       "listen_port=1\nlisten_port=00080\n\n", &s), 0);
 	hex_bytes(HEX_A, want);
@@ -69,7 +69,7 @@ static void test_parse_device(void **state)
 	want[31] = (want[31] & 127) | 64;
 	assert_memory_equal(s.private_key, want, 32);
 	assert_int_equal(s.listen_port, 80);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 }
 
 static void test_parse_peer(void **state)
@@ -112,7 +112,7 @@ static void test_parse_peer(void **state)
 	assert_int_equal(s.peers[1].flags, 0);
 	assert_int_equal(s.peers[1].n_allowed_ips, 0);
 	assert_null(s.peers[1].allowed_ips);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 }
 
 struct ep_case {
@@ -161,7 +161,7 @@ static void test_parse_endpoints(void **state)
 			assert_int_equal(ep->in6.sin6_scope_id, scope);
 		}
 		assert_string_equal(a, good[i].addr);
-		uapi_set_free(&s);
+		wg_uapi_set_free(&s);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(req, sizeof(req), "public_key=" HEX_A "\nendpoint=%s\n\n", bad[i]);
@@ -205,7 +205,7 @@ static void test_parse_allowed_ips(void **state)
 		assert_int_equal(s.peers[0].allowed_ips[0].family, good[i].family);
 		assert_int_equal(s.peers[0].allowed_ips[0].cidr, good[i].cidr);
 		assert_int_equal(s.peers[0].allowed_ips[0].remove, good[i].remove);
-		uapi_set_free(&s);
+		wg_uapi_set_free(&s);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(req, sizeof(req), "public_key=" HEX_A "\nallowed_ip=%s\n\n", bad[i]);
@@ -281,10 +281,10 @@ static void test_parse_invalid(void **state)
 		assert_null(s.allowed_ips);
 		assert_int_equal(s.n_peers, 0);
 		assert_int_equal(s.flags, 0);
-		uapi_set_free(&s);
+		wg_uapi_set_free(&s);
 	}
 	/* a NUL inside a value */
-	assert_int_equal(uapi_parse_set("listen_port=1\0\n\n", 16, &s), -EINVAL);
+	assert_int_equal(wg_uapi_parse_set("listen_port=1\0\n\n", 16, &s), -EINVAL);
 }
 
 static void test_parse_remove_replace(void **state)
@@ -308,7 +308,7 @@ static void test_parse_remove_replace(void **state)
 	assert_int_equal(s.peers[1].n_allowed_ips, 1);
 	assert_int_equal(s.peers[1].allowed_ips[0].ip4.s_addr, inet_addr("3.0.0.0"));
 	assert_int_equal(s.n_allowed_ips, 1);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 
 	/* replace_allowed_ips drops what came before it in the section only */
 	assert_int_equal(parse("replace_peers=true\npublic_key=" HEX_A "\nallowed_ip=1.0.0.0/8\n"
@@ -327,7 +327,7 @@ static void test_parse_remove_replace(void **state)
 	assert_int_equal(s.peers[3].n_allowed_ips, 1);
 	assert_int_equal(s.peers[3].allowed_ips[0].ip4.s_addr, inet_addr("6.0.0.0"));
 	assert_int_equal(s.n_allowed_ips, 4);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 }
 
 static char *big_request(size_t peers, size_t aips_per_peer)
@@ -354,7 +354,7 @@ static void test_parse_caps(void **state)
 	req = big_request(UAPI_MAX_PEERS, 0);
 	assert_int_equal(parse(req, &s), 0);
 	assert_int_equal(s.n_peers, UAPI_MAX_PEERS);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 	free(req);
 	req = big_request(UAPI_MAX_PEERS + 1, 0);
 	assert_int_equal(parse(req, &s), -E2BIG);
@@ -364,12 +364,12 @@ static void test_parse_caps(void **state)
 	assert_int_equal(parse(req, &s), 0);
 	assert_int_equal(s.n_allowed_ips, UAPI_MAX_ALLOWED_IPS);
 	assert_ptr_equal(s.peers[1].allowed_ips, s.allowed_ips + UAPI_MAX_ALLOWED_IPS / 2);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&s);
 	free(req);
 	req = big_request(1, UAPI_MAX_ALLOWED_IPS + 1);
 	assert_int_equal(parse(req, &s), -E2BIG);
 	free(req);
-	assert_int_equal(uapi_parse_set("\n", (size_t)UAPI_MAX_REQUEST + 1, &s), -E2BIG);
+	assert_int_equal(wg_uapi_parse_set("\n", (size_t)UAPI_MAX_REQUEST + 1, &s), -E2BIG);
 }
 
 /* In the formatter's own order, format(parse(x)) gives back x exactly. */
@@ -392,10 +392,10 @@ static void test_format_set_roundtrip(void **state)
 	(void)state;
 	assert_int_equal(parse(canonical + 6, &s), 0);
 	buf_init(&b, 1 << 20);
-	assert_int_equal(uapi_format_set(&b, &s), 0);
+	assert_int_equal(wg_uapi_format_set(&b, &s), 0);
 	assert_int_equal(b.len, strlen(canonical));
 	assert_memory_equal(b.data, canonical, b.len);
-	assert_int_equal(uapi_parse_set((char *)b.data + 6, b.len - 6, &again), 0);
+	assert_int_equal(wg_uapi_parse_set((char *)b.data + 6, b.len - 6, &again), 0);
 	assert_int_equal(again.n_peers, s.n_peers);
 	for (size_t i = 0; i < s.n_peers; i++) {
 		assert_int_equal(again.peers[i].flags, s.peers[i].flags);
@@ -405,8 +405,8 @@ static void test_format_set_roundtrip(void **state)
 	}
 	assert_memory_equal(again.allowed_ips, s.allowed_ips,
 			    s.n_allowed_ips * sizeof(*s.allowed_ips));
-	uapi_set_free(&again);
-	uapi_set_free(&s);
+	wg_uapi_set_free(&again);
+	wg_uapi_set_free(&s);
 	buf_wipe(&b);
 }
 
@@ -449,24 +449,24 @@ static void test_format_get(void **state)
 	p1.endpoint.in6.sin6_port = htons(51820);
 	inet_pton(AF_INET6, "2001:db8::1", &p1.endpoint.in6.sin6_addr);
 	buf_init(&b, 1 << 16);
-	assert_int_equal(uapi_format_device(&b, &dev), 0);
-	assert_int_equal(uapi_format_peer(&b, &p1), 0);
-	assert_int_equal(uapi_format_peer(&b, &p2), 0);
-	assert_int_equal(uapi_format_errno(&b, 0), 0);
+	assert_int_equal(wg_uapi_format_device(&b, &dev), 0);
+	assert_int_equal(wg_uapi_format_peer(&b, &p1), 0);
+	assert_int_equal(wg_uapi_format_peer(&b, &p2), 0);
+	assert_int_equal(wg_uapi_format_errno(&b, 0), 0);
 	assert_int_equal(b.len, strlen(want));
 	assert_memory_equal(b.data, want, b.len);
 
 	/* nothing set: no device lines at all; errors go out negative */
 	buf_reset(&b);
 	memset(&dev, 0, sizeof(dev));
-	assert_int_equal(uapi_format_device(&b, &dev), 0);
+	assert_int_equal(wg_uapi_format_device(&b, &dev), 0);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(uapi_format_errno(&b, -EINVAL), 0);
+	assert_int_equal(wg_uapi_format_errno(&b, -EINVAL), 0);
 	assert_string_equal((char *)b.data, "errno=-22\n\n");
 	/* past the buffer's cap: an error, not a short answer */
 	buf_free(&b);
 	buf_init(&b, 100);
-	assert_int_equal(uapi_format_peer(&b, &p1), -EMSGSIZE);
+	assert_int_equal(wg_uapi_format_peer(&b, &p1), -EMSGSIZE);
 	buf_wipe(&b);
 }
 
@@ -504,12 +504,12 @@ static void test_frame(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		scan = 0;
-		uapi_frame(cases[i].in, strlen(cases[i].in), cases[i].eof, &scan, &r);
+		wg_uapi_frame(cases[i].in, strlen(cases[i].in), cases[i].eof, &scan, &r);
 		if (r.op != cases[i].op || r.len != cases[i].len)
 			fail_msg("case %zu: op %d len %zu", i, r.op, r.len);
 	}
 	scan = 0;
-	uapi_frame("set=1\nlisten_port=1\n\n", 21, false, &scan, &r);
+	wg_uapi_frame("set=1\nlisten_port=1\n\n", 21, false, &scan, &r);
 	assert_int_equal(r.body_len, 15);
 	assert_memory_equal(r.body, "listen_port=1\n\n", 15);
 
@@ -520,10 +520,10 @@ static void test_frame(void **state)
 
 		scan = 0;
 		for (n = 1; n < sizeof(req) - 1; n++) {
-			uapi_frame(req, n, false, &scan, &r);
+			wg_uapi_frame(req, n, false, &scan, &r);
 			assert_int_equal(r.op, UAPI_OP_MORE);
 		}
-		uapi_frame(req, n, false, &scan, &r);
+		wg_uapi_frame(req, n, false, &scan, &r);
 		assert_int_equal(r.op, UAPI_OP_SET);
 		assert_int_equal(r.len, n);
 		assert_int_equal(scan, 0);
@@ -533,9 +533,9 @@ static void test_frame(void **state)
 	memcpy(big, "set=1\n", 6);
 	memset(big + 6, 'a', (size_t)UAPI_MAX_REQUEST - 5);
 	scan = 0;
-	uapi_frame(big, UAPI_MAX_REQUEST, false, &scan, &r);
+	wg_uapi_frame(big, UAPI_MAX_REQUEST, false, &scan, &r);
 	assert_int_equal(r.op, UAPI_OP_MORE);
-	uapi_frame(big, (size_t)UAPI_MAX_REQUEST + 1, false, &scan, &r);
+	wg_uapi_frame(big, (size_t)UAPI_MAX_REQUEST + 1, false, &scan, &r);
 	assert_int_equal(r.op, UAPI_OP_TOO_BIG);
 	free(big);
 }
@@ -556,25 +556,25 @@ static void test_truncation_and_mutation(void **state)
 
 	(void)state;
 	for (size_t n = 0; n < sizeof(body) - 1; n++) {
-		if (uapi_parse_set(body, n, &s) != -EPROTO)
+		if (wg_uapi_parse_set(body, n, &s) != -EPROTO)
 			fail_msg("prefix of %zu bytes", n);
-		uapi_set_free(&s);
+		wg_uapi_set_free(&s);
 	}
 	buf_init(&b, 1 << 16);
 	for (size_t i = 0; i < sizeof(body) - 1; i++) {
 		for (size_t j = 0; j < sizeof(subst); j++) {
 			memcpy(m, body, sizeof(body));
 			m[i] = subst[j];
-			if (uapi_parse_set(m, sizeof(body) - 1, &s))
+			if (wg_uapi_parse_set(m, sizeof(body) - 1, &s))
 				continue;
 			buf_reset(&b);
-			assert_int_equal(uapi_format_set(&b, &s), 0);
-			assert_int_equal(uapi_parse_set((char *)b.data + 6, b.len - 6, &again), 0);
+			assert_int_equal(wg_uapi_format_set(&b, &s), 0);
+			assert_int_equal(wg_uapi_parse_set((char *)b.data + 6, b.len - 6, &again), 0);
 			assert_int_equal(again.flags, s.flags);
 			assert_int_equal(again.n_peers, s.n_peers);
 			assert_int_equal(again.n_allowed_ips, s.n_allowed_ips);
-			uapi_set_free(&again);
-			uapi_set_free(&s);
+			wg_uapi_set_free(&again);
+			wg_uapi_set_free(&s);
 		}
 	}
 	buf_wipe(&b);

@@ -145,7 +145,7 @@ static int fake_get(void *arg, struct buf *out)
 	if (f->fail_get)
 		return f->fail_get;
 	memcpy(d.private_key, f->priv, 32);
-	ret = uapi_format_device(out, &d);
+	ret = wg_uapi_format_device(out, &d);
 	for (size_t i = 0; !ret && i < f->n_peers; i++) {
 		const struct fake_peer *p = &f->peers[i];
 		struct uapi_peer_info pi = {
@@ -155,7 +155,7 @@ static int fake_get(void *arg, struct buf *out)
 
 		memcpy(pi.public_key, p->pub, 32);
 		memcpy(pi.preshared_key, p->psk, 32);
-		ret = uapi_format_peer(out, &pi);
+		ret = wg_uapi_format_peer(out, &pi);
 	}
 	return ret;
 }
@@ -169,10 +169,10 @@ struct env {
 
 static void pump(struct env *e, int ms)
 {
-	struct pollfd p = { .fd = uapi_server_fd(e->srv), .events = POLLIN };
+	struct pollfd p = { .fd = wg_uapi_server_fd(e->srv), .events = POLLIN };
 
 	poll(&p, 1, ms);
-	assert_int_equal(uapi_server_handle(e->srv, &fake_ops, &e->fake), 0);
+	assert_int_equal(wg_uapi_server_handle(e->srv, &fake_ops, &e->fake), 0);
 }
 
 /* ---- running wg while serving it ---------------------------------------- */
@@ -222,7 +222,7 @@ static int run_wg(struct env *e, struct run *r, const char *input, const char *c
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	while (!exited || out[0] >= 0 || err[0] >= 0) {
 		struct pollfd p[3] = {
-			{ .fd = uapi_server_fd(e->srv), .events = POLLIN },
+			{ .fd = wg_uapi_server_fd(e->srv), .events = POLLIN },
 			{ .fd = out[0], .events = POLLIN },
 			{ .fd = err[0], .events = POLLIN },
 		};
@@ -233,7 +233,7 @@ static int run_wg(struct env *e, struct run *r, const char *input, const char *c
 			fail_msg("wg %s timed out", argv[1]);
 		}
 		poll(p, 3, 50);
-		assert_int_equal(uapi_server_handle(e->srv, &fake_ops, &e->fake), 0);
+		assert_int_equal(wg_uapi_server_handle(e->srv, &fake_ops, &e->fake), 0);
 		if (out[0] >= 0)
 			drain(&out[0], r->out, sizeof(r->out), &r->out_len);
 		if (err[0] >= 0)
@@ -319,10 +319,10 @@ static int setup(void **state)
 	if (getuid() != 0)
 		return 0; /* tests skip */
 	memset(&e, 0, sizeof(e));
-	if (uapi_server_open(IFNAME, &e.srv))
+	if (wg_uapi_server_open(IFNAME, &e.srv))
 		return -1;
 	if (run_wg(&e, &r, NULL, (const char *const[]){ "wg", "--version", NULL }) != 0) {
-		uapi_server_close(e.srv);
+		wg_uapi_server_close(e.srv);
 		e.srv = NULL;
 	}
 	*state = &e;
@@ -334,7 +334,7 @@ static int teardown(void **state)
 	struct env *e = *state;
 
 	if (e && e->srv) {
-		uapi_server_close(e->srv);
+		wg_uapi_server_close(e->srv);
 		e->srv = NULL;
 		if (access(SOCK, F_OK) == 0)
 			return -1;
@@ -546,14 +546,14 @@ static void test_raw_limits(void **state)
 				  sizeof(reply), &closed), 0);
 	assert_true(closed);
 	/* idle ones are dropped after the timeout */
-	uapi_server_set_idle_timeout(e->srv, 100);
+	wg_uapi_server_set_idle_timeout(e->srv, 100);
 	t0 = time_mono_ns();
 	exchange(e, c[0], "", 0, false, 0, reply, sizeof(reply), &closed);
 	assert_true(closed);
 	assert_true(time_mono_ns() - t0 < 5 * NSEC_PER_SEC);
 	for (size_t i = 0; i <= UAPI_SERVER_MAX_CONNS; i++)
 		close(c[i]);
-	uapi_server_set_idle_timeout(e->srv, UAPI_SERVER_IDLE_MS);
+	wg_uapi_server_set_idle_timeout(e->srv, UAPI_SERVER_IDLE_MS);
 }
 
 static void test_socket_file(void **state)
@@ -567,12 +567,12 @@ static void test_socket_file(void **state)
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_true(S_ISSOCK(st.st_mode));
 	/* a live server holds the name */
-	assert_int_equal(uapi_server_open(IFNAME, &other), -EADDRINUSE);
+	assert_int_equal(wg_uapi_server_open(IFNAME, &other), -EADDRINUSE);
 	assert_null(other);
-	assert_int_equal(uapi_server_open("", &other), -EINVAL);
-	assert_int_equal(uapi_server_open("a/b", &other), -EINVAL);
-	assert_int_equal(uapi_server_open("..", &other), -EINVAL);
-	assert_int_equal(uapi_server_open("sixteen_chars_xx", &other), -EINVAL);
+	assert_int_equal(wg_uapi_server_open("", &other), -EINVAL);
+	assert_int_equal(wg_uapi_server_open("a/b", &other), -EINVAL);
+	assert_int_equal(wg_uapi_server_open("..", &other), -EINVAL);
+	assert_int_equal(wg_uapi_server_open("sixteen_chars_xx", &other), -EINVAL);
 
 	/* a stale socket file is replaced; a regular file is not touched */
 	{
@@ -583,15 +583,15 @@ static void test_socket_file(void **state)
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		close(fd);
-		assert_int_equal(uapi_server_open("sltestuapi1", &other), 0);
+		assert_int_equal(wg_uapi_server_open("sltestuapi1", &other), 0);
 		/* deleting the file tells the owner to go */
-		assert_int_equal(uapi_server_handle(other, &fake_ops, &e->fake), 0);
+		assert_int_equal(wg_uapi_server_handle(other, &fake_ops, &e->fake), 0);
 		unlink(sa.sun_path);
-		assert_int_equal(uapi_server_handle(other, &fake_ops, &e->fake), -ENOENT);
-		uapi_server_close(other);
+		assert_int_equal(wg_uapi_server_handle(other, &fake_ops, &e->fake), -ENOENT);
+		wg_uapi_server_close(other);
 		fd = open(sa.sun_path, O_CREAT | O_WRONLY, 0600);
 		close(fd);
-		assert_int_equal(uapi_server_open("sltestuapi1", &other), -EEXIST);
+		assert_int_equal(wg_uapi_server_open("sltestuapi1", &other), -EEXIST);
 		assert_int_equal(stat(sa.sun_path, &st), 0);
 		unlink(sa.sun_path);
 	}

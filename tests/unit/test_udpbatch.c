@@ -277,6 +277,59 @@ static void test_refused(void **state)
 	udpbatch_free(b);
 }
 
+/* Messages built by the caller (as wg/tx.c builds them) take the same road:
+ * a GSO run of two joined to the plain receiver arrives as datagrams, and a
+ * GSO run through the small-MTU TUN is refused, sent one by one (fragmented),
+ * and turns the caller's GSO flag off. */
+static void test_sendmmsg(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(5353) };
+	uint8_t d[4][1000], pkt[2048], buf[4096];
+	struct iovec iov[4];
+	union udpbatch_cmsg cm[2];
+	struct mmsghdr mm[2];
+	bool gso = true;
+	int err = 0, g;
+
+	for (unsigned t = 0; t < 4; t++) {
+		fill(d[t], sizeof(d[t]), t);
+		iov[t] = (struct iovec){ d[t], t < 2 ? 200 : sizeof(d[t]) };
+	}
+	mm[0] = (struct mmsghdr){ .msg_hdr = { .msg_name = &e->a, .msg_namelen = sizeof(e->a),
+					       .msg_iov = &iov[0], .msg_iovlen = 2 } };
+	udpbatch_cmsg_segment(&mm[0].msg_hdr, &cm[0], 200);
+	assert_int_equal(udpbatch_sendmmsg(e->tx, mm, 1, &gso, &err), 0);
+	assert_true(gso);
+	for (unsigned t = 0; t < 2; t++) {
+		assert_int_equal(rd(e->rx, buf, sizeof(buf), &g), 200);
+		assert_true(is_fill(buf, 200, t));
+	}
+
+	inet_pton(AF_INET, "198.51.100.2", &to.sin_addr);
+	mm[1] = (struct mmsghdr){ .msg_hdr = { .msg_name = &to, .msg_namelen = sizeof(to),
+					       .msg_iov = &iov[2], .msg_iovlen = 2 } };
+	udpbatch_cmsg_segment(&mm[1].msg_hdr, &cm[1], 1000);
+	assert_int_equal(udpbatch_sendmmsg(e->tx, &mm[1], 1, &gso, &err), 0);
+	assert_false(gso);
+	for (unsigned t = 2; t < 4; t++) {
+		size_t got = 0;
+
+		for (int f = 0; f < 2; f++) {
+			struct pollfd p = { .fd = e->tun, .events = POLLIN };
+			ssize_t n;
+
+			assert_int_equal(poll(&p, 1, 1000), 1);
+			n = read(e->tun, pkt, sizeof(pkt));
+			assert_true(n > 20 && n <= 576);
+			if (f == 0)
+				assert_true(is_fill(pkt + 28, (size_t)n - 28, t));
+			got += (size_t)n - 20;
+		}
+		assert_int_equal(got, 8 + 1000);
+	}
+}
+
 static int setup(void **state)
 {
 	static struct env e;
@@ -324,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_limits_and_off),
 		cmocka_unit_test(test_lost),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_sendmmsg),
 	};
 
 	if (unshare(CLONE_NEWNET) < 0) {

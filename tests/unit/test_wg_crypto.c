@@ -580,20 +580,20 @@ static void test_keypair_counter(void **state)
 	memset(&kp, 0, sizeof(kp));
 	atomic_init(&kp.send_counter, 0);
 	for (uint64_t i = 0; i < 5; i++) {
-		assert_int_equal(noise_keypair_next_counter(&kp, &ctr), 0);
+		assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), 0);
 		assert_true(ctr == i);
 	}
 	atomic_store(&kp.send_counter, WG_REJECT_AFTER_MESSAGES - 1);
-	assert_int_equal(noise_keypair_next_counter(&kp, &ctr), 0);
+	assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), 0);
 	assert_true(ctr == WG_REJECT_AFTER_MESSAGES - 1);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
+		assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
 	assert_true(ctr == WG_REJECT_AFTER_MESSAGES - 1);
 	atomic_store(&kp.send_counter, UINT64_MAX);
-	assert_int_equal(noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
-	assert_int_equal(noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED); /* no wrap */
-	noise_keypair_wipe(&kp);
-	assert_int_equal(noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
+	assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
+	assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED); /* no wrap */
+	wg_noise_keypair_wipe(&kp);
+	assert_int_equal(wg_noise_keypair_next_counter(&kp, &ctr), -EKEYEXPIRED);
 }
 
 /* The classifier against the size table, for every type word and length. */

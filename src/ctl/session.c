@@ -2,9 +2,12 @@
 #include "ctl/session.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -28,6 +31,7 @@ enum {
 	PING_S = 15,                  /* docs/protocol.md: ping after 15 s of silence, */
 	IDLE_S = 45,                  /* the portal is gone after 45 s */
 	HEARTBEAT_MS = 500,           /* how often the loop checks for silence */
+	CONNECTING_MS = 20,           /* how often it passes while a session connects */
 };
 
 struct frame {
@@ -52,6 +56,9 @@ struct ctl_session {
 	char close_reason[64];
 	unsigned attempts;
 	lws_sorted_usec_list_t retry;
+	uint64_t retry_ns;            /* time_mono_ns() the retry is due, 0: none */
+	int fd;                       /* the socket in loop->ep, or -1 */
+	uint32_t fd_events;
 	struct frame *out_head, *out_tail;
 	unsigned out_n;
 	struct buf rx;
@@ -60,13 +67,20 @@ struct ctl_session {
 
 struct ctl_loop {
 	struct lws_context *ctx;
+	/* The sessions' sockets (ctl_loop_fd), watched by watch_sync(). */
+	int ep;
 	/* Every turn of an lws 4.1 loop polls all of its connections: a loop with
 	 * thousands of sessions (the load tool) wakes only when it must. */
-	lws_sorted_usec_list_t heartbeat, wake;
+	lws_sorted_usec_list_t heartbeat;
+	uint64_t heartbeat_ns;        /* time_mono_ns() the heartbeat is due */
+	bool kick;                    /* lws has work due now (a kill we asked for) */
+	struct log_ratelimit rl;
+	bool dispatching;
 	struct ctl_session *sessions;
 };
 
 static void schedule_retry(struct ctl_session *s);
+static void watch_session(struct ctl_session *s);
 
 static void outq_clear(struct ctl_session *s)
 {
@@ -317,13 +331,16 @@ static void connect_now(struct ctl_session *s)
 		s->wsi = NULL;
 		if (!s->cfg.no_reconnect)
 			schedule_retry(s);
+		return;
 	}
+	watch_session(s);
 }
 
 static void retry_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ctl_session *s = lws_container_of(sul, struct ctl_session, retry);
 
+	s->retry_ns = 0;
 	if (!s->closing && !s->wsi)
 		connect_now(s);
 }
@@ -341,6 +358,7 @@ static void schedule_retry(struct ctl_session *s)
 	ms += rand_uniform((uint32_t)ms / 2 + 1);
 	s->attempts++;
 	lws_sul_schedule(s->loop->ctx, 0, &s->retry, retry_cb, (lws_usec_t)ms * 1000);
+	s->retry_ns = time_mono_ns() + ms * NSEC_PER_MSEC;
 }
 
 /* Pings each session the portal has been silent on for ping_ns (no frame, no
@@ -358,6 +376,7 @@ static void heartbeat(struct ctl_loop *l, uint64_t now)
 			       "hanging up", (unsigned long long)(silent / NSEC_PER_SEC));
 			s->silent = true;
 			lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+			l->kick = true;
 		} else if (silent >= s->ping_ns && !s->pinged) {
 			s->pinged = s->ping_due = true;
 			lws_callback_on_writable(s->wsi);
@@ -365,19 +384,22 @@ static void heartbeat(struct ctl_loop *l, uint64_t now)
 	}
 }
 
+static void heartbeat_cb(lws_sorted_usec_list_t *sul);
+
+static void schedule_heartbeat(struct ctl_loop *l)
+{
+	/* due times taken after lws takes its own: never before lws's */
+	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	l->heartbeat_ns = time_mono_ns() + HEARTBEAT_MS * NSEC_PER_MSEC;
+}
+
 static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ctl_loop *l = lws_container_of(sul, struct ctl_loop, heartbeat);
 
-	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
-			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	schedule_heartbeat(l);
 	heartbeat(l, time_mono_ns());
-}
-
-/* Only there to make lws_service() return by ctl_loop_run()'s deadline. */
-static void wake_cb(lws_sorted_usec_list_t *sul)
-{
-	(void)sul;
 }
 
 int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
@@ -387,6 +409,12 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 
 	if (!l)
 		return -ENOMEM;
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l->ep < 0) {
+		free(l);
+		return -errno;
+	}
+	l->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	/* A CA given is the only one trusted (lws would add the system's). */
@@ -399,11 +427,11 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 	lws_set_log_level(LLL_ERR, NULL);
 	l->ctx = lws_create_context(&info);
 	if (!l->ctx) {
+		close(l->ep);
 		free(l);
 		return -EIO;
 	}
-	lws_sul_schedule(l->ctx, 0, &l->heartbeat, heartbeat_cb,
-			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	schedule_heartbeat(l);
 	*out = l;
 	return 0;
 }
@@ -415,27 +443,109 @@ void ctl_loop_free(struct ctl_loop *l)
 	while (l->sessions)
 		ctl_session_close(l->sessions);
 	lws_sul_cancel(&l->heartbeat);
-	lws_sul_cancel(&l->wake);
 	lws_context_destroy(l->ctx);
+	close(l->ep);
 	free(l);
+}
+
+/* lws 4.1 as Debian builds it has no external-poll callbacks
+ * (LWS_WITH_EXTERNAL_POLL is off): the loop watches its sessions' sockets
+ * itself, for reading always, for writing while frames or a ping wait or lws
+ * holds part of a write. What lws alone waits for (the steps of a connect, a
+ * pong or a close to write) is met by the pass ctl_loop_timeout_ms() asks for
+ * within CONNECTING_MS while a session connects, HEARTBEAT_MS otherwise. A
+ * socket closed leaves the epoll set by itself; while connecting, lws may
+ * swap sockets under one wsi, so the watch is renewed on every pass. */
+static void watch_session(struct ctl_session *s)
+{
+	int fd = s->wsi && !s->closing ? lws_get_socket_fd(s->wsi) : -1;
+	uint32_t events = EPOLLIN;
+	struct epoll_event ev;
+
+	if (fd < 0) {
+		s->fd = -1;
+		return;
+	}
+	if (s->connected && (s->out_head || s->ping_due || lws_partial_buffered(s->wsi)))
+		events |= EPOLLOUT;
+	if (s->connected && fd == s->fd && events == s->fd_events)
+		return;
+	ev = (struct epoll_event){ .events = events, .data.fd = fd };
+	if (epoll_ctl(s->loop->ep, EPOLL_CTL_MOD, fd, &ev) < 0 &&
+	    (errno != ENOENT || epoll_ctl(s->loop->ep, EPOLL_CTL_ADD, fd, &ev) < 0)) {
+		log_rl(&s->rl, LOG_LVL_WARN, "ctl: watching a socket: %s", strerror(errno));
+		return; /* the next pass tries again: s->fd unchanged */
+	}
+	s->fd = fd;
+	s->fd_events = events;
+}
+
+int ctl_loop_fd(const struct ctl_loop *l)
+{
+	return l->ep;
+}
+
+int ctl_loop_dispatch(struct ctl_loop *l)
+{
+	int r;
+
+	if (l->dispatching)
+		return -EBUSY;
+	l->dispatching = true;
+	l->kick = false;
+	/* Timeout -1: lws 4.1 runs its due timers, polls its sockets without
+	 * waiting, and services the ready ones and those with TLS data already
+	 * read (lws-service.h: "a timeout of -1 to only service" what is due). */
+	r = lws_service(l->ctx, -1);
+	for (struct ctl_session *s = l->sessions; s; s = s->next)
+		watch_session(s);
+	l->dispatching = false;
+	return r < 0 ? -EIO : 0;
+}
+
+int ctl_loop_timeout_ms(const struct ctl_loop *l)
+{
+	uint64_t now = time_mono_ns(), due = l->heartbeat_ns;
+
+	/* 0 from lws_service_adjust_timeout(): data already read into TLS, or
+	 * rx held back, waits for service with no socket to say so. */
+	if (l->kick || lws_service_adjust_timeout(l->ctx, 1, 0) == 0)
+		return 0;
+	for (const struct ctl_session *s = l->sessions; s; s = s->next) {
+		if (s->retry_ns && s->retry_ns < due)
+			due = s->retry_ns;
+		if (s->wsi && !s->connected && now + CONNECTING_MS * NSEC_PER_MSEC < due)
+			due = now + CONNECTING_MS * NSEC_PER_MSEC;
+	}
+	if (due <= now)
+		return 0;
+	/* The heartbeat is always due within HEARTBEAT_MS: lws 4.1 does not
+	 * say when its own timers (connection and close timeouts, seconds
+	 * long) are due, nor what it waits for on its own (watch_session()),
+	 * so those are met at that granularity. */
+	return (int)((due - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 }
 
 int ctl_loop_run(struct ctl_loop *l, int timeout_ms)
 {
-	/* lws_service returns after each event or timer; loop until the time is up */
-	lws_usec_t us = timeout_ms > 0 ? (lws_usec_t)timeout_ms * LWS_US_PER_MS : 0;
-	lws_usec_t end = lws_now_usecs() + us;
-	int r = 0;
+	uint64_t end = time_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * NSEC_PER_MSEC;
+	struct pollfd pfd = { .fd = l->ep, .events = POLLIN };
 
-	lws_sul_schedule(l->ctx, 0, &l->wake, wake_cb, us);
-	do {
-		if (lws_service(l->ctx, 0) < 0) {
-			r = -EIO;
-			break;
-		}
-	} while (lws_now_usecs() < end);
-	lws_sul_cancel(&l->wake);
-	return r;
+	for (;;) {
+		uint64_t now = time_mono_ns();
+		int wait = ctl_loop_timeout_ms(l), r;
+		uint64_t left = now < end ? (end - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC : 0;
+
+		if ((uint64_t)wait > left)
+			wait = (int)left;
+		if (poll(&pfd, 1, wait) < 0 && errno != EINTR)
+			return -errno;
+		r = ctl_loop_dispatch(l);
+		if (r < 0)
+			return r;
+		if (time_mono_ns() >= end)
+			return 0;
+	}
 }
 
 static char *dup_or_null(const char *s)
@@ -457,6 +567,7 @@ int ctl_session_open(struct ctl_loop *l, const struct ctl_session_config *cfg,
 	if (!s)
 		return -ENOMEM;
 	s->loop = l;
+	s->fd = -1;
 	s->cfg = *cfg;
 	s->host = strdup(cfg->host);
 	s->path = strdup(cfg->path);
@@ -503,6 +614,7 @@ int ctl_session_send_raw(struct ctl_session *s, const char *frame, size_t len)
 	s->out_tail = f;
 	s->out_n++;
 	lws_callback_on_writable(s->wsi);
+	watch_session(s);
 	return 0;
 }
 
@@ -536,10 +648,14 @@ void ctl_session_close(struct ctl_session *s)
 	s->closing = true;
 	lws_sul_cancel(&s->retry);
 	if (s->wsi) {
+		/* lws closes the socket later: until then, not the owner's to wake on */
+		if (s->fd >= 0)
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, s->fd, NULL);
 		/* Detach first: the close runs later, in the loop, and must not find
 		 * a freed session. */
 		lws_set_opaque_user_data(s->wsi, NULL);
 		lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		l->kick = true;
 	}
 	for (struct ctl_session **pp = &l->sessions; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {

@@ -5,9 +5,18 @@
  * jitter after any loss. A reconnect is invisible to the data path: the owner
  * just gets CTL_EV_CONNECTED again, then a fresh "init".
  *
- * A struct ctl_loop is one libwebsockets client context, serviced by its owner's
- * thread with ctl_loop_run(); it carries any number of sessions (the load tool
- * opens thousands). Not thread-safe: everything happens in that thread. */
+ * A struct ctl_loop is one libwebsockets client context; it carries any number
+ * of sessions (the load tool opens thousands). Its owner drives it either with
+ * ctl_loop_run() (a blocking loop of its own), or from the owner's own event
+ * loop: wait until ctl_loop_fd() is readable or ctl_loop_timeout_ms() has
+ * passed, then call ctl_loop_dispatch(), and again.
+ *
+ * Threads and locks: none. Not thread-safe: every function here, and every
+ * callback (on_message, on_event), runs in the one thread that drives the
+ * loop; callbacks run only inside ctl_loop_dispatch() or ctl_loop_run(), take
+ * no lock, and may call ctl_session_send() (the frame leaves on a later pass),
+ * but not ctl_loop_dispatch(), ctl_loop_run(), ctl_loop_free(), nor
+ * ctl_session_close() of the session they are called for. */
 #ifndef SLUICE_CTL_SESSION_H
 #define SLUICE_CTL_SESSION_H
 
@@ -50,7 +59,22 @@ struct ctl_session_config {
 int ctl_loop_new(const char *ca_file, struct ctl_loop **out);
 /* Closes every session still open, then the context. */
 void ctl_loop_free(struct ctl_loop *l);
-/* Services events for up to about timeout_ms. 0 or -errno. */
+/* One descriptor (an epoll set of the loop's sockets) that is readable while
+ * any of them has what the loop waits for. Poll it level-triggered (EPOLLIN,
+ * without EPOLLET): a dispatch may leave work that the next one does. Owned by
+ * the loop: never read or close it. */
+int ctl_loop_fd(const struct ctl_loop *l);
+/* One pass, never blocking: services the ready sockets, data already read
+ * into TLS, and the timers due (backoff retries, heartbeats, lws's own
+ * timeouts). 0, -EBUSY when called from inside a callback, or -EIO. */
+int ctl_loop_dispatch(struct ctl_loop *l);
+/* How long the owner may wait on ctl_loop_fd() before the next dispatch even
+ * if it stays quiet: 0 when something is due now; at most 20 ms while a
+ * session connects, else 500 ms (the heartbeat's tick, which also bounds how
+ * late lws's own timeouts are met). Never -1. */
+int ctl_loop_timeout_ms(const struct ctl_loop *l);
+/* Waits and dispatches for up to about timeout_ms (at least one pass). 0 or
+ * -errno. */
 int ctl_loop_run(struct ctl_loop *l, int timeout_ms);
 
 /* Starts connecting (asynchronously). The strings are copied. */

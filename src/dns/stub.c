@@ -18,14 +18,14 @@
 enum { UDP_BATCH = 32, UDP_REPLY_MAX = DNS_EDNS_MAX, TICK_MS = 100 };
 
 /* UDP traffic on the sentinels goes in batches: one recvmmsg takes up to
- * UDP_BATCH queries, and the UDP datagrams given in stub_run (answers to those
+ * UDP_BATCH queries, and the UDP datagrams given in a pass (answers to those
  * queries, answers relayed from upstreams or from the resource resolver,
  * queries forwarded) are queued and leave together at the end of each recvmmsg
  * batch and of each pass over the epoll events: one sendmmsg per socket, and
  * same-size answers to one asker as one UDP GSO send (net/udpbatch.h). */
 struct udp_io {
 	uint8_t query[UDP_BATCH][UDP_QUERY_MAX];
-	bool batching;                  /* in stub_run: queue UDP datagrams */
+	bool batching;                  /* in a pass: queue UDP datagrams */
 	struct udpbatch *out;
 };
 
@@ -335,62 +335,82 @@ fail:
 	return r;
 }
 
-int stub_run(struct stub *s)
+/* One pass: waits up to timeout_ms (-1: until something happens) for events,
+ * handles them, and sends what they queued. 1 once stub_stop() was called. */
+static int pass(struct stub *s, int timeout_ms)
 {
 	struct udp_io *io = s->udp_buf;
 	struct epoll_event ev[64];
+	int n = epoll_wait(s->ep, ev, 64, timeout_ms);
 
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	io->batching = true;
+	for (int i = 0; i < n; i++) {
+		struct stub_watch *w = ev[i].data.ptr;
+		uint64_t v;
+
+		switch (w->kind) {
+		case W_STOP:
+			if (read(s->stop_efd, &v, sizeof(v)) < 0)
+				break; /* nothing left to read: already seen */
+			s->stopping = true;
+			break;
+		case W_TIMER:
+			if (read(s->timer_fd, &v, sizeof(v)) < 0)
+				break;
+			stub_fwd_expire(s, time_mono_ns());
+			stub_res_expire(s, time_mono_ns());
+			stub_conn_expire(s, time_mono_ns());
+			break;
+		case W_UDP:
+			udp_read(s, (struct stub_sentinel *)((char *)w -
+					offsetof(struct stub_sentinel, wu)));
+			break;
+		case W_LISTEN:
+			stub_tcp_accept(s, (struct stub_sentinel *)((char *)w -
+					offsetof(struct stub_sentinel, wl)));
+			break;
+		case W_CONN:
+			stub_conn_event(s, (struct stub_conn *)w, ev[i].events);
+			break;
+		case W_FWD:
+			stub_fwd_event(s, (struct stub_fwd *)w, ev[i].events);
+			break;
+		case W_FSOCK:
+			stub_fsock_event(s, (struct stub_fsock *)w);
+			break;
+		case W_DEAD:
+			break; /* freed earlier in this batch */
+		case W_EXT:
+			((struct stub_ext *)w)->cb(((struct stub_ext *)w)->arg);
+			break;
+		}
+	}
+	udp_flush(s);
+	io->batching = false;
+	stub_graveyard_empty(s);
+	return s->stopping ? 1 : 0;
+}
+
+int stub_fd(const struct stub *s)
+{
+	return s->ep;
+}
+
+int stub_dispatch(struct stub *s)
+{
+	return pass(s, 0);
+}
+
+int stub_run(struct stub *s)
+{
+	/* pass() waits itself: one epoll_wait a batch, as before the seams */
 	while (!s->stopping) {
-		int n = epoll_wait(s->ep, ev, 64, -1);
+		int r = pass(s, -1);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		io->batching = true;
-		for (int i = 0; i < n; i++) {
-			struct stub_watch *w = ev[i].data.ptr;
-			uint64_t v;
-
-			switch (w->kind) {
-			case W_STOP:
-				s->stopping = true;
-				break;
-			case W_TIMER:
-				if (read(s->timer_fd, &v, sizeof(v)) < 0)
-					break;
-				stub_fwd_expire(s, time_mono_ns());
-				stub_res_expire(s, time_mono_ns());
-				stub_conn_expire(s, time_mono_ns());
-				break;
-			case W_UDP:
-				udp_read(s, (struct stub_sentinel *)((char *)w -
-						offsetof(struct stub_sentinel, wu)));
-				break;
-			case W_LISTEN:
-				stub_tcp_accept(s, (struct stub_sentinel *)((char *)w -
-						offsetof(struct stub_sentinel, wl)));
-				break;
-			case W_CONN:
-				stub_conn_event(s, (struct stub_conn *)w, ev[i].events);
-				break;
-			case W_FWD:
-				stub_fwd_event(s, (struct stub_fwd *)w, ev[i].events);
-				break;
-			case W_FSOCK:
-				stub_fsock_event(s, (struct stub_fsock *)w);
-				break;
-			case W_DEAD:
-				break; /* freed earlier in this batch */
-			case W_EXT:
-				((struct stub_ext *)w)->cb(((struct stub_ext *)w)->arg);
-				break;
-			}
-		}
-		udp_flush(s);
-		io->batching = false;
-		stub_graveyard_empty(s);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -11,7 +11,13 @@
  * without sluice); a TCP one gets SERVFAIL. Answers longer than the asker takes
  * over UDP go back truncated with TC; over TCP they go back whole.
  *
- * The stub runs its own epoll loop (stub_run) in the caller's thread. */
+ * The stub runs in the caller's thread: either its own loop (stub_run), or
+ * passes driven from the caller's loop: whenever stub_fd() is readable, call
+ * stub_dispatch(). Its timers (forwarding and TCP timeouts, cache expiry) are
+ * a timerfd inside that epoll set: no timeout to keep besides the fd.
+ * Threads and locks: none; every function here (but stub_stop) and every
+ * callback (the resolver's send, stub_add_fd's cb) runs in that one thread,
+ * callbacks inside stub_run() or stub_dispatch(), which they must not call. */
 #ifndef SLUICE_DNS_STUB_H
 #define SLUICE_DNS_STUB_H
 
@@ -51,7 +57,14 @@ struct stub_config {
 int stub_new(const struct stub_config *cfg, struct stub **out);
 /* Serves until stub_stop(). 0 or -errno. */
 int stub_run(struct stub *s);
-/* Async-signal-safe. */
+/* The stub's epoll set: readable when a pass has work. Poll it level-triggered
+ * (EPOLLIN); never read or close it. */
+int stub_fd(const struct stub *s);
+/* One pass, never blocking: handles what is ready (queries, answers, timers)
+ * and sends what it queued. 0; 1 once stub_stop() was called (the owner's loop
+ * may end); -errno. */
+int stub_dispatch(struct stub *s);
+/* Async-signal-safe. Ends stub_run(); stub_dispatch() returns 1 from then on. */
 void stub_stop(struct stub *s);
 void stub_free(struct stub *s);
 

@@ -13,7 +13,7 @@ SRC=${SLUICE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 source "$SRC/tests/world/lib.sh"
 world_require_root
 
-PREFIX=sl-test-
+PREFIX=${SLUICE_WORLD_PREFIX:-sl-test-}
 tmp=$(mktemp -d /tmp/sluice-world-test.XXXXXX)
 if [[ -n ${SLUICE_BUILD:-} ]]; then
 	STATE=$SLUICE_BUILD/world-test
@@ -183,6 +183,37 @@ check_eq "session: gw.token enrolls a gateway from 198.51.100.20 (101)" 101 ws_c
 fetch gateways gateways
 check_eq "session: ... and claims the row gw of site home with its key" "gw home $(cat "$tmp/ws.key") 198.51.100.20:51820" \
 	q '" ".join("%s %s %s %s" % (g["name"], name("sites", g["site_id"]), g["public_key"], g["endpoint"]) for g in d["gateways"])'
+
+# ---- sluice-session (tests/tools): the client the gateway's tests will ask for
+# grants with. No gateway is online (the enrollment above has ended), so the
+# portal answers alice's request "offline"; bob, in no group, "no_policy".
+BUILD=${SLUICE_BUILD:-$SRC/build}
+for k in alice bob; do head -c 32 /dev/urandom | base64 >"$tmp/$k.key"; done
+# session WHO TOKEN_FILE ARGS...: with WHO's device key; prints its stdout, then "rc=N"
+session() {
+	local who=$1 tf=$2 rc=0
+	shift 2
+	in_ns client "$BUILD/tests/tools/sluice-session" --portal "$PORTAL" --ca "$STATE/ca.pem" \
+		--token-file "$tf" --key-file "$tmp/$who.key" --timeout 5 "$@" || rc=$?
+	echo "rc=$rc"
+}
+fetch resources resources
+nas=$(q 'next(r["id"] for r in d["resources"] if r["address"] == "nas.home.int")')
+bob=$(q 'next(u["id"] for u in d["users"] if u["name"] == "bob")')
+(umask 077 && in_ns client "$BUILD/src/cli/sluice" admin --portal "$PORTAL" --ca "$STATE/ca.pem" \
+	--token-file "$STATE/admin.token" --timeout 5 -q tokens create --kind client --name bob \
+	--user "$bob" >"$tmp/bob.token")
+check_match "sluice-session: init prints alice's tunnel addresses (exit 0)" \
+	'^\{"type":"init","tunnel":\{"ipv4":"100\.[0-9.]+","ipv6":"fd00:2021:1111:[0-9a-f:]+"\}\}
+rc=0$' session alice "$STATE/alice.token" init
+check_eq "sluice-session: alice's request for nas.home.int is denied offline (exit 1)" \
+	"{\"type\":\"access_denied\",\"req\":1,\"resource_id\":$nas,\"reason\":\"offline\"}
+rc=1" session alice "$STATE/alice.token" request "$nas"
+check_eq "sluice-session: bob's request for nas.home.int is denied no_policy (exit 1)" \
+	"{\"type\":\"access_denied\",\"req\":1,\"resource_id\":$nas,\"reason\":\"no_policy\"}
+rc=1" session bob "$tmp/bob.token" request "$nas"
+check_eq "sluice-session: a token the portal refuses is a connection error (exit 2)" "rc=2" \
+	session alice "$tmp/alice.key" init
 
 # ---- the internet
 for a in 198.51.100.20 198.51.100.30 198.51.100.40 198.51.100.41 198.51.100.53; do

@@ -1,16 +1,23 @@
-/* The control-plane client's heartbeats (src/ctl/session.c) against a real
- * server: portal-echo (tests/tools) as a child process, made to ping never, so
- * that only the client's own pings keep the session alive; then stopped
- * (SIGSTOP: its kernel still holds the connection, nothing answers), so that
- * the client must notice the silence and hang up. */
+/* The control-plane client (src/ctl/session.c) against a real server:
+ * portal-echo (tests/tools) as a child process.
+ * - heartbeats: the server made to ping never, so that only the client's own
+ *   pings keep the session alive; then stopped (SIGSTOP: its kernel still holds
+ *   the connection, nothing answers), so that the client must notice the
+ *   silence and hang up;
+ * - a session driven only by an outside epoll loop (ctl_loop_fd, _dispatch,
+ *   _timeout_ms), as the gateway daemon drives it. */
 #include "portal_http_test.h"
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
 
 #include "ctl/session.h"
 #include "lib/time.h"
 
 struct peer {
-	unsigned connected, disconnected;
+	unsigned connected, disconnected, bad, inits;
 	char why[160];
+	uint64_t disconnected_ns;
 };
 
 static void on_event(void *arg, struct ctl_session *s, enum ctl_event ev, const char *why)
@@ -20,7 +27,10 @@ static void on_event(void *arg, struct ctl_session *s, enum ctl_event ev, const 
 	(void)s;
 	if (ev == CTL_EV_CONNECTED)
 		p->connected++;
+	if (ev == CTL_EV_BAD_FRAME)
+		p->bad++;
 	if (ev == CTL_EV_DISCONNECTED) {
+		p->disconnected_ns = time_mono_ns();
 		p->disconnected++;
 		snprintf(p->why, sizeof(p->why), "%s", why ? why : "");
 	}
@@ -108,10 +118,137 @@ static void test_config(void **state)
 	ctl_loop_free(l);
 }
 
+static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m)
+{
+	struct peer *p = arg;
+	char a[INET_ADDRSTRLEN];
+
+	(void)s;
+	assert_int_equal(m->type, CTL_INIT_CLIENT);
+	assert_int_equal(m->tunnel_ipv4.family, AF_INET);
+	inet_ntop(AF_INET, m->tunnel_ipv4.addr, a, sizeof(a));
+	assert_string_equal(a, "100.64.0.5");
+	p->inits++;
+}
+
+/* The owner's loop: one epoll set holding the loop's descriptor (and what else
+ * the owner has), slept on for no longer than ctl_loop_timeout_ms(). Counts the
+ * wakes that had no event: those only the timeout brought. */
+struct outside {
+	int ep;
+	unsigned quiet_wakes, wakes;
+	uint64_t first_event_ns;  /* after `since`, the first wake with an event */
+	uint64_t since;
+};
+
+static void outside_turn(struct outside *o, struct ctl_loop *l)
+{
+	struct epoll_event ev[4];
+	int wait = ctl_loop_timeout_ms(l), n;
+
+	assert_true(wait >= 0 && wait <= 500);
+	n = epoll_wait(o->ep, ev, 4, wait);
+	assert_true(n >= 0);
+	o->wakes++;
+	if (n == 0)
+		o->quiet_wakes++;
+	else if (o->since && !o->first_event_ns)
+		o->first_event_ns = time_mono_ns();
+	for (int i = 0; i < n; i++)
+		assert_int_equal(ev[i].data.fd, ctl_loop_fd(l));
+	assert_int_equal(ctl_loop_dispatch(l), 0);
+}
+
+/* Turns until *count reaches want, or fails at the deadline. */
+static void outside_until(struct outside *o, struct ctl_loop *l, const unsigned *count,
+			  unsigned want, unsigned ms, const char *what)
+{
+	uint64_t end = time_mono_ns() + (uint64_t)ms * NSEC_PER_MSEC;
+
+	while (*count < want) {
+		if (time_mono_ns() > end)
+			fail_msg("%s: not within %u ms", what, ms);
+		outside_turn(o, l);
+	}
+}
+
+static void send_init(struct ctl_session *s)
+{
+	struct ctl_msg m = { .type = CTL_INIT_CLIENT };
+
+	m.tunnel_ipv4.family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "100.64.0.5", m.tunnel_ipv4.addr), 1);
+	m.tunnel_ipv6.family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "fd00:2021:1111::5", m.tunnel_ipv6.addr), 1);
+	assert_int_equal(ctl_session_send(s, &m), 0);
+}
+
+/* Connects, hears the server, sends frames and gets them back (the echo of an
+ * init decodes as the portal's init), is dropped by the server ("!close") and
+ * reconnects after its backoff, which only ctl_loop_timeout_ms() can wake the
+ * loop for: nothing happens on any socket meanwhile. */
+static void test_outside_loop(void **state)
+{
+	struct ctl_session *s;
+	struct ctl_loop *l;
+	struct peer p = { 0 };
+	struct outside o = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctl_session_config cfg = {
+		.host = "127.0.0.1", .port = (uint16_t)E->srv.port, .path = "/client/ws",
+		.token = "outside", .public_key = "", .role = CTL_ROLE_CLIENT,
+		.on_message = on_message, .on_event = on_event, .arg = &p,
+	};
+	uint64_t delay;
+
+	(void)state;
+	assert_int_equal(ctl_loop_new(E->ca, &l), 0);
+	o.ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(o.ep >= 0);
+	ev.data.fd = ctl_loop_fd(l);
+	assert_true(ev.data.fd >= 0);
+	assert_int_equal(epoll_ctl(o.ep, EPOLL_CTL_ADD, ev.data.fd, &ev), 0);
+	assert_int_equal(ctl_session_open(l, &cfg, &s), 0);
+
+	outside_until(&o, l, &p.connected, 1, 10000, "connected");
+	/* portal-echo's hello is no control message: refused, session kept */
+	outside_until(&o, l, &p.bad, 1, 5000, "the hello");
+	send_init(s);
+	send_init(s);
+	outside_until(&o, l, &p.inits, 2, 5000, "two inits echoed");
+
+	assert_int_equal(ctl_session_send_raw(s, "!close", 6), 0);
+	outside_until(&o, l, &p.disconnected, 1, 5000, "dropped by the server");
+	assert_string_equal(p.why, "closed by the portal: 1000 bye");
+	assert_false(ctl_session_connected(s));
+	o.since = p.disconnected_ns;
+	o.quiet_wakes = 0;
+	outside_until(&o, l, &p.connected, 2, 10000, "reconnected");
+	/* The retry (500-750 ms) came from a quiet wake: nothing stirred on any
+	 * socket before it, and it was not late by most of a heartbeat's tick
+	 * (500 ms; that tick alone would also bring a reconnect, late). */
+	delay = o.first_event_ns - o.since;
+	assert_true(o.quiet_wakes >= 1);
+	assert_true(delay >= 500 * NSEC_PER_MSEC);
+	assert_true(delay < 900 * NSEC_PER_MSEC);
+	outside_until(&o, l, &p.bad, 2, 5000, "the second hello");
+	send_init(s);
+	outside_until(&o, l, &p.inits, 3, 5000, "an init after the reconnect");
+	assert_int_equal(p.disconnected, 1);
+
+	ctl_session_close(s);
+	/* the close is queued in lws: due now, so the next sleep is none */
+	assert_int_equal(ctl_loop_timeout_ms(l), 0);
+	assert_int_equal(ctl_loop_dispatch(l), 0);
+	ctl_loop_free(l);
+	close(o.ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_heartbeat),
+		cmocka_unit_test(test_outside_loop),
 		cmocka_unit_test(test_config),
 	};
 

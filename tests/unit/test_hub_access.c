@@ -2,6 +2,31 @@
  * (it confirms "authorize" unless told not to), another the client. */
 #include "hub_test.h"
 
+static void count_gateways(struct fx *f, void *arg)
+{
+	struct hub_stats st;
+
+	hub_get_stats(f->hub, &st);
+	*(uint64_t *)arg = st.gateways;
+}
+
+/* Services the sessions until the hub counts n gateway sessions (one closed
+ * has left), failing at a deadline. */
+static void wait_gateways(struct fx *f, uint64_t n)
+{
+	uint64_t t0 = time_mono_ns(), have;
+
+	for (;;) {
+		srv_run(f, count_gateways, &have);
+		if (have == n)
+			return;
+		if (ms_since(t0) > 5000)
+			fail_msg("the hub counts %llu gateway sessions after 5 s, not %llu",
+				 (unsigned long long)have, (unsigned long long)n);
+		ctl_loop_run(f->loop, 10);
+	}
+}
+
 static int64_t count_flows(struct fx *f, const char *event)
 {
 	json_t *filter = J("{\"event\": \"%s\"}", event), *items = NULL;
@@ -171,7 +196,7 @@ static void test_timeout_and_offline_gateway(void **state)
 	/* the gateway goes: offline from then on */
 	peer_close(g);
 	mark(c);
-	ctl_loop_run(f->loop, 300);
+	wait_gateways(f, 0);
 	send_request(c, 10, f->res_ip);
 	r = wait_for(c, CTL_ACCESS_DENIED, 3000);
 	assert_non_null(r);
@@ -194,7 +219,7 @@ static void test_gateway_choice(void **state)
 	grant(c2, g2, 1, f->res_ip);
 	/* g2 leaves: c2's next request moves to g1 */
 	peer_close(g2);
-	ctl_loop_run(f->loop, 300);
+	wait_gateways(f, 1);
 	grant(c2, g1, 2, f->res_ip);
 	peer_close(c1);
 	peer_close(c2);
@@ -314,7 +339,7 @@ static void test_gateway_init_carries_auths(void **state)
 	ref = a->ref;
 	snprintf(key, sizeof(key), "%s", g->key);
 	peer_close(g);
-	ctl_loop_run(f->loop, 300);
+	wait_gateways(f, 0);
 	/* the gateway comes back (a restart): what it held is live still */
 	g2 = peer_open(f, f->site_tok, key, "198.51.100.1:51820", "gw-a");
 	assert_true(wait_connected(g2, 5000));

@@ -337,41 +337,70 @@ static int bind_key(int family, const uint8_t *client, const uint8_t *proxy, str
 	return 0;
 }
 
-int nat_bind_add(struct nat *n, int family, const uint8_t *client, const uint8_t *proxy,
-		 const uint8_t *real)
+int nat_bind_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
+		     size_t count)
 {
+	unsigned alen = gw_addr_len(family);
 	struct nat_client *c;
-	struct nat_elem *e;
-	struct nat_rule k;
-	int err = bind_key(family, client, proxy, &k);
+	size_t old_n;
+	int err = 0;
 
-	if (err)
-		return err;
-	if (!real)
+	if (!alen)
+		return -EAFNOSUPPORT;
+	if (!client || (count && !b))
 		return -EINVAL;
-	c = client_get(n, family, client);
-	e = elem_find(c, ELEM_BIND, &k);
-	if (e)
-		return memcmp(e->real, real, gw_addr_len(family)) ? -EEXIST : 0;
 	c = client_add(n, family, client);
 	if (!c)
 		return -ENOMEM;
-	e = elem_new(n, c);
-	if (!e) {
-		client_drop_if_empty(n, c);
-		return -ENOMEM;
+	old_n = c->n;
+	/* Into the record first (so duplicates inside b are seen), then the
+	 * kernel; on failure the new tail of the record goes again. */
+	for (size_t i = 0; i < count && !err; i++) {
+		struct nat_elem *e;
+		struct nat_rule k;
+
+		bind_key(family, client, b[i].proxy, &k);
+		e = elem_find(c, ELEM_BIND, &k);
+		if (e) {
+			if (memcmp(e->real, b[i].real, alen))
+				err = -EEXIST;
+			continue;
+		}
+		e = elem_new(n, c);
+		if (!e) {
+			err = -ENOMEM;
+			break;
+		}
+		e->kind = ELEM_BIND;
+		e->refs = 1;
+		e->r = k;
+		memcpy(e->real, b[i].real, alen);
+		err = elem_text(n, true, e);
 	}
-	e->kind = ELEM_BIND;
-	e->refs = 1;
-	e->r = k;
-	memcpy(e->real, real, gw_addr_len(family));
-	err = elem_text(n, true, e);
-	if (!err)
+	if (!err && c->n > old_n)
 		err = nat_run(n);
 	buf_reset(&n->cmd);
-	if (err)
-		elem_remove(n, c, e);
+	if (err) {
+		n->n_elems -= c->n - old_n;
+		c->n = old_n;
+	}
+	client_drop_if_empty(n, c);
 	return err;
+}
+
+int nat_bind_add(struct nat *n, int family, const uint8_t *client, const uint8_t *proxy,
+		 const uint8_t *real)
+{
+	struct nat_bind b;
+	unsigned alen = gw_addr_len(family);
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	if (!proxy || !real)
+		return -EINVAL;
+	memcpy(b.proxy, proxy, alen);
+	memcpy(b.real, real, alen);
+	return nat_bind_add_all(n, family, client, &b, 1);
 }
 
 int nat_bind_del(struct nat *n, int family, const uint8_t *client, const uint8_t *proxy)

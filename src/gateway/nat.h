@@ -66,6 +66,15 @@ int nat_remove_stale(const char *table);
  * Deleting a missing binding is a no-op. */
 int nat_bind_add(struct nat *n, int family, const uint8_t *client, const uint8_t *proxy,
 		 const uint8_t *real);
+/* Several bindings of one client in one transaction (all or none): what one
+ * DNS answer needs. An nft transaction costs about the same for one element as
+ * for eight (docs/gateway.md has the figures). */
+struct nat_bind {
+	uint8_t proxy[16];
+	uint8_t real[16];
+};
+int nat_bind_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
+		     size_t count);
 int nat_bind_del(struct nat *n, int family, const uint8_t *client, const uint8_t *proxy);
 
 /* What a client may send, judged on the destination it addressed: the proxy IP

@@ -363,6 +363,32 @@ static void test_element_cost(void **state)
 	del_ns = (now_ns() - t0) / N;
 	printf("nat: one binding add %.1f us, delete %.1f us (map of %u elements)\n",
 	       (double)add_ns / 1000, (double)del_ns / 1000, N);
+
+	/* A DNS answer's eight addresses in one transaction; all or none. */
+	struct nat_bind b[8];
+	uint64_t batch_ns;
+
+	for (unsigned i = 0; i < 8; i++) {
+		memcpy(b[i].proxy, (uint8_t[]){ 100, 98, 0, (uint8_t)i }, 4);
+		memcpy(b[i].real, (uint8_t[]){ 203, 0, 113, (uint8_t)(50 + i) }, 4);
+	}
+	memcpy(b[7].proxy, b[0].proxy, 4); /* the same proxy IP to another real */
+	assert_int_equal(nat_bind_add_all(fx.nat, AF_INET, client, b, 8), -EEXIST);
+	assert_int_equal(nat_element_count(fx.nat), before + N);
+	assert_int_not_equal(system("nft list map inet " TABLE " dnat4 | grep -q 100.98.0.1"), 0);
+	t0 = now_ns();
+	for (unsigned k = 0; k < 50; k++) {
+		for (unsigned i = 0; i < 8; i++)
+			memcpy(b[i].proxy, (uint8_t[]){ 100, 98, (uint8_t)k, (uint8_t)i }, 4);
+		assert_int_equal(nat_bind_add_all(fx.nat, AF_INET, client, b, 8), 0);
+	}
+	batch_ns = (now_ns() - t0) / 50;
+	printf("nat: eight bindings in one transaction %.1f us\n", (double)batch_ns / 1000);
+	assert_int_equal(nat_element_count(fx.nat), before + N + 400);
+	assert_int_equal(system("nft list map inet " TABLE " dnat4 | grep -q 100.98.49.7"), 0);
+	/* Again: already there, nothing to do. */
+	assert_int_equal(nat_bind_add_all(fx.nat, AF_INET, client, b, 8), 0);
+	assert_int_equal(nat_client_flush(fx.nat, AF_INET, client), 0);
 	for (unsigned i = 0; i < N; i++) {
 		uint8_t c[4] = { 100, 64, i >= 256 ? 3 : 2, (uint8_t)i };
 

@@ -8,6 +8,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <netinet/in.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,7 +35,7 @@ struct ct {
 	struct log_ratelimit rl;
 	char old_acct[GW_SYSCTL_VALUE_MAX], old_tstamp[GW_SYSCTL_VALUE_MAX];
 	bool set_acct, set_tstamp;
-	uint8_t buf[CT_BUF_SIZE];
+	alignas(8) uint8_t buf[CT_BUF_SIZE]; /* netlink headers are read in place */
 };
 
 static const char sysctl_acct[] = "net/netfilter/nf_conntrack_acct";

@@ -71,7 +71,8 @@ uint64_t ct_events_lost(const struct ct *c);
  * resets them (see above). Returns the number of flows, or -errno. */
 int ct_flows_dump(struct ct *c, bool zero, ct_flow_fn *fn, void *arg);
 
-/* Parses one ctnetlink message (netlink header included) into f: 0, or
+/* Parses one ctnetlink message (netlink header included, 4-byte aligned as
+ * netlink messages are) into f: 0, or
  * -EINVAL for anything that is not a conntrack entry with an original tuple.
  * Public for the fuzz target and tests. */
 int ct_flow_parse(const void *msg, size_t len, struct ct_flow *f);

@@ -204,16 +204,18 @@ static int report_bound(struct dnsep *ep, void *cl, struct binding_table *t,
 	bool v4 = req->q.type == DNS_T_A;
 	uint32_t used = v4 ? u->used4 : u->used6;
 	size_t alen = v4 ? 4 : 16;
+	unsigned n = v4 ? req->offer.n4 : req->offer.n6; /* used only marks these */
 	struct dns_name lname = req->q.name;
 	uint8_t real[16];
 	int r = 0;
 
 	dns_name_lower(&lname);
-	for (unsigned k = 0; k < 32 && !r; k++) {
-		const uint8_t *proxy = v4 ? req->offer.v4[k] : req->offer.v6[k];
+	for (unsigned k = 0; k < n && !r; k++) {
+		const uint8_t *proxy;
 
 		if (!(used & (1u << k)))
 			continue;
+		proxy = v4 ? req->offer.v4[k] : req->offer.v6[k];
 		r = binding_lookup_proxy(t, proxy, alen, NULL, real);
 		if (!r)
 			r = ep->ops.bound(ep->arg, cl, &lname, v4 ? AF_INET : AF_INET6, proxy, real);
@@ -221,12 +223,9 @@ static int report_bound(struct dnsep *ep, void *cl, struct binding_table *t,
 	if (!r)
 		return 0;
 	ep->st.bound_failed++;
-	for (unsigned k = 0; k < 32; k++) {
-		const uint8_t *proxy = v4 ? req->offer.v4[k] : req->offer.v6[k];
-
+	for (unsigned k = 0; k < n; k++)
 		if (used & (1u << k))
-			binding_forget_proxy(t, proxy, alen);
-	}
+			binding_forget_proxy(t, v4 ? req->offer.v4[k] : req->offer.v6[k], alen);
 	return r;
 }
 

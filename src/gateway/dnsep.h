@@ -5,12 +5,13 @@
  *
  * A query is decided in this order:
  *   - no whole header, or QR set: dropped (rate-limited log);
- *   - a source address that is no client's with a live authorization, a class
- *     other than IN, a zone transfer, or a name no resource of the client
- *     covers: REFUSED;
- *   - a question that does not parse, or an offer that is malformed or of an
- *     unknown version (offer_find): FORMERR; another opcode: NOTIMP; an EDNS
- *     version other than 0: BADVERS;
+ *   - a source address that is no client's with a live authorization:
+ *     REFUSED (header only if the question cannot be read);
+ *   - a question that does not parse: FORMERR (another opcode: NOTIMP),
+ *     header only; an EDNS version other than 0: BADVERS; an offer that is
+ *     malformed or of an unknown version (offer_find): FORMERR;
+ *   - a class other than IN, a zone transfer, or a name no resource of the
+ *     client covers: REFUSED;
  *   - otherwise the resolver is asked (resolver.h). Its answer to an A or AAAA
  *     question goes through binding_apply() with the client's offer (none:
  *     an empty one); every other type passes as resolved, with the client's

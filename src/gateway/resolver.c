@@ -241,7 +241,7 @@ int resolver_new(const struct resolver_config *cfg, struct resolver **out)
 		return -ENOMEM;
 	r->cfg = *cfg;
 	if (!r->cfg.timeout_ms)
-		r->cfg.timeout_ms = 2000;
+		r->cfg.timeout_ms = 1000;
 	if (!r->cfg.tries)
 		r->cfg.tries = 2;
 	if (!r->cfg.max_inflight)

@@ -38,7 +38,7 @@ struct resolver_config {
 	 * NULL: the host's configuration (/etc/resolv.conf, which `ip netns
 	 * exec` replaces by /etc/netns/NAME/resolv.conf). */
 	const char *servers;
-	unsigned timeout_ms;   /* first try; c-ares doubles it per round. 0: 2000 */
+	unsigned timeout_ms;   /* first try; c-ares doubles it per round. 0: 1000 */
 	unsigned tries;        /* 0: 2 */
 	unsigned max_inflight; /* upstream queries at once. 0: 1024 */
 	size_t cache_max;      /* cached answers. 0: 10000 */

@@ -1,13 +1,30 @@
 /* gateway/resolver: c-ares against a real dnsmasq in a network namespace of
  * the test's own: every record type, NXDOMAIN, the cache (seen from dnsmasq's
  * query log), TTLs counting down and expiring, a server that never answers
- * (timeout), the bound on queries in flight, and coalescing. */
+ * (timeout), the bound on queries in flight, and coalescing. Negative caching
+ * by the SOA against a real unbound (dnsmasq sends no SOA with NXDOMAIN). */
 #include "gw_dns_test.h"
 
 #include "gateway/resolver.h"
 
+/* unbound on UB_ADDR:5353: two static zones whose negative answers carry a
+ * SOA, with negative TTLs of 2 s and 600 s. */
+#define UB_ADDR "127.0.0.5"
+static const char ub_conf[] =
+	"server:\n"
+	"  interface: " UB_ADDR "\n  port: 5353\n  do-daemonize: no\n  username: \"\"\n"
+	"  chroot: \"\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n"
+	"  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n"
+	"  local-zone: \"neg.test.\" static\n"
+	"  local-data: \"neg.test. 30 IN SOA ns.neg.test. hm.neg.test. 1 3600 600 86400 2\"\n"
+	"  local-data: \"there.neg.test. 30 IN A 203.0.113.20\"\n"
+	"  local-zone: \"neg2.test.\" static\n"
+	"  local-data: \"neg2.test. 600 IN SOA ns.neg2.test. hm.neg2.test. 1 3600 600 86400 600\"\n";
+
 struct env {
 	struct dnsmasq dm;
+	pid_t unbound;
+	char ub_conf[64];
 	int hole;              /* a UDP socket on 127.0.0.3:5353 that never answers */
 };
 
@@ -315,6 +332,59 @@ static void test_coalesce(void **state)
 	resolver_free(r);
 }
 
+/* Cached until what: the first query after the answer expired goes upstream
+ * (resolve() returns 0, not 1). Returns the seconds that took. */
+static double cached_for(struct resolver *r, const char *name, uint16_t type, uint16_t rcode,
+			 unsigned max_ms)
+{
+	struct dns_msg m;
+	uint64_t t0, deadline;
+	int rc;
+
+	dns_msg_init(&m);
+	assert_int_equal(resolve(r, name, type, &m), 0);
+	t0 = time_mono_ns();
+	deadline = t0 + max_ms * NSEC_PER_MSEC;
+	assert_int_equal(m.flags & DNS_F_RCODE_MASK, rcode);
+	assert_int_equal(m.count[DNS_SEC_ANSWER], 0);
+	assert_int_equal(m.count[DNS_SEC_AUTHORITY], 1);
+	assert_int_equal(m.rr[0].type, DNS_T_SOA);
+	for (;;) {
+		assert_true(time_mono_ns() < deadline);
+		rc = resolve(r, name, type, &m);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, 1);
+		assert_int_equal(m.flags & DNS_F_RCODE_MASK, rcode);
+		poll(NULL, 0, 50);
+	}
+	dns_msg_free(&m);
+	return (double)(time_mono_ns() - t0) / 1e9;
+}
+
+/* Negative answers are kept by their SOA (2 s here, not the 300 s cap), and
+ * capped (a 600 s SOA, a 1 s cap). */
+static void test_negative_cache(void **state)
+{
+	struct resolver_config cfg = { .servers = UB_ADDR ":5353", .timeout_ms = 1000, .tries = 1 };
+	struct resolver *r;
+	double t;
+
+	(void)state;
+	assert_int_equal(resolver_new(&cfg, &r), 0);
+	t = cached_for(r, "nope.neg.test", DNS_T_A, DNS_RCODE_NXDOMAIN, 4000);
+	assert_true(t >= 1.0 && t <= 3.0);
+	t = cached_for(r, "there.neg.test", DNS_T_TXT, DNS_RCODE_NOERROR, 4000); /* NODATA */
+	assert_true(t >= 1.0 && t <= 3.0);
+	resolver_free(r);
+
+	cfg.neg_max_ttl = 1;
+	assert_int_equal(resolver_new(&cfg, &r), 0);
+	t = cached_for(r, "nope.neg2.test", DNS_T_A, DNS_RCODE_NXDOMAIN, 3000);
+	assert_true(t >= 0.5 && t <= 2.0);
+	resolver_free(r);
+}
+
 /* Freeing with queries in flight calls nothing and leaks nothing. */
 static void test_free_in_flight(void **state)
 {
@@ -331,6 +401,57 @@ static void test_free_in_flight(void **state)
 	assert_int_equal(g.calls, 0);
 }
 
+static void unbound_stop(struct env *e)
+{
+	if (e->unbound > 0) {
+		kill(e->unbound, SIGTERM);
+		waitpid(e->unbound, NULL, 0);
+		e->unbound = 0;
+	}
+	if (e->ub_conf[0])
+		unlink(e->ub_conf);
+	e->ub_conf[0] = 0;
+}
+
+static int unbound_start(struct env *e)
+{
+	uint64_t deadline = time_mono_ns() + 10 * NSEC_PER_SEC;
+	int fd;
+
+	snprintf(e->ub_conf, sizeof(e->ub_conf), "/tmp/sluice-gwdns-ub-XXXXXX");
+	fd = mkstemp(e->ub_conf);
+	if (fd < 0)
+		return -1;
+	if (write(fd, ub_conf, sizeof(ub_conf) - 1) != (ssize_t)sizeof(ub_conf) - 1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	e->unbound = fork();
+	if (e->unbound < 0)
+		return -1;
+	if (e->unbound == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(null, 2); /* its start line */
+		execlp("unbound", "unbound", "-d", "-c", e->ub_conf, (char *)NULL);
+		_exit(127);
+	}
+	while (time_mono_ns() < deadline) {
+		uint8_t q[64], a[512];
+		size_t ql = gw_make_query(q, 1, "there.neg.test", DNS_T_A);
+
+		if (gw_udp_ask(AF_INET, UB_ADDR, 5353, NULL, q, ql, a, sizeof(a), 100) > 0)
+			return 0;
+		if (waitpid(e->unbound, NULL, WNOHANG) == e->unbound) {
+			e->unbound = 0;
+			return -1;
+		}
+	}
+	return -1;
+}
+
 static int setup(void **state)
 {
 	static struct env e;
@@ -342,7 +463,8 @@ static int setup(void **state)
 	e.hole = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (e.hole < 0 || bind(e.hole, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -1;
-	if (dnsmasq_start(&e.dm) < 0) {
+	if (dnsmasq_start(&e.dm) < 0 || unbound_start(&e) < 0) {
+		unbound_stop(&e);
 		dnsmasq_stop(&e.dm);
 		return -1;
 	}
@@ -354,6 +476,7 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
+	unbound_stop(e);
 	dnsmasq_stop(&e->dm);
 	close(e->hole);
 	return 0;
@@ -369,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_inflight_bound),
 		cmocka_unit_test(test_coalesce),
 		cmocka_unit_test(test_free_in_flight),
+		cmocka_unit_test(test_negative_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -75,7 +75,8 @@ struct dnsep;
 /* 0, -EINVAL, -ENOMEM, or the -errno of a socket that could not be bound. */
 int dnsep_new(const struct dnsep_config *cfg, const struct dnsep_ops *ops, void *arg,
 	      struct dnsep **out);
-/* Cancels what waits for the resolver (sending nothing) and closes it all. */
+/* Cancels what waits for the resolver (sending nothing) and closes it all.
+ * Before resolver_free() of its resolver. */
 void dnsep_free(struct dnsep *ep);
 
 /* An epoll fd, readable when dnsep_dispatch() has work; the loop also calls

@@ -109,7 +109,6 @@ static const struct dns_rr *first_of(const struct dns_msg *m, uint16_t type)
 
 static void test_types(void **state)
 {
-	struct env *e = *state;
 	struct resolver *r = new_resolver(DM_SERVERS, 1000, 0);
 	struct dns_msg m;
 	const struct dns_rr *rr;
@@ -117,7 +116,7 @@ static void test_types(void **state)
 	uint8_t a[16];
 	size_t p;
 
-	(void)e;
+	(void)state;
 	dns_msg_init(&m);
 	assert_int_equal(resolve(r, "app.corp.test", DNS_T_A, &m), 0);
 	assert_int_equal(m.flags & DNS_F_RCODE_MASK, DNS_RCODE_NOERROR);
@@ -143,7 +142,6 @@ static void test_types(void **state)
 	assert_memory_equal(rr->rdata, "\x00\x01\x00\x02\x1f\x90", 6); /* 1 2 8080 */
 	p = 6;
 	assert_int_equal(dns_name_read(rr->rdata, rr->rdlen, &p, &n), 0);
-	assert_true(dns_name_equal(&n, &(struct dns_name){ 0 }) == false);
 	{
 		struct dns_name want;
 
@@ -191,7 +189,7 @@ static void test_cache(void **state)
 	assert_int_equal(resolve(r, "app2.corp.test", DNS_T_A, &m), 0);
 	assert_true(dnsmasq_wait_count(&e->dm, "query[A] app2.corp.test ", 1, 2000));
 	assert_int_equal(resolve(r, "App2.Corp.Test", DNS_T_A, &m), 1); /* a hit, in the call */
-	assert_int_equal(first_of(&m, DNS_T_A)->ttl <= 30, true);
+	assert_true(first_of(&m, DNS_T_A)->ttl <= 30);
 	/* A marker query that does reach dnsmasq: logged after anything before it. */
 	assert_int_equal(resolve(r, "txt.corp.test", DNS_T_TXT, &m), 0);
 	assert_true(dnsmasq_wait_count(&e->dm, "query[TXT] txt.corp.test ", 1, 2000));

@@ -352,6 +352,19 @@ size_t binding_forget_name(struct binding_table *t, const struct dns_name *name)
 	return binding_forget_if(t, same_name, (void *)(uintptr_t)name);
 }
 
+int binding_forget_proxy(struct binding_table *t, const uint8_t *proxy, size_t alen)
+{
+	uint32_t i;
+
+	if (alen != 4 && alen != 16)
+		return -ENOENT;
+	i = find_proxy(t, proxy, alen);
+	if (i == NIL)
+		return -ENOENT;
+	remove_at(t, i);
+	return 0;
+}
+
 void binding_clear(struct binding_table *t)
 {
 	free(t->e);

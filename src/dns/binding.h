@@ -68,5 +68,8 @@ size_t binding_forget_name(struct binding_table *t, const struct dns_name *name)
 size_t binding_forget_if(struct binding_table *t,
 			 bool (*match)(const struct dns_name *name, void *arg), void *arg);
 void binding_clear(struct binding_table *t);
+/* Forgets the one binding of a proxy IP (alen 4 or 16): a binding whose
+ * installation failed. 0 or -ENOENT. */
+int binding_forget_proxy(struct binding_table *t, const uint8_t *proxy, size_t alen);
 
 #endif

@@ -281,6 +281,23 @@ static void test_forget(void **state)
 
 	assert_int_equal(binding_forget_if(t, under_home, &zone), 1); /* server.home.int */
 	assert_int_equal(binding_count(t), 2);
+
+	/* One binding by its proxy IP (an installation that failed): only it goes,
+	 * and its proxy IP is free for another (name, real). */
+	assert_int_equal(binding_lookup_proxy(t, o.v4[2], 4, NULL, r), 0);
+	assert_int_equal(binding_forget_proxy(t, o.v4[2], 4), 0);
+	assert_int_equal(binding_forget_proxy(t, o.v4[2], 4), -ENOENT);
+	assert_int_equal(binding_forget_proxy(t, o.v4[2], 5), -ENOENT);
+	assert_int_equal(binding_count(t), 1);
+	assert_int_equal(binding_lookup_proxy(t, o.v4[2], 4, NULL, r), -ENOENT);
+	assert_int_equal(binding_lookup_proxy(t, o.v4[0], 4, NULL, r), 0); /* gist's */
+	BUILD(&m, "other.home.int", DNS_T_A, DNS_RCODE_NOERROR,
+	      { DNS_SEC_ANSWER, "other.home.int", DNS_T_A, 60, "203.0.113.99" });
+	assert_int_equal(binding_apply(t, &m, &o, &u), 0);
+	assert_int_equal(u.used4, 0x2); /* entry 0 is gist's; entry 1 is free again */
+	dns_msg_free(&m);
+	assert_int_equal(binding_forget_proxy(t, o.v4[1], 4), 0);
+	assert_int_equal(binding_count(t), 1);
 	binding_clear(t);
 	assert_int_equal(binding_count(t), 0);
 	assert_int_equal(binding_lookup_proxy(t, o.v4[2], 4, NULL, r), -ENOENT);

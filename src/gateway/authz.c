@@ -11,6 +11,7 @@
 #include "dns/binding.h"
 #include "dns/msg.h"
 #include "dns/restable.h"
+#include "gateway/prefix.h"
 #include "lib/rand.h"
 
 enum {
@@ -791,6 +792,22 @@ int authz_bind_add(struct authz_client *c, const struct authz_bind *b)
 	return 0;
 }
 
+void authz_bind_del(struct authz_client *c, int family, const uint8_t *proxy)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < c->nb; i++)
+		if (c->binds[i].family == family && memcmp(c->binds[i].proxy, proxy, alen) == 0) {
+			c->binds[i] = c->binds[--c->nb];
+			return;
+		}
+}
+
+void authz_bind_prune(struct authz_client *c)
+{
+	binds_prune(c);
+}
+
 void authz_bind_forget_name(struct authz_client *c, const struct dns_name *name)
 {
 	binding_forget_name(c->bt, name);
@@ -801,15 +818,6 @@ size_t authz_client_binds(const struct authz_client *c, const struct authz_bind 
 {
 	*out = c->binds;
 	return c->nb;
-}
-
-static bool prefix_has(const uint8_t *net, unsigned plen, const uint8_t *a)
-{
-	unsigned full = plen / 8, rest = plen % 8;
-
-	if (memcmp(net, a, full) != 0)
-		return false;
-	return !rest || ((net[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
 uint64_t authz_client_resource_for(const struct authz_client *c, int family, const uint8_t *dst)
@@ -826,7 +834,10 @@ uint64_t authz_client_resource_for(const struct authz_client *c, int family, con
 
 		if (r->type == CTL_RES_DNS || r->ip.family != family)
 			continue;
-		if (prefix_has(r->ip.addr, r->prefix, dst) && r->prefix > best_len) {
+		struct gw_prefix p = { .family = family, .len = r->prefix };
+
+		memcpy(p.addr, r->ip.addr, sizeof(p.addr));
+		if (gw_prefix_contains(&p, family, dst) && r->prefix > best_len) {
 			best = r->id;
 			best_len = r->prefix;
 		}

@@ -109,6 +109,12 @@ struct binding_table *authz_client_bindings(struct authz_client *c);
 /* Records a proxy IP the binding table just bound for name (which r covers).
  * 0, -ENOSPC. A proxy already recorded is updated. */
 int authz_bind_add(struct authz_client *c, const struct authz_bind *b);
+/* Drops the record of one proxy IP (the table is the caller's: dnsep forgets
+ * a binding whose installation failed). */
+void authz_bind_del(struct authz_client *c, int family, const uint8_t *proxy);
+/* Drops the records of proxy IPs the table no longer binds (an answer whose
+ * bindings the endpoint forgot). */
+void authz_bind_prune(struct authz_client *c);
 /* Forgets a name's bindings (table and records): a bound() that failed. */
 void authz_bind_forget_name(struct authz_client *c, const struct dns_name *name);
 size_t authz_client_binds(const struct authz_client *c, const struct authz_bind **out);

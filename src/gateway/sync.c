@@ -1,0 +1,375 @@
+/* The kernel made to match what a client holds: its WireGuard peer, its
+ * filter elements (what it may reach) and its DNAT elements (its proxy IPs).
+ * Reconciling against a record of what was installed, rather than applying
+ * each change as it comes, makes every path the same (authorize, revoke,
+ * expiry, a resource's new filters, a DNS binding, init after a reconnect)
+ * and lets a failed step be retried by the next call. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "gateway/conntrack.h"
+#include "gateway/gateway_priv.h"
+#include "wg/device.h"
+#include "wg/uapi.h"
+
+enum { RULES_MAX = 64 * 1024 }; /* per client: filters x destinations */
+
+struct want {
+	struct nat_rule *rules;
+	size_t nrules, caprules;
+	struct gw_dnat *dnats;
+	size_t ndnats, capdnats;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (n >= RULES_MAX)
+		return -ENOSPC;
+	ncap = *cap ? *cap * 2 : 8;
+	p = realloc(*v, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+static const uint8_t *client_addr(const struct ctl_client *ci, int family)
+{
+	return family == AF_INET ? ci->tunnel_ipv4.addr : ci->tunnel_ipv6.addr;
+}
+
+/* One rule per filter of r (one for everything when it has none), for the
+ * destination dst/prefix. */
+static int want_rules(struct want *w, const struct ctl_client *ci, const struct ctl_resource *r,
+		      int family, const uint8_t *dst, uint8_t prefix)
+{
+	unsigned n = r->n_filters ? r->n_filters : 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct nat_rule *nr;
+		int err = grow((void **)&w->rules, &w->caprules, w->nrules, sizeof(*w->rules));
+
+		if (err < 0)
+			return err;
+		nr = &w->rules[w->nrules++];
+		memset(nr, 0, sizeof(*nr));
+		nr->family = family;
+		memcpy(nr->client, client_addr(ci, family), family == AF_INET ? 4 : 16);
+		memcpy(nr->dst, dst, family == AF_INET ? 4 : 16);
+		nr->prefix = prefix;
+		if (!r->n_filters)
+			continue;
+		switch (r->filters[i].proto) {
+		case CTL_PROTO_TCP:
+			nr->proto = IPPROTO_TCP;
+			break;
+		case CTL_PROTO_UDP:
+			nr->proto = IPPROTO_UDP;
+			break;
+		case CTL_PROTO_ICMP:
+			nr->proto = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+			continue;
+		}
+		nr->port_lo = r->filters[i].port_lo;
+		nr->port_hi = r->filters[i].port_hi;
+	}
+	return 0;
+}
+
+static int want_build(struct authz_client *c, struct want *w)
+{
+	const struct ctl_client *ci = authz_client_info(c);
+	struct authz_grant g[AUTHZ_MAX_PER_CLIENT];
+	const struct authz_bind *b;
+	size_t ng = authz_client_grants(c, g, AUTHZ_MAX_PER_CLIENT);
+	size_t nb = authz_client_binds(c, &b);
+	int err;
+
+	for (size_t i = 0; i < ng && i < AUTHZ_MAX_PER_CLIENT; i++) {
+		const struct ctl_resource *r = g[i].resource;
+
+		if (r->type != CTL_RES_DNS) {
+			err = want_rules(w, ci, r, r->ip.family, r->ip.addr, r->prefix);
+			if (err < 0)
+				return err;
+			continue;
+		}
+		for (size_t j = 0; j < nb; j++) {
+			if (b[j].resource_id != r->id)
+				continue;
+			err = want_rules(w, ci, r, b[j].family, b[j].proxy,
+					 b[j].family == AF_INET ? 32 : 128);
+			if (err < 0)
+				return err;
+			err = grow((void **)&w->dnats, &w->capdnats, w->ndnats, sizeof(*w->dnats));
+			if (err < 0)
+				return err;
+			w->dnats[w->ndnats++] = (struct gw_dnat){ .family = b[j].family };
+			memcpy(w->dnats[w->ndnats - 1].proxy, b[j].proxy, 16);
+			memcpy(w->dnats[w->ndnats - 1].real, b[j].real, 16);
+		}
+	}
+	return 0;
+}
+
+/* ---- the WireGuard peer ---- */
+
+static int peer_apply(struct gateway *g, const struct authz_client *c, bool remove)
+{
+	const struct ctl_client *ci = authz_client_info(c);
+	struct uapi_allowed_ip aips[2] = {
+		{ .family = AF_INET, .cidr = 32 },
+		{ .family = AF_INET6, .cidr = 128 },
+	};
+	struct uapi_set_peer p = { 0 };
+	struct uapi_set set = { .peers = &p, .n_peers = 1 };
+	int err;
+
+	memcpy(p.public_key, ci->public_key, CTL_KEY_LEN);
+	if (remove) {
+		p.flags = UAPI_PEER_REMOVE;
+	} else {
+		memcpy(&aips[0].ip4, ci->tunnel_ipv4.addr, 4);
+		memcpy(&aips[1].ip6, ci->tunnel_ipv6.addr, 16);
+		memcpy(p.preshared_key, authz_client_psk(c), CTL_KEY_LEN);
+		p.flags = UAPI_PEER_PRESHARED_KEY | UAPI_PEER_REPLACE_ALLOWED_IPS;
+		p.allowed_ips = aips;
+		p.n_allowed_ips = 2;
+	}
+	err = wg_device_set(g->dev, &set);
+	sodium_memzero(p.preshared_key, sizeof(p.preshared_key));
+	return err;
+}
+
+/* ---- reconciliation ---- */
+
+static bool rule_eq(const struct nat_rule *a, const struct nat_rule *b)
+{
+	return a->family == b->family && a->prefix == b->prefix && a->proto == b->proto &&
+	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
+	       memcmp(a->client, b->client, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
+}
+
+static bool dnat_eq(const struct gw_dnat *a, const struct gw_dnat *b)
+{
+	return a->family == b->family && memcmp(a->proxy, b->proxy, 16) == 0 &&
+	       memcmp(a->real, b->real, 16) == 0;
+}
+
+/* Takes away what is installed and not wanted: filter elements first, so the
+ * next packet is refused, then the flows, then the translations. Elements
+ * are counted by the nat module, so duplicates pair off one by one. */
+static void remove_unwanted(struct gateway *g, const struct authz_client *c,
+			    struct gw_installed *st, const struct want *w)
+{
+	const struct ctl_client *ci = authz_client_info(c);
+	bool *kept = calloc(w->nrules + 1, sizeof(*kept)), flushed = false;
+	size_t j = 0;
+
+	for (size_t i = 0; i < st->nrules; i++) {
+		const struct nat_rule *r = &st->rules[i];
+		size_t k;
+
+		for (k = 0; kept && k < w->nrules; k++)
+			if (!kept[k] && rule_eq(r, &w->rules[k]))
+				break;
+		if (kept && k < w->nrules) {
+			kept[k] = true;
+			st->rules[j++] = *r;
+			continue;
+		}
+		if (!flushed) { /* bytes so far go to the flow log first */
+			gw_flow_flush_client(g, c);
+			flushed = true;
+		}
+		if (nat_allow_del(g->nat, r) < 0) {
+			st->rules[j++] = *r; /* retried next time */
+			continue;
+		}
+		ct_delete(g->ct, r->family, client_addr(ci, r->family), r->dst, r->prefix);
+	}
+	st->nrules = j;
+	free(kept);
+
+	j = 0;
+	for (size_t i = 0; i < st->ndnats; i++) {
+		const struct gw_dnat *d = &st->dnats[i];
+		bool want = false;
+
+		for (size_t k = 0; k < w->ndnats && !want; k++)
+			want = dnat_eq(d, &w->dnats[k]);
+		if (want || nat_bind_del(g->nat, d->family, client_addr(ci, d->family), d->proxy) < 0) {
+			st->dnats[j++] = *d;
+			continue;
+		}
+		ct_delete(g->ct, d->family, client_addr(ci, d->family), d->proxy,
+			  d->family == AF_INET ? 32 : 128);
+	}
+	st->ndnats = j;
+}
+
+/* Adds what is wanted and not installed: translations first, so that an
+ * allowed packet is never forwarded untranslated. */
+static int add_wanted(struct gateway *g, const struct authz_client *c, struct gw_installed *st,
+		      const struct want *w)
+{
+	const struct ctl_client *ci = authz_client_info(c);
+	size_t n0 = st->nrules; /* rules installed before this call */
+	bool *used = calloc(n0 + 1, sizeof(*used));
+	int err = 0, e;
+
+	if (!used)
+		return -ENOMEM;
+	for (size_t k = 0; k < w->ndnats; k++) {
+		const struct gw_dnat *d = &w->dnats[k];
+		bool have = false;
+
+		for (size_t i = 0; i < st->ndnats && !have; i++)
+			have = dnat_eq(d, &st->dnats[i]);
+		if (have)
+			continue;
+		e = grow((void **)&st->dnats, &st->capdnats, st->ndnats, sizeof(*st->dnats));
+		if (e == 0)
+			e = nat_bind_add(g->nat, d->family, client_addr(ci, d->family), d->proxy,
+					 d->real);
+		if (e < 0) {
+			err = err ? err : e;
+			continue;
+		}
+		st->dnats[st->ndnats++] = *d;
+	}
+	for (size_t k = 0; k < w->nrules; k++) {
+		size_t i;
+
+		for (i = 0; i < n0; i++)
+			if (!used[i] && rule_eq(&w->rules[k], &st->rules[i]))
+				break;
+		if (i < n0) {
+			used[i] = true;
+			continue;
+		}
+		e = grow((void **)&st->rules, &st->caprules, st->nrules, sizeof(*st->rules));
+		if (e == 0)
+			e = nat_allow_add(g->nat, &w->rules[k]);
+		if (e < 0) {
+			err = err ? err : e;
+			continue;
+		}
+		st->rules[st->nrules++] = w->rules[k];
+	}
+	free(used);
+	return err;
+}
+
+static void installed_free(struct gw_installed *st)
+{
+	if (!st)
+		return;
+	free(st->rules);
+	free(st->dnats);
+	sodium_memzero(st, sizeof(*st));
+	free(st);
+}
+
+static void client_teardown(struct gateway *g, struct authz_client *c)
+{
+	const struct ctl_client *ci = authz_client_info(c);
+	struct gw_installed *st = authz_client_owner(c);
+	struct want none = { 0 };
+
+	if (st) {
+		remove_unwanted(g, c, st, &none);
+		if (st->nrules || st->ndnats) { /* what would not go one by one */
+			nat_client_flush(g->nat, AF_INET, ci->tunnel_ipv4.addr);
+			nat_client_flush(g->nat, AF_INET6, ci->tunnel_ipv6.addr);
+		}
+		ct_delete(g->ct, AF_INET, ci->tunnel_ipv4.addr, NULL, 0);
+		ct_delete(g->ct, AF_INET6, ci->tunnel_ipv6.addr, NULL, 0);
+		if (st->peer && peer_apply(g, c, true) < 0)
+			log_rl(&g->rl, LOG_LVL_WARN, "client %llu: could not remove its peer",
+			       (unsigned long long)ci->id);
+		else if (st->peer)
+			log_info("client %llu: nothing left, peer removed", (unsigned long long)ci->id);
+	}
+	installed_free(st);
+	authz_client_set_owner(c, NULL);
+	authz_client_release(g->az, c);
+}
+
+int gw_sync(struct gateway *g, struct authz_client *c)
+{
+	struct gw_installed *st = authz_client_owner(c);
+	const struct ctl_client *ci = authz_client_info(c);
+	struct want w = { 0 };
+	int err;
+
+	if (authz_client_empty(c)) {
+		client_teardown(g, c);
+		return 0;
+	}
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return -ENOMEM;
+		authz_client_set_owner(c, st);
+	}
+	authz_bind_prune(c);
+	err = want_build(c, &w);
+	if (err == 0) {
+		remove_unwanted(g, c, st, &w);
+		err = add_wanted(g, c, st, &w);
+	}
+	free(w.rules);
+	free(w.dnats);
+	if (err < 0) {
+		log_rl(&g->rl, LOG_LVL_WARN, "client %llu: filter or translation not installed: %s",
+		       (unsigned long long)ci->id, strerror(-err));
+		return err;
+	}
+	if (!st->peer || memcmp(st->psk, authz_client_psk(c), CTL_KEY_LEN) != 0) {
+		err = peer_apply(g, c, false);
+		if (err < 0) {
+			log_rl(&g->rl, LOG_LVL_WARN, "client %llu: the device refused the peer: %s",
+			       (unsigned long long)ci->id, strerror(-err));
+			return err;
+		}
+		if (!st->peer)
+			log_info("client %llu: peer added", (unsigned long long)ci->id);
+		st->peer = true;
+		memcpy(st->psk, authz_client_psk(c), CTL_KEY_LEN);
+	}
+	return 0;
+}
+
+void gw_sync_dirty(struct gateway *g)
+{
+	struct authz_client *c;
+
+	while ((c = authz_take_dirty(g->az)))
+		gw_sync(g, c);
+}
+
+/* Shutdown: the table and the device go whole (nat_free, wg_device_free), so
+ * only the records are freed here. */
+static int forget_one(struct authz_client *c, void *arg)
+{
+	(void)arg;
+	installed_free(authz_client_owner(c));
+	authz_client_set_owner(c, NULL);
+	return 0;
+}
+
+void gw_sync_teardown(struct gateway *g)
+{
+	authz_walk(g->az, forget_one, NULL);
+}

@@ -83,6 +83,8 @@ static int dns_start(struct gateway *g)
 static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ctl_ip *v6)
 {
 	char path[96], b4[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN];
+	struct gw_prefix gw_addrs[2];
+	struct nat_config nc;
 	int err;
 
 	if (g->have_tunnel) {
@@ -104,6 +106,17 @@ static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ct
 		goto fail;
 	if ((err = nl_link_set_up(g->nl, g->ifindex, true)) < 0)
 		goto fail;
+	gw_addrs[0] = (struct gw_prefix){ .family = AF_INET, .len = 32 };
+	memcpy(gw_addrs[0].addr, v4->addr, 4);
+	gw_addrs[1] = (struct gw_prefix){ .family = AF_INET6, .len = 128 };
+	memcpy(gw_addrs[1].addr, v6->addr, 16);
+	nc = (struct nat_config){ .table = GW_TABLE, .tun_ifname = g->cfg.ifname,
+				  .client_ranges = client_ranges, .n_client_ranges = 2,
+				  .gw_addrs = gw_addrs, .n_gw_addrs = 2, .dns_port = GW_DNS_PORT };
+	if ((err = nat_new(&nc, &g->nat)) < 0) {
+		log_err("nftables table %s: %s", GW_TABLE, strerror(-err));
+		return err;
+	}
 	g->tun4 = *v4;
 	g->tun6 = *v6;
 	g->have_tunnel = true;
@@ -290,7 +303,6 @@ int gateway_new(const struct gw_config *cfg, const char *token, struct gateway *
 {
 	struct gateway *g = calloc(1, sizeof(*g));
 	struct resolver_config rc = { 0 };
-	struct nat_config nc;
 	struct ct_config cc = { .clients = client_ranges, .n_clients = 2 };
 	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	char err_msg[256];
@@ -340,11 +352,10 @@ int gateway_new(const struct gw_config *cfg, const char *token, struct gateway *
 		goto fail;
 	if ((err = open_device(g)) < 0)
 		goto fail;
-	nc = (struct nat_config){ .table = GW_TABLE, .tun_ifname = cfg->ifname,
-				  .client_ranges = client_ranges, .n_client_ranges = 2 };
-	/* nat_new replaces a table a crashed run left; its TUN and routes went
-	 * with that process (the TUN is not persistent). */
-	if ((err = nat_new(&nc, &g->nat)) < 0) {
+	/* A crashed run's table goes now; its TUN and routes went with that
+	 * process (the TUN is not persistent). The new table comes with the
+	 * tunnel addresses (init). */
+	if ((err = nat_remove_stale(GW_TABLE)) < 0) {
 		log_err("nftables table %s: %s", GW_TABLE, strerror(-err));
 		goto fail;
 	}

@@ -158,6 +158,50 @@ static void test_restart_redecides(void **state)
 	peer_close(g);
 }
 
+static int count_row(void *arg, const struct store_authz *a)
+{
+	(void)a;
+	++*(int64_t *)arg;
+	return 0;
+}
+
+/* Rows in the store's authorizations table. */
+static void count_rows(struct fx *f, void *arg)
+{
+	*(int64_t *)arg = 0;
+	assert_int_equal(store_authz_each(f->st, count_row, arg, NULL), 0);
+}
+
+/* A stored authorization whose client token was revoked while no hub ran is
+ * dropped at load, and its row with it. */
+static void test_restart_drops_gone(void **state)
+{
+	struct fx *f = *state;
+	struct peer *g = gateway_up(f, "gw-a", "198.51.100.1:51820"), *c = client_up(f);
+	struct rec *init;
+	int64_t rows = -1, held = -1;
+	char gkey[64];
+
+	grant(c, g, 1, f->res_dns);
+	grant(c, g, 2, f->res_ip);
+	snprintf(gkey, sizeof(gkey), "%s", g->key);
+	srv_run(f, count_rows, &rows);
+	assert_int_equal(rows, 2);
+	fx_stop(f);
+	assert_int_equal(store_token_revoke(f->st, f->client_tok_id, NULL, NULL), 0);
+	fx_start(f);
+	assert_true(wait_disconnected(g, 5000));
+	peer_close(g);
+	peer_close(c);
+	srv_run(f, count_stored, &held);
+	assert_int_equal(held, 0);
+	srv_run(f, count_rows, &rows);
+	assert_int_equal(rows, 0);
+	g = gateway_again(f, gkey, &init);
+	assert_int_equal(init->n_auths, 0);
+	peer_close(g);
+}
+
 /* ---- flow_log ------------------------------------------------------------ */
 
 struct api_call {
@@ -328,6 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_restart_keeps_auths, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_redecides, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_drops_gone, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_log, fx_setup, fx_teardown),
 	};
 

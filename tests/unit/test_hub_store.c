@@ -49,7 +49,7 @@ static struct peer *gateway_again(struct fx *f, const char *key, struct rec **in
 }
 
 /* Authorizations the hub holds (live or pending). */
-static void count_stored(struct fx *f, void *arg)
+static void count_held(struct fx *f, void *arg)
 {
 	struct hub_stats st;
 
@@ -64,7 +64,7 @@ static void test_restart_keeps_auths(void **state)
 	struct peer *g, *c, *c2;
 	struct rec a1, a2, *init, *a3;
 	char gkey[64], ckey[64];
-	int64_t stored = -1;
+	int64_t held = -1;
 	uint64_t ref;
 
 	atomic_store(&f->now, t0);
@@ -82,8 +82,8 @@ static void test_restart_keeps_auths(void **state)
 	assert_true(wait_disconnected(c, 5000));
 	peer_close(g);
 	peer_close(c);
-	srv_run(f, count_stored, &stored);
-	assert_int_equal(stored, 2);
+	srv_run(f, count_held, &held);
+	assert_int_equal(held, 2);
 	/* the gateway comes back: its init lists both, with the PSK and expiry
 	 * they were granted with */
 	g = gateway_again(f, gkey, &init);
@@ -126,7 +126,7 @@ static void test_restart_redecides(void **state)
 	struct peer *g, *c;
 	struct rec a1, *init;
 	char gkey[64];
-	int64_t stored = -1;
+	int64_t held = -1;
 
 	atomic_store(&f->now, t0);
 	g = gateway_up(f, "gw-a", "198.51.100.1:51820");
@@ -151,8 +151,8 @@ static void test_restart_redecides(void **state)
 	fx_stop(f);
 	atomic_store(&f->now, a1.expires_at);
 	fx_start(f);
-	srv_run(f, count_stored, &stored);
-	assert_int_equal(stored, 0);
+	srv_run(f, count_held, &held);
+	assert_int_equal(held, 0);
 	g = gateway_again(f, gkey, &init);
 	assert_int_equal(init->n_auths, 0);
 	peer_close(g);
@@ -193,7 +193,7 @@ static void test_restart_drops_gone(void **state)
 	assert_true(wait_disconnected(g, 5000));
 	peer_close(g);
 	peer_close(c);
-	srv_run(f, count_stored, &held);
+	srv_run(f, count_held, &held);
 	assert_int_equal(held, 0);
 	srv_run(f, count_rows, &rows);
 	assert_int_equal(rows, 0);

@@ -55,7 +55,9 @@ const struct admin_opt admin_opts[] = {
 	{ "expires", 0, "TIME", "expires_at", CONV_STR, "expiry, RFC 3339: 2026-12-31T00:00:00Z" },
 	{ "no-expiry", 0, NULL, "expires_at", CONV_NULL, "never expires" },
 	{ "kind", 0, "KIND", "kind", CONV_STR, "admin, client (for a user) or site (for gateways)" },
-	{ "event", 0, "EVENT", "event", CONV_STR, "granted, denied, revoked or expired" },
+	{ "event", 0, "EVENT", "event", CONV_STR,
+	  "granted, denied, revoked, expired or traffic" },
+	{ "protocol", 0, "PROTO", "protocol", CONV_STR, "traffic of tcp, udp or icmp" },
 	{ "action", 0, "ACTION", "action", CONV_STR, "create, update, delete or revoke" },
 	{ "entity", 0, "ENTITY", "entity", CONV_STR, "what was changed: site, policy, ..." },
 	{ "upstream-dns", 0, "IP", "upstream_dns", CONV_STRLIST,
@@ -148,7 +150,7 @@ const struct admin_cmd admin_cmds[] = {
 	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default", "",
 	  "change the settings" },
 
-	{ "flows", "list", ACT_LIST, LIST_OPTS "client user resource gateway event", "",
+	{ "flows", "list", ACT_LIST, LIST_OPTS "client user resource gateway event protocol", "",
 	  "list flow log entries" },
 	{ "flows", "get", ACT_GET, "", "", "show a flow log entry" },
 

@@ -9,11 +9,13 @@
 #include "cli/table.h"
 #include "lib/buf.h"
 
-enum { VALUE_MAX = 1 << 20, MAX_COLS = 10 };
+enum { VALUE_MAX = 1 << 20, MAX_COLS = 12 };
 
 struct column {
 	const char *header, *field;
-	size_t max; /* terminal columns, 0: no cap */
+	size_t max;        /* terminal columns, 0: no cap */
+	const char *alt;   /* shown when field is null or absent */
+	const char *port;  /* an integer field appended as "/N" (not for icmp) */
 };
 
 struct view {
@@ -21,36 +23,43 @@ struct view {
 	struct column cols[MAX_COLS];
 };
 
+#define C(h, f, max) { h, f, max, NULL, NULL }
+
 static const struct view views[] = {
-	{ "sites", { { "ID", "id", 0 }, { "NAME", "name", 0 }, { "CREATED", "created_at", 0 } } },
-	{ "gateways", { { "ID", "id", 0 }, { "SITE", "site_id", 0 }, { "NAME", "name", 0 },
-			{ "ONLINE", "online", 0 }, { "ENDPOINT", "endpoint", 0 },
-			{ "TUNNEL IPV4", "tunnel_ipv4", 0 }, { "LAST SEEN", "last_seen", 0 } } },
-	{ "resources", { { "ID", "id", 0 }, { "SITE", "site_id", 0 }, { "TYPE", "type", 0 },
-			 { "ADDRESS", "address", 40 }, { "NAME", "name", 30 },
-			 { "FILTERS", "filters", 30 }, { "DESCRIPTION", "description", 40 } } },
-	{ "users", { { "ID", "id", 0 }, { "NAME", "name", 30 }, { "EMAIL", "email", 40 },
-		     { "DISABLED", "disabled", 0 }, { "CREATED", "created_at", 0 } } },
-	{ "members", { { "ID", "id", 0 }, { "NAME", "name", 30 }, { "EMAIL", "email", 40 },
-		       { "DISABLED", "disabled", 0 } } },
-	{ "groups", { { "ID", "id", 0 }, { "NAME", "name", 0 }, { "CREATED", "created_at", 0 } } },
-	{ "policies", { { "ID", "id", 0 }, { "GROUP", "group_id", 0 },
-			{ "RESOURCE", "resource_id", 0 }, { "CONDITIONS", "conditions", 60 },
-			{ "EXPIRES", "expires_at", 0 }, { "DESCRIPTION", "description", 40 } } },
-	{ "clients", { { "ID", "id", 0 }, { "USER", "user_id", 0 }, { "NAME", "name", 30 },
-		       { "TUNNEL IPV4", "tunnel_ipv4", 0 }, { "TUNNEL IPV6", "tunnel_ipv6", 0 },
-		       { "LAST SEEN", "last_seen", 0 }, { "REVOKED", "revoked_at", 0 } } },
-	{ "tokens", { { "ID", "id", 0 }, { "KIND", "kind", 0 }, { "NAME", "name", 30 },
-		      { "USER", "user_id", 0 }, { "SITE", "site_id", 0 },
-		      { "EXPIRES", "expires_at", 0 }, { "REVOKED", "revoked_at", 0 },
-		      { "LAST USED", "last_used_at", 0 } } },
-	{ "flows", { { "ID", "id", 0 }, { "TIME", "time", 0 }, { "EVENT", "event", 0 },
-		     { "CLIENT", "client_id", 0 }, { "USER", "user_id", 0 },
-		     { "RESOURCE", "resource_id", 0 }, { "GATEWAY", "gateway_id", 0 },
-		     { "REASON", "reason", 40 } } },
-	{ "audit", { { "ID", "id", 0 }, { "TIME", "time", 0 }, { "TOKEN", "token_id", 0 },
-		     { "ACTION", "action", 0 }, { "ENTITY", "entity", 0 },
-		     { "ENTITY ID", "entity_id", 0 }, { "DETAIL", "detail", 60 } } },
+	{ "sites", { C("ID", "id", 0), C("NAME", "name", 0), C("CREATED", "created_at", 0) } },
+	{ "gateways", { C("ID", "id", 0), C("SITE", "site_id", 0), C("NAME", "name", 0),
+			C("ONLINE", "online", 0), C("ENDPOINT", "endpoint", 0),
+			C("TUNNEL IPV4", "tunnel_ipv4", 0), C("LAST SEEN", "last_seen", 0) } },
+	{ "resources", { C("ID", "id", 0), C("SITE", "site_id", 0), C("TYPE", "type", 0),
+			 C("ADDRESS", "address", 40), C("NAME", "name", 30),
+			 C("FILTERS", "filters", 30), C("DESCRIPTION", "description", 40) } },
+	{ "users", { C("ID", "id", 0), C("NAME", "name", 30), C("EMAIL", "email", 40),
+		     C("DISABLED", "disabled", 0), C("CREATED", "created_at", 0) } },
+	{ "members", { C("ID", "id", 0), C("NAME", "name", 30), C("EMAIL", "email", 40),
+		       C("DISABLED", "disabled", 0) } },
+	{ "groups", { C("ID", "id", 0), C("NAME", "name", 0), C("CREATED", "created_at", 0) } },
+	{ "policies", { C("ID", "id", 0), C("GROUP", "group_id", 0),
+			C("RESOURCE", "resource_id", 0), C("CONDITIONS", "conditions", 60),
+			C("EXPIRES", "expires_at", 0), C("DESCRIPTION", "description", 40) } },
+	{ "clients", { C("ID", "id", 0), C("USER", "user_id", 0), C("NAME", "name", 30),
+		       C("TUNNEL IPV4", "tunnel_ipv4", 0), C("TUNNEL IPV6", "tunnel_ipv6", 0),
+		       C("LAST SEEN", "last_seen", 0), C("REVOKED", "revoked_at", 0) } },
+	{ "tokens", { C("ID", "id", 0), C("KIND", "kind", 0), C("NAME", "name", 30),
+		      C("USER", "user_id", 0), C("SITE", "site_id", 0),
+		      C("EXPIRES", "expires_at", 0), C("REVOKED", "revoked_at", 0),
+		      C("LAST USED", "last_used_at", 0) } },
+	/* One table for events and traffic: a traffic row's TIME is when its flow
+	 * started (an event's: when it happened), and only traffic fills END,
+	 * PROTO, RX and TX; only events have a REASON. */
+	{ "flows", { C("ID", "id", 0), C("EVENT", "event", 0),
+		     { "TIME", "start", 0, "time", NULL }, C("END", "end", 0),
+		     C("CLIENT", "client_id", 0), C("USER", "user_id", 0),
+		     C("RESOURCE", "resource_id", 0), C("GATEWAY", "gateway_id", 0),
+		     { "PROTO", "protocol", 0, NULL, "port" }, C("RX", "rx_bytes", 0),
+		     C("TX", "tx_bytes", 0), C("REASON", "reason", 40) } },
+	{ "audit", { C("ID", "id", 0), C("TIME", "time", 0), C("TOKEN", "token_id", 0),
+		     C("ACTION", "action", 0), C("ENTITY", "entity", 0),
+		     C("ENTITY ID", "entity_id", 0), C("DETAIL", "detail", 60) } },
 };
 
 static const char *const day_names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
@@ -215,6 +224,27 @@ char *render_value(const char *field, const json_t *v)
 	return (char *)b.data;
 }
 
+/* The text of one column of a list's row. */
+static char *cell_text(const struct column *col, const json_t *item)
+{
+	const json_t *v = json_object_get(item, col->field);
+	const json_t *port = col->port ? json_object_get(item, col->port) : NULL;
+	const char *proto = json_string_value(v);
+	struct buf b;
+
+	if ((!v || json_is_null(v)) && col->alt)
+		v = json_object_get(item, col->alt);
+	if (!proto || !json_is_integer(port) || !strcmp(proto, "icmp"))
+		return render_value(col->field, v);
+	/* tcp/443 */
+	buf_init(&b, VALUE_MAX);
+	if (buf_printf(&b, "%s/%" JSON_INTEGER_FORMAT, proto, json_integer_value(port)) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return (char *)b.data;
+}
+
 static const struct view *view_find(const char *name)
 {
 	for (size_t i = 0; name && i < sizeof(views) / sizeof(views[0]); i++)
@@ -233,7 +263,7 @@ static size_t generic_columns(const json_t *items, struct column *cols)
 	json_object_foreach(json_array_get(items, 0), key, v) {
 		if (n == MAX_COLS)
 			break;
-		cols[n++] = (struct column){ key, key, 40 };
+		cols[n++] = (struct column)C(key, key, 40);
 	}
 	return n;
 }
@@ -267,7 +297,7 @@ int render_list(FILE *out, const char *view, const json_t *items, bool no_header
 		char *text[MAX_COLS] = { NULL };
 
 		for (size_t c = 0; c < ncols; c++) {
-			text[c] = render_value(cols[c].field, json_object_get(item, cols[c].field));
+			text[c] = cell_text(&cols[c], item);
 			cells[c] = text[c];
 			if (!text[c])
 				r = -ENOMEM;

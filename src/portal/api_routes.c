@@ -71,7 +71,7 @@ static const struct ffield f_tokens[] = {
 static const struct ffield f_flows[] = {
 	{ "event", F_TEXT, false }, { "client_id", F_INT, true },
 	{ "user_id", F_INT, true }, { "resource_id", F_INT, true },
-	{ "gateway_id", F_INT, true }, { 0 },
+	{ "gateway_id", F_INT, true }, { "protocol", F_TEXT, true }, { 0 },
 };
 static const struct ffield f_audit[] = {
 	{ "token_id", F_INT, true }, { "action", F_TEXT, false },

@@ -590,6 +590,8 @@ int hub_new(struct store *st, struct policy_engine *pe, const struct hub_config 
 		if (r == 0 && conv_upstreams(settings, h->upstreams, &h->n_upstreams) < 0)
 			log_warn("hub: upstream_dns unusable: clients get none");
 	}
+	if (r == 0)
+		r = hub_auth_load(h);
 	json_decref(settings);
 	json_decref(online);
 	if (r < 0) {

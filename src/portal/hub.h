@@ -52,8 +52,10 @@ struct hub_config {
 	void *now_arg;
 };
 
-/* Loads the mirror from the store and marks every gateway offline (none is
- * connected yet). st and pe must outlive the hub. */
+/* Loads the mirror from the store, marks every gateway offline (none is
+ * connected yet) and loads the stored live authorizations, re-deciding each as
+ * a recomputation would (docs/protocol.md "What the portal stores"). st and pe
+ * must outlive the hub. */
 int hub_new(struct store *st, struct policy_engine *pe, const struct hub_config *cfg,
 	    struct hub **out);
 /* After the http server is freed (no session left). */
@@ -72,6 +74,8 @@ struct hub_stats {
 	uint64_t auths;                   /* authorizations live or awaiting a gateway */
 	uint64_t granted, denied, revoked;
 	uint64_t bad_frames;
+	uint64_t flows;                   /* traffic rows recorded from flow_log */
+	uint64_t flows_dropped;           /* flow_log entries refused */
 };
 void hub_get_stats(const struct hub *hub, struct hub_stats *out);
 

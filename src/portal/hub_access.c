@@ -91,6 +91,8 @@ void hub_auth_end(struct hub *h, struct hub_auth *a, const char *event, const ch
 		hub_send(h, g->hs, &m);
 	}
 	auth_unlink(a);
+	if (a->live)
+		hub_auth_forget(h, a);
 	if (!a->live) {
 		deny(h, c, a->req, (uint64_t)a->resource_id, reason, g->id);
 	} else {
@@ -270,6 +272,8 @@ void hub_access_request(struct hub *h, struct hub_client *c, const struct ctl_ms
 	struct policy_subject s;
 	struct hub_gateway *g;
 	struct hub_auth *a;
+	uint8_t psk[CTL_KEY_LEN];
+	bool have_psk = false;
 	size_t npols;
 
 	if (!r) {
@@ -288,6 +292,16 @@ void hub_access_request(struct hub *h, struct hub_client *c, const struct ctl_ms
 		deny(h, c, m->req, m->resource_id, "offline", 0);
 		return;
 	}
+	/* one PSK per (device, gateway): the key of the gateway's peer for this
+	 * device, which a second key would replace under the live ones. Taken
+	 * before a request replaces its own resource's authorization, which may be
+	 * the pair's only one. */
+	for (a = c->auths; a; a = a->cnext)
+		if (a->gw == g) {
+			memcpy(psk, a->psk, sizeof(psk));
+			have_psk = true;
+			break;
+		}
 	/* one authorization per (device, resource): a new request replaces the old */
 	for (a = c->auths; a; a = a->cnext)
 		if (a->resource_id == r->id) {
@@ -296,6 +310,7 @@ void hub_access_request(struct hub *h, struct hub_client *c, const struct ctl_ms
 		}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
+		sodium_memzero(psk, sizeof(psk));
 		deny(h, c, m->req, m->resource_id, "internal", 0);
 		return;
 	}
@@ -306,7 +321,11 @@ void hub_access_request(struct hub *h, struct hub_client *c, const struct ctl_ms
 	a->expires_at = d.expires_at;
 	a->req = m->req;
 	a->deadline_ns = time_mono_ns() + (uint64_t)h->cfg.authorize_timeout_ms * NSEC_PER_MSEC;
-	rand_bytes(a->psk, sizeof(a->psk));
+	if (have_psk)
+		memcpy(a->psk, psk, sizeof(a->psk));
+	else
+		rand_bytes(a->psk, sizeof(a->psk));
+	sodium_memzero(psk, sizeof(psk));
 	a->cnext = c->auths;
 	c->auths = a;
 	a->gnext = g->auths;
@@ -343,6 +362,7 @@ void hub_authorized(struct hub *h, struct hub_gateway *g, uint64_t ref)
 		return;
 	}
 	a->live = true;
+	hub_auth_save(h, a);
 	m.req = a->req;
 	m.resource_id = (uint64_t)a->resource_id;
 	m.gateway = g->cg;

@@ -1,6 +1,7 @@
 /* Shared by the hub's files: hub.c (life, the mirror and the store's changes),
  * hub_conv.c (rows into wire objects), hub_session.c (the WebSocket sessions),
- * hub_access.c (recomputation, access requests, authorizations). */
+ * hub_access.c (recomputation, access requests, authorizations), hub_store.c
+ * (what the hub keeps in the store: live authorizations, reported traffic). */
 #ifndef SLUICE_PORTAL_HUB_PRIV_H
 #define SLUICE_PORTAL_HUB_PRIV_H
 
@@ -48,8 +49,9 @@ struct hub_user {
 struct hub_gateway;
 
 /* One authorization of a device for a resource through a gateway: pending until
- * the gateway says "authorized", then live until it expires or is revoked. At
- * most one per (client, resource). */
+ * the gateway says "authorized", then live (and stored) until it expires or is
+ * revoked. At most one per (client, resource). All of a device's authorizations
+ * on one gateway share one PSK (the gateway's peer for the device has one). */
 struct hub_auth {
 	uint64_t ref;
 	struct hub_client *client;
@@ -122,6 +124,16 @@ void hub_gateway_maybe_free(struct hub *h, struct hub_gateway *g);
 int hub_send(struct hub *h, struct http_session *hs, const struct ctl_msg *m);
 void hub_flow(struct hub *h, const char *event, const struct hub_client *c,
 	      int64_t resource_id, int64_t gateway_id, const char *reason);
+
+/* hub_store.c */
+/* The live authorization a into the store / out of it; failures are logged
+ * (the authorization goes on in memory, it is only not kept over a restart). */
+void hub_auth_save(struct hub *h, const struct hub_auth *a);
+void hub_auth_forget(struct hub *h, const struct hub_auth *a);
+/* At hub_new(), once the mirror is loaded: the stored authorizations. */
+int hub_auth_load(struct hub *h);
+/* A gateway's flow_log: one "traffic" row per usable flow. */
+void hub_flow_log(struct hub *h, struct hub_gateway *g, const struct ctl_msg *m);
 
 /* hub_conv.c: store rows into wire objects, checked as the peer would check them */
 int conv_resource(const json_t *row, struct ctl_resource *out);

@@ -347,7 +347,8 @@ static void gateway_message(struct hub *h, struct hub_gateway *g, const struct c
 	else if (m->type == CTL_ERROR)
 		log_rl(&g->rl, LOG_LVL_WARN, "hub: gateway %lld says %s: %s", (long long)g->id,
 		       m->code, m->message);
-	/* flow_log: not recorded yet (the flows entity has no byte counts) */
+	else if (m->type == CTL_FLOW_LOG)
+		hub_flow_log(h, g, m);
 }
 
 /* ---- the ops ------------------------------------------------------------ */

@@ -130,7 +130,33 @@ static const char step2[] =
 	" detail TEXT);"
 	"CREATE INDEX audit_time ON audit(time);";
 
-static const char *const steps[] = { step1, step2 };
+/* 3: the hub's live authorizations (authz.c), so that a restart of the portal
+ * interrupts no flow, and the traffic the gateways report in the flows log. The
+ * authorizations reference nothing: the hub deletes a row when its
+ * authorization ends and drops, when it loads them, rows whose client,
+ * resource, gateway or token is gone. */
+static const char step3[] =
+	"CREATE TABLE authorizations ("
+	" client_id INTEGER NOT NULL,"
+	" resource_id INTEGER NOT NULL,"
+	" gateway_id INTEGER NOT NULL,"
+	" token_id INTEGER,"
+	" ref INTEGER NOT NULL,"
+	" psk TEXT NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" source TEXT,"
+	" PRIMARY KEY (client_id, resource_id));"
+
+	"ALTER TABLE flows ADD COLUMN protocol TEXT;"
+	"ALTER TABLE flows ADD COLUMN port INTEGER;"
+	"ALTER TABLE flows ADD COLUMN rx_bytes INTEGER;"
+	"ALTER TABLE flows ADD COLUMN tx_bytes INTEGER;"
+	"ALTER TABLE flows ADD COLUMN start INTEGER;"
+	"ALTER TABLE flows ADD COLUMN end INTEGER;"
+	"CREATE INDEX flows_client ON flows(client_id);"
+	"CREATE INDEX flows_gateway ON flows(gateway_id);";
+
+static const char *const steps[] = { step1, step2, step3 };
 
 const char *const *store_sqlite_migrations(size_t *n)
 {

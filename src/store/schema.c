@@ -23,7 +23,9 @@
 
 static const char *const resource_types[] = { "dns", "ip", "cidr", NULL };
 static const char *const token_kinds[] = { "admin", "client", "site", NULL };
-static const char *const flow_events[] = { "granted", "denied", "revoked", "expired", NULL };
+static const char *const flow_events[] = { "granted", "denied", "revoked", "expired",
+					   "traffic", NULL };
+static const char *const flow_protocols[] = { "tcp", "udp", "icmp", NULL };
 static const char *const audit_actions[] = { "create", "update", "delete", "revoke", NULL };
 
 static const struct col sites[] = {
@@ -128,6 +130,14 @@ static const struct col flows[] = {
 	{ .name = "resource_id", .type = COL_INT, .flags = COLF_NULLABLE },
 	{ .name = "gateway_id", .type = COL_INT, .flags = COLF_NULLABLE },
 	TEXT("reason", COLF_NULLABLE, 0, 256),
+	/* traffic rows: one flow a gateway reported (docs/protocol.md flow_log) */
+	{ .name = "protocol", .type = COL_TEXT, .flags = COLF_NULLABLE, .max = 8,
+	  .enums = flow_protocols },
+	{ .name = "port", .type = COL_INT, .flags = COLF_NULLABLE },
+	{ .name = "rx_bytes", .type = COL_INT, .flags = COLF_NULLABLE },
+	{ .name = "tx_bytes", .type = COL_INT, .flags = COLF_NULLABLE },
+	{ .name = "start", .type = COL_TIME, .flags = COLF_NULLABLE },
+	{ .name = "end", .type = COL_TIME, .flags = COLF_NULLABLE },
 };
 
 static const struct col audit[] = {

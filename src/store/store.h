@@ -137,4 +137,30 @@ int store_client_revoke(struct store *st, int64_t id, json_t **out, struct store
 int store_gateway_seen(struct store *st, int64_t id, bool online, json_t **out,
 		       struct store_err *err);
 
+/* The hub's live authorizations (docs/protocol.md "What the portal stores"), at
+ * most one per (client, resource), kept so that a restart of the portal
+ * interrupts no flow. They are not an entity: no change events, no API. The PSK
+ * must be sent again to the gateway after a restart, so unlike a token secret
+ * (only its hash is kept) it is stored as it is, base64 in a file that is 0600;
+ * secure_delete overwrites it when its row goes. */
+struct store_authz {
+	int64_t client_id, resource_id, gateway_id;
+	int64_t token_id;        /* the client's session token when granted; 0: none */
+	uint64_t ref;            /* the ref the gateway confirmed */
+	int64_t expires_at;      /* Unix s */
+	uint8_t psk[32];
+	char source[48];         /* the client's address when granted; "": unknown */
+};
+/* Stores a, replacing the row of its (client, resource). */
+int store_authz_put(struct store *st, const struct store_authz *a, struct store_err *err);
+/* Deletes the row of (client, resource); none is not an error. */
+int store_authz_delete(struct store *st, int64_t client_id, int64_t resource_id,
+		       struct store_err *err);
+/* Calls fn for every row, oldest first; a nonzero return stops and is returned.
+ * a is valid during the call only (and wiped after it). The rows are read
+ * first, so fn may use the store (delete the row it is given). A row that does
+ * not read back (a bad PSK) is skipped with a warning. */
+typedef int (*store_authz_fn)(void *arg, const struct store_authz *a);
+int store_authz_each(struct store *st, store_authz_fn fn, void *arg, struct store_err *err);
+
 #endif

@@ -298,6 +298,10 @@ static int configure(struct store *st, struct store_err *err)
 			       mode);
 	if (r == 0)
 		r = sq_simple(st, "PRAGMA synchronous = FULL", err);
+	/* Deleted rows are overwritten: an ended authorization's PSK (authz.c)
+	 * does not linger in free pages. */
+	if (r == 0)
+		r = sq_simple(st, "PRAGMA secure_delete = ON", err);
 	return r;
 }
 

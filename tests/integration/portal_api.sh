@@ -6,16 +6,22 @@
 #
 # A device registers itself with a WSS upgrade (curl speaks it): the client row
 # comes from the session hub. One flow record is written into the database with
-# sqlite3 while the portal is stopped (flows come from access requests, which
-# need a session that sends frames: the hub's tests cover those).
+# sqlite3 while the portal is stopped. Then real sessions (tests/tools/portal-peer,
+# the project's ctl library): a device granted a resource through a gateway, the
+# portal restarted, the gateway's init listing the authorization with its PSK;
+# a gateway's flow_log read back as a traffic row by the API and `sluice admin`.
 set -uo pipefail
 
 SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${SLUICE_BUILD:-$SRC/build}
 PORTAL=$BUILD/src/portal/sluice-portal
+PEER=$BUILD/tests/tools/portal-peer
+ADMIN=$BUILD/src/cli/sluice
 # shellcheck source=../world/lib.sh
 source "$SRC/tests/world/lib.sh"
-[ -x "$PORTAL" ] || { diag "no $PORTAL: build first"; exit 1; }
+for prog in "$PORTAL" "$PEER" "$ADMIN"; do
+	[ -x "$prog" ] || { diag "no $prog: build first"; exit 1; }
+done
 for tool in curl python3 sqlite3 openssl; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
@@ -30,6 +36,10 @@ PORT=
 STARTS=0
 
 cleanup() {
+	if [ -n "${GW_PID:-}" ]; then
+		kill "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+	fi
 	if [ -n "$PID" ]; then
 		kill -9 "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
@@ -272,6 +282,96 @@ check_eq "DELETE /clients/1" 204 req DELETE /clients/1
 check_eq "GET /clients/1 after delete: 404" "404 not_found -" rs GET /clients/1
 check_eq "GET /flows/1" "200 denied" rsf GET /flows/1 "" event
 check_eq "GET /flows?event=granted" "200 0" rsf GET '/flows?event=granted' "" "#items"
+
+# ---- sessions: an authorization survives a restart; flow_log becomes traffic rows
+# peer [ARGS]: one session (tests/tools/portal-peer) to the running portal
+peer() {
+	"$PEER" --port "$PORT" --ca "$DATA/ca.pem" "$@"
+}
+# wait_line FILE PATTERN: until a line of FILE matches, 10 s at most
+wait_line() {
+	for _ in $(seq 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# field FILE TYPE PATH: a value of the first frame of TYPE in FILE (PATH as jf's)
+field() {
+	"$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m["type"] != sys.argv[2]:
+        continue
+    v = m
+    for k in filter(None, sys.argv[3].split(".")):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    print(v)
+    break' "$@"
+}
+GW_KEY=$(head -c 32 /dev/urandom | base64)
+DEV_KEY=$(head -c 32 /dev/urandom | base64)
+GW=(--token "$SITE_TOKEN" --key "$GW_KEY" --gateway 198.51.100.1:51820 --name gw1 --authorize)
+check_eq "POST /resources (ip)" 201 req POST /resources '{"site_id":1,"type":"ip","address":"10.1.1.1","name":"nas"}'
+NAS=$(jf id)
+check_eq "Ada may reach it" 201 req POST /policies "{\"group_id\":1,\"resource_id\":$NAS}"
+req PUT /groups/1/members/1 >/dev/null
+peer "${GW[@]}" --seconds 60 >"$TMP/gw.1.out" 2>"$TMP/gw.1.err" &
+GW_PID=$!
+check "a gateway session opens (it claims gw1)" wait_line "$TMP/gw.1.out" '"type":"init"'
+peer --token "$CLIENT_TOKEN" --key "$DEV_KEY" --name phone --until access_granted \
+	--send "{\"type\":\"access_request\",\"req\":1,\"resource_id\":$NAS}" >"$TMP/dev.out"
+check_eq "a device is granted the resource through it" 0 echo $?
+PSK=$(field "$TMP/dev.out" access_granted psk)
+EXPIRES=$(field "$TMP/dev.out" access_granted expires_at)
+check_match "... a PSK and an expiry" '^[A-Za-z0-9+/]{43}= [0-9]+$' echo "$PSK $EXPIRES"
+check_eq "... with the PSK the gateway was sent" "$PSK" field "$TMP/gw.1.out" authorize psk
+check_eq "GET /flows?event=granted" "200 1" rsf GET '/flows?event=granted' "" "#items"
+CID=$(req GET '/clients?name=phone' >/dev/null && jf items.0.id)
+stop TERM
+check_eq "SIGTERM with sessions open: exit 0" 0 echo $?
+wait "$GW_PID"
+check_eq "the gateway's session ended with the portal" 2 echo $?
+GW_PID=
+check_eq "the database holding the PSK is 0600" 600 stat -c %a "$DATA/portal.db"
+FLOWS="{\"type\":\"flow_log\",\"flows\":[{\"client_id\":$CID,\"resource_id\":$NAS,\"start\":1790000000,\"end\":1790000060,\"rx_bytes\":1000,\"tx_bytes\":2000,\"proto\":\"tcp\",\"dst_port\":443},{\"client_id\":$CID,\"resource_id\":424242,\"start\":1,\"end\":2,\"rx_bytes\":0,\"tx_bytes\":0,\"proto\":\"udp\",\"dst_port\":53}]}"
+start || world_bail "the portal did not restart"
+# the gateway comes back, and once its init is in, reports two flows
+peer "${GW[@]}" --seconds 60 --send "$FLOWS" >"$TMP/gw.2.out" 2>"$TMP/gw.2.err" &
+GW_PID=$!
+check "after the restart the gateway's init comes" wait_line "$TMP/gw.2.out" '"type":"init"'
+check_eq "... listing the authorization: device, resource, PSK, expiry" \
+	"$CID $NAS $PSK $EXPIRES" \
+	echo "$(field "$TMP/gw.2.out" init authorizations.0.client.id)" \
+	"$(field "$TMP/gw.2.out" init authorizations.0.resource.id)" \
+	"$(field "$TMP/gw.2.out" init authorizations.0.psk)" \
+	"$(field "$TMP/gw.2.out" init authorizations.0.expires_at)"
+peer --token "$CLIENT_TOKEN" --key "$DEV_KEY" --name phone --until access_granted \
+	--send "{\"type\":\"access_request\",\"req\":2,\"resource_id\":$NAS}" >"$TMP/dev.2.out"
+check_eq "the device asks again: granted" 0 echo $?
+check_eq "... and gets the same PSK (one per device and gateway)" "$PSK" \
+	field "$TMP/dev.2.out" access_granted psk
+traffic_rows() {
+	for _ in $(seq 200); do
+		[ "$(rsf GET '/flows?event=traffic' "" '#items')" = "200 1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check "a gateway's flow_log becomes a traffic row (the unknown resource's flow dropped)" traffic_rows
+kill "$GW_PID"
+wait "$GW_PID"
+GW_PID=
+req GET '/flows?event=traffic' >/dev/null
+check_eq "... with every field" "$CID 1 $NAS 1 tcp 443 1000 2000 2026-09-21T14:13:20Z 2026-09-21T14:14:20Z" \
+	echo "$(jf items.0.client_id)" "$(jf items.0.user_id)" "$(jf items.0.resource_id)" \
+	"$(jf items.0.gateway_id)" "$(jf items.0.protocol)" "$(jf items.0.port)" \
+	"$(jf items.0.rx_bytes)" "$(jf items.0.tx_bytes)" "$(jf items.0.start)" "$(jf items.0.end)"
+check_match "sluice admin flows list shows it" \
+	"traffic +2026-09-21T14:13:20Z +2026-09-21T14:14:20Z +$CID +1 +$NAS +1 +tcp/443 +1000 +2000" \
+	env SLUICE_PORTAL="https://127.0.0.1:$PORT" SLUICE_CA="$DATA/ca.pem" SLUICE_TOKEN="$TOKEN" \
+	"$ADMIN" admin flows list --event traffic
 
 # ---- kill -9 right after an answer loses nothing
 check_eq "POST /sites (answered)" 201 req POST /sites '{"name":"answered-before-kill"}'

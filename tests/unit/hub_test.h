@@ -55,6 +55,10 @@ struct rec {
 	unsigned n_upstreams;
 	size_t n_res, n_auths;
 	uint64_t res_ids[16], auth_refs[8];
+	/* init (gateway): the authorizations, as listed */
+	uint64_t auth_clients[8], auth_res[8];
+	int64_t auth_expires[8];
+	uint8_t auth_psks[8][CTL_KEY_LEN];
 	uint64_t gw_id;
 	uint8_t psk[CTL_KEY_LEN];
 	struct ctl_client client;
@@ -236,37 +240,16 @@ static inline void base_data(struct fx *f)
 
 static unsigned fx_authorize_timeout_ms = 600;
 
-static inline int fx_setup(void **state)
+/* The hub over f->st and the server thread. */
+static inline void fx_start(struct fx *f)
 {
-	static const char *const dns[] = { "localhost" };
-	static const char *const ips[] = { "127.0.0.1" };
 	static const char *const paths[] = { "/client/ws", "/gateway/ws", NULL };
-	const struct tls_names names = { dns, 1, ips, 1 };
-	struct fx *f = calloc(1, sizeof(*f));
 	struct hub_config hc = { .authorize_timeout_ms = fx_authorize_timeout_ms,
-				 .now = fx_clock };
+				 .now = fx_clock, .now_arg = f };
 	struct http_config cfg = { 0 };
-	char ca_key[128];
 
-	assert_non_null(f);
-	hc.now_arg = f;
-	strcpy(f->dir, "/tmp/sluice-hub-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->ca, sizeof(f->ca), "%s/ca.pem", f->dir);
-	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", f->dir);
-	snprintf(f->cert, sizeof(f->cert), "%s/server.pem", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/server.key", f->dir);
-	snprintf(f->db, sizeof(f->db), "%s/portal.db", f->dir);
-	assert_int_equal(tls_ca_create(f->ca, ca_key, "sluice test CA", 1), 0);
-	assert_int_equal(tls_server_create(f->ca, ca_key, &names, 1, f->cert, f->key), 0);
-	assert_int_equal(store_open(f->db, &f->st, NULL), 0);
-	store_set_clock(f->st, fx_clock, f);
-	assert_int_equal(policy_engine_new("/usr/share/zoneinfo", 3600, &f->pe), 0);
-	base_data(f);
 	assert_int_equal(hub_new(f->st, f->pe, &hc, &f->hub), 0);
 	store_set_change_cb(f->st, hub_store_changed, f->hub);
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
 	cfg.address = "127.0.0.1";
 	cfg.cert_path = f->cert;
 	cfg.key_path = f->key;
@@ -282,6 +265,45 @@ static inline int fx_setup(void **state)
 	assert_int_equal(http_server_new(&cfg, &f->srv), 0);
 	f->port = http_server_port(f->srv);
 	assert_int_equal(pthread_create(&f->thr, NULL, fx_thread, f), 0);
+}
+
+/* The server and the hub gone, as sluice-portal's main ends them. */
+static inline void fx_stop(struct fx *f)
+{
+	http_server_stop(f->srv);
+	pthread_join(f->thr, NULL);
+	http_server_free(f->srv);
+	f->srv = NULL;
+	store_set_change_cb(f->st, NULL, NULL);
+	hub_free(f->hub);
+	f->hub = NULL;
+}
+
+static inline int fx_setup(void **state)
+{
+	static const char *const dns[] = { "localhost" };
+	static const char *const ips[] = { "127.0.0.1" };
+	const struct tls_names names = { dns, 1, ips, 1 };
+	struct fx *f = calloc(1, sizeof(*f));
+	char ca_key[128];
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/sluice-hub-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->ca, sizeof(f->ca), "%s/ca.pem", f->dir);
+	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", f->dir);
+	snprintf(f->cert, sizeof(f->cert), "%s/server.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/server.key", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/portal.db", f->dir);
+	assert_int_equal(tls_ca_create(f->ca, ca_key, "sluice test CA", 1), 0);
+	assert_int_equal(tls_server_create(f->ca, ca_key, &names, 1, f->cert, f->key), 0);
+	assert_int_equal(store_open(f->db, &f->st, NULL), 0);
+	store_set_clock(f->st, fx_clock, f);
+	assert_int_equal(policy_engine_new("/usr/share/zoneinfo", 3600, &f->pe), 0);
+	base_data(f);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	fx_start(f);
 	assert_int_equal(ctl_loop_new(f->ca, &f->loop), 0);
 	*state = f;
 	return 0;
@@ -293,11 +315,8 @@ static inline int fx_teardown(void **state)
 	char cmd[128];
 
 	ctl_loop_free(f->loop);
-	http_server_stop(f->srv);
-	pthread_join(f->thr, NULL);
-	http_server_free(f->srv);
-	store_set_change_cb(f->st, NULL, NULL);
-	hub_free(f->hub);
+	if (f->srv)
+		fx_stop(f);
 	policy_engine_free(f->pe);
 	store_close(f->st);
 	pthread_mutex_destroy(&f->mu);
@@ -340,8 +359,13 @@ static inline void on_message(void *arg, struct ctl_session *s, const struct ctl
 	if (m->type == CTL_RESOURCE_UPSERT || m->type == CTL_AUTHORIZE)
 		r->resource_id = m->resource.id;
 	r->n_auths = m->n_auths;
-	for (size_t i = 0; i < m->n_auths && i < 8; i++)
+	for (size_t i = 0; i < m->n_auths && i < 8; i++) {
 		r->auth_refs[i] = m->auths[i].ref;
+		r->auth_clients[i] = m->auths[i].client.id;
+		r->auth_res[i] = m->auths[i].resource.id;
+		r->auth_expires[i] = m->auths[i].expires_at;
+		memcpy(r->auth_psks[i], m->auths[i].psk, CTL_KEY_LEN);
+	}
 	r->gw_id = m->gateway.id;
 	memcpy(r->psk, m->psk, sizeof(r->psk));
 	r->client = m->client;

@@ -218,7 +218,22 @@ static void logs(void **state)
 	assert_int_equal(json_array_size(json_object_get(f->out, "items")), 1);
 	assert_int_equal(rq(f, "GET", "/flows/1", NULL), 200);
 	assert_string_equal(out_str(f, "event"), "granted");
-	rq(f, "GET", "/flows/3", NULL);
+	/* traffic rows: their fields shown, filtered by protocol */
+	flows = json_pack("[{s:s,s:I,s:s,s:I,s:I,s:I,s:s,s:s}]", "event", "traffic",
+			  "client_id", (json_int_t)4, "protocol", "udp", "port", (json_int_t)53,
+			  "rx_bytes", (json_int_t)100, "tx_bytes", (json_int_t)200,
+			  "start", "2026-01-01T00:00:00Z", "end", "2026-01-01T00:01:00Z");
+	assert_int_equal(store_append(f->st, "flows", flows, &err), 0);
+	json_decref(flows);
+	assert_int_equal(rq(f, "GET", "/flows?protocol=udp", NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(f->out, "items")), 1);
+	assert_int_equal(rq(f, "GET", "/flows/3", NULL), 200);
+	assert_string_equal(out_str(f, "event"), "traffic");
+	assert_string_equal(out_str(f, "end"), "2026-01-01T00:01:00Z");
+	assert_int_equal(json_integer_value(json_object_get(f->out, "tx_bytes")), 200);
+	assert_int_equal(rq(f, "GET", "/flows?protocol=null", NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(f->out, "items")), 2);
+	rq(f, "GET", "/flows/4", NULL);
 	expect_err(f, 404, "not_found", NULL);
 	rq(f, "POST", "/flows", "{\"event\":\"granted\"}");
 	expect_err(f, 405, "method_not_allowed", NULL);

@@ -185,6 +185,8 @@ static const struct ok_case ok_cases[] = {
 	{ "flows list --client 1 --user 2 --resource 3 --gateway 4 --event granted", "GET",
 	  "/flows", "client_id=1&user_id=2&resource_id=3&gateway_id=4&event=granted", NULL,
 	  NULL, L },
+	{ "flows list --event traffic --protocol udp --gateway 2", "GET", "/flows",
+	  "event=traffic&protocol=udp&gateway_id=2", NULL, NULL, L },
 	{ "flows get 9", "GET", "/flows/9", "", NULL, NULL, O },
 	{ "audit list --entity site --action create --token-id 3", "GET", "/audit",
 	  "entity=site&action=create&token_id=3", NULL, NULL, L },

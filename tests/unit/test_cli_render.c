@@ -234,6 +234,50 @@ static void test_lists(void **state)
 	json_decref(empty);
 }
 
+/* The flows log: events and traffic in one table, each row filling what it
+ * has (a traffic row: its flow's start and end, protocol and port, bytes each
+ * way; an event: its time and reason). */
+static void test_flows(void **state)
+{
+	json_t *items = json_loads(
+		"[{\"id\":1,\"time\":\"2026-12-07T18:00:00Z\",\"event\":\"granted\","
+		"\"client_id\":7,\"user_id\":4,\"resource_id\":3,\"gateway_id\":2,"
+		"\"reason\":null,\"protocol\":null,\"port\":null,\"rx_bytes\":null,"
+		"\"tx_bytes\":null,\"start\":null,\"end\":null},"
+		"{\"id\":2,\"time\":\"2026-12-07T18:00:01Z\",\"event\":\"denied\","
+		"\"client_id\":7,\"user_id\":4,\"resource_id\":9,\"gateway_id\":null,"
+		"\"reason\":\"no_policy\",\"protocol\":null,\"port\":null,"
+		"\"rx_bytes\":null,\"tx_bytes\":null,\"start\":null,\"end\":null},"
+		"{\"id\":3,\"time\":\"2026-12-07T18:06:00Z\",\"event\":\"traffic\","
+		"\"client_id\":7,\"user_id\":4,\"resource_id\":3,\"gateway_id\":2,"
+		"\"reason\":null,\"protocol\":\"tcp\",\"port\":443,\"rx_bytes\":120345,"
+		"\"tx_bytes\":5120,\"start\":\"2026-12-07T18:00:02Z\","
+		"\"end\":\"2026-12-07T18:05:40Z\"},"
+		"{\"id\":4,\"time\":\"2026-12-07T18:06:00Z\",\"event\":\"traffic\","
+		"\"client_id\":7,\"user_id\":4,\"resource_id\":3,\"gateway_id\":2,"
+		"\"reason\":null,\"protocol\":\"icmp\",\"port\":0,\"rx_bytes\":84,"
+		"\"tx_bytes\":84,\"start\":\"2026-12-07T18:00:03Z\","
+		"\"end\":\"2026-12-07T18:00:03Z\"}]", 0, NULL);
+	struct capture c;
+
+	(void)state;
+	assert_non_null(items);
+	assert_int_equal(render_list(cap_open(&c), "flows", items, false), 0);
+	assert_string_equal(cap_text(&c),
+		"ID  EVENT    TIME                  END                   CLIENT  USER  "
+		"RESOURCE  GATEWAY  PROTO    RX      TX    REASON\n"
+		"1   granted  2026-12-07T18:00:00Z  -                     7       4     "
+		"3         2        -        -       -     -\n"
+		"2   denied   2026-12-07T18:00:01Z  -                     7       4     "
+		"9         -        -        -       -     no_policy\n"
+		"3   traffic  2026-12-07T18:00:02Z  2026-12-07T18:05:40Z  7       4     "
+		"3         2        tcp/443  120345  5120  -\n"
+		"4   traffic  2026-12-07T18:00:03Z  2026-12-07T18:00:03Z  7       4     "
+		"3         2        icmp     84      84    -\n");
+	free(c.text);
+	json_decref(items);
+}
+
 static void test_errors(void **state)
 {
 	static const struct { unsigned status; const char *body, *line; } cases[] = {
@@ -269,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_flows),
 		cmocka_unit_test(test_errors),
 	};
 

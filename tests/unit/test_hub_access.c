@@ -94,9 +94,55 @@ static void test_granted(void **state)
 	assert_true(ok->gw_id > 0);
 	srv_run(f, read_granted_flows, &n);
 	assert_int_equal(n, 1);
-	/* a second request: a fresh key */
+	/* a second request through the same gateway: the same key, the one of the
+	 * gateway's peer for this device (docs/protocol.md access_request) */
 	a = grant(c, g, 8, f->res_dns);
-	assert_memory_not_equal(a->psk, ok->psk, CTL_KEY_LEN);
+	assert_memory_equal(a->psk, ok->psk, CTL_KEY_LEN);
+	peer_close(c);
+	peer_close(g);
+}
+
+static void read_expired_flows(struct fx *f, void *arg)
+{
+	*(int64_t *)arg = count_flows(f, "expired");
+}
+
+/* One PSK per (device, gateway) while any of their authorizations lives: a
+ * second resource through the same gateway must not replace the peer's key
+ * under the first one; a fresh key once the pair has none. */
+static void test_psk_per_pair(void **state)
+{
+	struct fx *f = *state;
+	int64_t t0 = (int64_t)time(NULL);
+	struct peer *g, *c;
+	struct rec *a1, *a2, *ok1, *ok2, *a3;
+	uint8_t psk[CTL_KEY_LEN];
+	int64_t n = 0;
+
+	atomic_store(&f->now, t0);
+	g = gateway_up(f, "gw-a", "198.51.100.1:51820");
+	c = client_up(f);
+	a1 = grant(c, g, 1, f->res_dns);
+	ok1 = wait_for(c, CTL_ACCESS_GRANTED, 0);
+	a2 = grant(c, g, 2, f->res_ip);
+	ok2 = wait_for(c, CTL_ACCESS_GRANTED, 0);
+	assert_non_null(ok1);
+	assert_non_null(ok2);
+	assert_int_equal(a1->resource_id, f->res_dns);
+	assert_int_equal(a2->resource_id, f->res_ip);
+	assert_memory_equal(a1->psk, a2->psk, CTL_KEY_LEN);
+	assert_memory_equal(ok1->psk, a1->psk, CTL_KEY_LEN);
+	assert_memory_equal(ok2->psk, a1->psk, CTL_KEY_LEN);
+	memcpy(psk, a1->psk, sizeof(psk));
+	/* both expire (the clock past the portal's 1 h lifetime): the pair has none */
+	mark(g);
+	atomic_store(&f->now, t0 + 3601);
+	assert_non_null(wait_res(g, CTL_REVOKE, (uint64_t)f->res_dns, 3000));
+	assert_non_null(wait_res(g, CTL_REVOKE, (uint64_t)f->res_ip, 3000));
+	srv_run(f, read_expired_flows, &n);
+	assert_int_equal(n, 2);
+	a3 = grant(c, g, 3, f->res_dns);
+	assert_memory_not_equal(a3->psk, psk, CTL_KEY_LEN);
 	peer_close(c);
 	peer_close(g);
 }
@@ -355,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_granted, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_psk_per_pair, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_denied, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_time_window, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_offline_gateway, fx_setup,

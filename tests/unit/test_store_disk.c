@@ -127,6 +127,148 @@ static void test_migrate_old(void **state)
 	store_close(st);
 }
 
+/* Version 2's flows log gains the traffic columns (step 3): its rows stay, with
+ * the new fields null, and traffic rows go in beside them. */
+static void test_migrate_flows(void **state)
+{
+	struct fx *f = *state;
+	const char *const *steps;
+	struct store_err err;
+	struct store *st;
+	json_t *o = NULL;
+	char sql[96];
+	size_t n;
+
+	steps = store_sqlite_migrations(&n);
+	assert_true(n >= 3);
+	raw_exec(f->path, steps[0]);
+	raw_exec(f->path, steps[1]);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = 2;",
+		 STORE_SQLITE_APP_ID);
+	raw_exec(f->path, sql);
+	raw_exec(f->path, "INSERT INTO flows (time, event, client_id, user_id, resource_id,"
+		 " gateway_id, reason) VALUES (1600000000, 'denied', 1, 2, 3, NULL, 'offline')");
+
+	assert_int_equal(store_open(f->path, &st, &err), 0);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), (int64_t)n);
+	assert_int_equal(store_get(st, "flows", 1, &o, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "denied");
+	assert_string_equal(json_string_value(json_object_get(o, "reason")), "offline");
+	assert_true(json_is_null(json_object_get(o, "protocol")));
+	assert_true(json_is_null(json_object_get(o, "rx_bytes")));
+	assert_true(json_is_null(json_object_get(o, "end")));
+	json_decref(o);
+	mk(st, "flows", "{\"event\": \"traffic\", \"client_id\": 1, \"protocol\": \"udp\","
+	   " \"port\": 53, \"rx_bytes\": 10, \"tx_bytes\": 20, \"start\":"
+	   " \"2026-01-01T00:00:00Z\", \"end\": \"2026-01-01T00:00:05Z\"}");
+	assert_int_equal(store_get(st, "flows", 2, &o, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "end")), "2026-01-01T00:00:05Z");
+	assert_int_equal(json_integer_value(json_object_get(o, "tx_bytes")), 20);
+	json_decref(o);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM authorizations"), 0);
+	store_close(st);
+}
+
+/* Whether the file at path holds the bytes of text. */
+static bool file_has(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t len = strlen(text), n;
+	char *data;
+	bool found;
+
+	assert_non_null(fp);
+	data = malloc(1 << 22);
+	assert_non_null(data);
+	n = fread(data, 1, 1 << 22, fp);
+	fclose(fp);
+	found = n >= len && memmem(data, n, text, len) != NULL;
+	free(data);
+	return found;
+}
+
+struct seen {
+	struct store_authz v[4];
+	size_t n;
+};
+
+static int collect(void *arg, const struct store_authz *a)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 4);
+	s->v[s->n++] = *a;
+	return 0;
+}
+
+static int stop_at_first(void *arg, const struct store_authz *a)
+{
+	(void)a;
+	++*(int *)arg;
+	return 7;
+}
+
+/* The hub's authorizations: kept across a reopen, one per (client, resource),
+ * the PSK as it was; gone when deleted, and not left in the file. */
+static void test_authz(void **state)
+{
+	struct fx *f = *state;
+	struct store_authz a = { .client_id = 1, .resource_id = 2, .gateway_id = 3,
+				 .token_id = 4, .ref = 5, .expires_at = 1790000000,
+				 .source = "198.51.100.7" };
+	struct store_authz b = { .client_id = 1, .resource_id = 6, .gateway_id = 3,
+				 .ref = 9, .expires_at = 1790000001 };
+	struct store_err err;
+	struct seen seen = { 0 };
+	struct store *st;
+	int calls = 0;
+
+	memset(a.psk, 0xa5, sizeof(a.psk));
+	memset(b.psk, 0x5a, sizeof(b.psk));
+	assert_int_equal(store_open(f->path, &st, &err), 0);
+	assert_int_equal(store_authz_put(st, &a, &err), 0);
+	assert_int_equal(store_authz_put(st, &b, &err), 0);
+	store_close(st);
+	/* stored as it is (it must be sent again), in the 0600 file */
+	assert_true(file_has(f->path, "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU="));
+
+	assert_int_equal(store_open(f->path, &st, &err), 0);
+	assert_int_equal(store_authz_each(st, collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 2);
+	assert_memory_equal(&seen.v[0], &a, sizeof(a));
+	assert_memory_equal(&seen.v[1], &b, sizeof(b));
+	/* the same (client, resource) again: replaced, and now the newest */
+	a.ref = 10;
+	a.gateway_id = 11;
+	assert_int_equal(store_authz_put(st, &a, &err), 0);
+	seen.n = 0;
+	assert_int_equal(store_authz_each(st, collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 2);
+	assert_memory_equal(&seen.v[0], &b, sizeof(b));
+	assert_memory_equal(&seen.v[1], &a, sizeof(a));
+	assert_int_equal(store_authz_each(st, stop_at_first, &calls, &err), 7);
+	assert_int_equal(calls, 1);
+	/* bad input is refused */
+	b.client_id = 0;
+	assert_int_equal(store_authz_put(st, &b, &err), -EINVAL);
+	/* deleted: gone, a second delete is no error */
+	assert_int_equal(store_authz_delete(st, 1, 2, &err), 0);
+	assert_int_equal(store_authz_delete(st, 1, 2, &err), 0);
+	assert_int_equal(store_authz_delete(st, 1, 6, &err), 0);
+	seen.n = 0;
+	assert_int_equal(store_authz_each(st, collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 0);
+	/* a row that does not read back is skipped */
+	raw_exec(f->path, "INSERT INTO authorizations (client_id, resource_id, gateway_id,"
+		 " ref, psk, expires_at) VALUES (1, 2, 3, 4, 'not base64', 5)");
+	assert_int_equal(store_authz_each(st, collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 0);
+	store_close(st);
+	/* the deleted PSKs were overwritten, not left in free pages */
+	assert_false(file_has(f->path, "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU="));
+	assert_false(file_has(f->path, "WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo="));
+}
+
 static void test_migrate_refused(void **state)
 {
 	struct fx *f = *state;
@@ -407,6 +549,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_flows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_matches_ddl, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_and_pragmas, setup, teardown),

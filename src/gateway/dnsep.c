@@ -187,13 +187,45 @@ enum dnsep_verdict dnsep_query(struct dnsep *ep, int family, const uint8_t *src,
 
 /* ---- the answer ---- */
 
-/* Passing an answer on: no A or AAAA record anywhere (real addresses, as
- * glue or in an ANY answer), none of the resolver's EDNS options. */
+/* SVCB and HTTPS records (RFC 9460) carry addresses too: their ipv4hint and
+ * ipv6hint parameters are cut out, in place. false if the RDATA is malformed. */
+static bool svcb_drop_hints(struct dns_rr *rr)
+{
+	struct dns_name target;
+	struct cursor c;
+	size_t pos = 2, w;
+
+	if (rr->rdlen < 3 || dns_name_read(rr->rdata, rr->rdlen, &pos, &target) < 0)
+		return false;
+	cur_init(&c, rr->rdata + pos, rr->rdlen - pos);
+	w = pos;
+	while (cur_remaining(&c) > 0) {
+		size_t at = pos + c.pos;
+		uint16_t key = cur_be16(&c), len = cur_be16(&c);
+
+		cur_skip(&c, len);
+		if (c.err)
+			return false;
+		if (key == 4 || key == 6) /* ipv4hint, ipv6hint */
+			continue;
+		memmove(rr->rdata + w, rr->rdata + at, 4 + (size_t)len);
+		w += 4 + (size_t)len;
+	}
+	rr->rdlen = (uint16_t)w;
+	return true;
+}
+
+/* Passing an answer on: no real address anywhere (A or AAAA records, as glue
+ * or in an ANY answer; SVCB/HTTPS address hints). */
 static void strip_addresses(struct dns_msg *m)
 {
-	for (size_t i = dns_msg_rr_count(m); i-- > 0;)
-		if (m->rr[i].type == DNS_T_A || m->rr[i].type == DNS_T_AAAA)
+	for (size_t i = dns_msg_rr_count(m); i-- > 0;) {
+		struct dns_rr *rr = &m->rr[i];
+
+		if (rr->type == DNS_T_A || rr->type == DNS_T_AAAA ||
+		    ((rr->type == DNS_T_SVCB || rr->type == DNS_T_HTTPS) && !svcb_drop_hints(rr)))
 			dns_msg_remove_rr(m, i);
+	}
 }
 
 /* Reports the bindings this answer made (u's used entries); if the daemon

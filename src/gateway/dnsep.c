@@ -1,7 +1,7 @@
-/* The DNS endpoint: the query decision and the answer's rewrite (pure, for
- * the fuzz target), then the sockets: UDP, and TCP with RFC 7766 framing as
- * the stub does it (dns/stub_tcp.c). */
-#include "gateway/dnsep.h"
+/* The DNS endpoint's sockets: UDP, and TCP with RFC 7766 framing as the
+ * stub does it (dns/stub_tcp.c); the queries waiting for the resolver; the
+ * loop. The query handling itself is dnsep_msg.c. */
+#include "gateway/dnsep_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,19 +11,14 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "dns/binding.h"
 #include "gateway/resolver.h"
 #include "lib/buf.h"
 #include "lib/bytes.h"
-#include "lib/cursor.h"
 #include "lib/log.h"
 #include "lib/time.h"
 #include "net/udpbatch.h"
 
 enum {
-	T_AXFR = 252,
-	T_IXFR = 251,
-	RCODE_BADVERS = 16,
 	UDP_IN_MAX = 4096,             /* a query longer than this is not one */
 	UDP_BUDGET = 64,               /* datagrams per socket per dispatch */
 	UDP_BATCH = 64,
@@ -69,214 +64,6 @@ struct wait {
 	struct sockaddr_storage from;
 	socklen_t fromlen;
 };
-
-struct dnsep {
-	struct dnsep_config cfg;
-	struct dnsep_ops ops;
-	void *arg;
-	int epfd;
-	struct sock *socks;
-	size_t n_socks;
-	struct conn *conns, *dead;
-	unsigned n_conns;
-	struct wait *waits;
-	unsigned n_waits;
-	struct udpbatch *out;
-	bool in_dispatch;              /* UDP answers wait for the end of it */
-	struct dns_msg msg;
-	uint8_t *abuf;                 /* ANSWER_MAX bytes */
-	struct dnsep_stats st;
-	struct log_ratelimit rl;
-};
-
-/* ---- the query ---- */
-
-static void query_of(const struct dnsep_req *req, struct dns_query *dq)
-{
-	memset(dq, 0, sizeof(*dq));
-	dq->id = req->id;
-	dq->flags = req->flags;
-	dq->q = req->q;
-	dq->edns.present = req->edns;
-	dq->edns.do_bit = req->do_bit;
-	dq->question_end = DNS_HDR_LEN + (size_t)req->q.name.len + 4;
-}
-
-static enum dnsep_verdict reply_rcode(struct dnsep *ep, const struct dnsep_req *req,
-				      uint16_t rcode, uint8_t *out, size_t cap, size_t *out_len)
-{
-	struct dns_query dq;
-
-	query_of(req, &dq);
-	if (rcode == DNS_RCODE_REFUSED)
-		ep->st.refused++;
-	else if (rcode == DNS_RCODE_SERVFAIL)
-		ep->st.servfail++;
-	else
-		ep->st.formerr++;
-	if (dns_reply_write(&dq, rcode, NULL, 0, out, cap, cap, out_len) < 0)
-		return DNSEP_DROP;
-	return DNSEP_REPLY;
-}
-
-/* For a query whose question could not be read: the header alone, as RFC 1035
- * allows, with the opcode echoed. */
-static enum dnsep_verdict reply_header_only(struct dnsep *ep, const uint8_t *msg, uint16_t rcode,
-					    uint8_t *out, size_t cap, size_t *out_len)
-{
-	uint16_t flags = get_be16(msg + DNS_OFF_FLAGS);
-	struct cursor c;
-
-	if (rcode == DNS_RCODE_REFUSED)
-		ep->st.refused++;
-	else
-		ep->st.formerr++;
-	cur_init(&c, out, cap);
-	cur_put_bytes(&c, msg, 2);
-	cur_put_be16(&c, (uint16_t)(DNS_F_QR | (flags & (DNS_F_OPCODE_MASK | DNS_F_RD)) | rcode));
-	cur_put_zero(&c, 8);
-	if (c.err)
-		return DNSEP_DROP;
-	*out_len = c.pos;
-	return DNSEP_REPLY;
-}
-
-enum dnsep_verdict dnsep_query(struct dnsep *ep, int family, const uint8_t *src,
-			       const uint8_t *msg, size_t len, bool tcp, struct dnsep_req *req,
-			       uint8_t *out, size_t cap, size_t *out_len)
-{
-	struct dns_query q;
-	void *cl;
-	int r = dns_query_parse(msg, len, &q);
-
-	memset(req, 0, sizeof(*req));
-	if (r < 0 && (len < DNS_HDR_LEN || (msg[DNS_OFF_FLAGS] & 0x80))) {
-		/* No header, or an answer sent to a server: never reflect. */
-		ep->st.dropped++;
-		log_rl(&ep->rl, LOG_LVL_INFO, "dnsep: unreadable query (%zu bytes) dropped", len);
-		return DNSEP_DROP;
-	}
-	req->family = family;
-	memcpy(req->src, src, family == AF_INET ? 4 : 16);
-	cl = ep->ops.client(ep->arg, family, src);
-	if (r < 0)
-		return reply_header_only(ep, msg, cl ? (r == -EOPNOTSUPP ? DNS_RCODE_NOTIMP
-							 : DNS_RCODE_FORMERR)
-						      : DNS_RCODE_REFUSED, out, cap, out_len);
-	req->id = q.id;
-	req->flags = q.flags;
-	req->q = q.q;
-	req->edns = q.edns.present;
-	req->do_bit = q.edns.do_bit;
-	req->limit = tcp ? DNS_MSG_MAX : dns_udp_limit(&q);
-	if (!cl)
-		return reply_rcode(ep, req, DNS_RCODE_REFUSED, out, cap, out_len);
-	/* RFC 6891 §6.1.3: an EDNS version we do not speak gets BADVERS. */
-	if (q.edns.present && q.edns.version > 0)
-		return reply_rcode(ep, req, RCODE_BADVERS, out, cap, out_len);
-	r = offer_find(&q.edns, &req->offer);
-	if (r == -ENOENT)
-		memset(&req->offer, 0, sizeof(req->offer));
-	else if (r < 0)
-		return reply_rcode(ep, req, DNS_RCODE_FORMERR, out, cap, out_len);
-	if (q.q.cls != DNS_C_IN || q.q.type == T_AXFR || q.q.type == T_IXFR ||
-	    !ep->ops.covers(ep->arg, cl, &q.q.name))
-		return reply_rcode(ep, req, DNS_RCODE_REFUSED, out, cap, out_len);
-	return DNSEP_RESOLVE;
-}
-
-/* ---- the answer ---- */
-
-/* Passing an answer on: no A or AAAA record anywhere (real addresses, as
- * glue or in an ANY answer), none of the resolver's EDNS options. */
-static void strip_addresses(struct dns_msg *m)
-{
-	for (size_t i = dns_msg_rr_count(m); i-- > 0;)
-		if (m->rr[i].type == DNS_T_A || m->rr[i].type == DNS_T_AAAA)
-			dns_msg_remove_rr(m, i);
-}
-
-/* Reports the bindings this answer made (u's used entries); if the daemon
- * fails one, forgets them all again. */
-static int report_bound(struct dnsep *ep, void *cl, struct binding_table *t,
-			const struct dnsep_req *req, const struct offer_use *u)
-{
-	bool v4 = req->q.type == DNS_T_A;
-	uint32_t used = v4 ? u->used4 : u->used6;
-	size_t alen = v4 ? 4 : 16;
-	unsigned n = v4 ? req->offer.n4 : req->offer.n6; /* used only marks these */
-	struct dns_name lname = req->q.name;
-	uint8_t real[16];
-	int r = 0;
-
-	dns_name_lower(&lname);
-	for (unsigned k = 0; k < n && !r; k++) {
-		const uint8_t *proxy;
-
-		if (!(used & (1u << k)))
-			continue;
-		proxy = v4 ? req->offer.v4[k] : req->offer.v6[k];
-		r = binding_lookup_proxy(t, proxy, alen, NULL, real);
-		if (!r)
-			r = ep->ops.bound(ep->arg, cl, &lname, v4 ? AF_INET : AF_INET6, proxy, real);
-	}
-	if (!r)
-		return 0;
-	ep->st.bound_failed++;
-	for (unsigned k = 0; k < n; k++)
-		if (used & (1u << k))
-			binding_forget_proxy(t, v4 ? req->offer.v4[k] : req->offer.v6[k], alen);
-	return r;
-}
-
-int dnsep_answer(struct dnsep *ep, const struct dnsep_req *req, int err, const uint8_t *answer,
-		 size_t alen, uint8_t *out, size_t cap, size_t *out_len)
-{
-	struct dns_msg *m = &ep->msg;
-	void *cl = ep->ops.client(ep->arg, req->family, req->src);
-	uint16_t rcode = DNS_RCODE_SERVFAIL;
-	bool trunc;
-
-	/* Revoked while the resolver worked: the client is gone, or the name. */
-	if (!cl || !ep->ops.covers(ep->arg, cl, &req->q.name))
-		rcode = DNS_RCODE_REFUSED;
-	else if (err || dns_msg_parse(m, answer, alen) < 0 || !m->has_question ||
-		 m->q.type != req->q.type || !dns_name_equal(&m->q.name, &req->q.name))
-		; /* SERVFAIL */
-	else if (m->edns.ext_rcode && !req->edns)
-		; /* an rcode the asker cannot read */
-	else {
-		m->id = req->id;
-		m->q = req->q;
-		/* Not an authority; RD and CD echoed. */
-		m->flags = (uint16_t)(DNS_F_QR | DNS_F_RA | (req->flags & (DNS_F_RD | DNS_F_CD)) |
-				      (m->flags & (DNS_F_AD | DNS_F_RCODE_MASK)));
-		if (req->q.type == DNS_T_A || req->q.type == DNS_T_AAAA) {
-			struct binding_table *t = ep->ops.bindings(ep->arg, cl);
-			struct offer_use u;
-
-			if (binding_apply(t, m, &req->offer, &u) == 0 &&
-			    report_bound(ep, cl, t, req, &u) < 0)
-				goto fail;
-		} else {
-			strip_addresses(m);
-		}
-		m->edns.present = req->edns;
-		m->edns.do_bit = req->do_bit;
-		m->edns.version = 0;
-		m->edns.opts = NULL;
-		m->edns.opts_len = 0;
-		if (dns_msg_write(m, out, cap, req->limit, out_len, &trunc) == 0) {
-			if ((m->flags & DNS_F_RCODE_MASK) == DNS_RCODE_SERVFAIL)
-				ep->st.servfail++;
-			else
-				ep->st.answered++;
-			return 0;
-		}
-	}
-fail:
-	return reply_rcode(ep, req, rcode, out, cap, out_len) == DNSEP_REPLY ? 0 : -EMSGSIZE;
-}
 
 /* ---- sending ---- */
 
@@ -379,7 +166,8 @@ static void handle(struct dnsep *ep, struct conn *conn, int udp_fd, int family,
 	if (r == -EBUSY)
 		ep->st.busy++;
 servfail:
-	if (reply_rcode(ep, &w->req, DNS_RCODE_SERVFAIL, small, sizeof(small), &n) != DNSEP_REPLY) {
+	if (dnsep_reply_rcode(ep, &w->req, DNS_RCODE_SERVFAIL, small, sizeof(small), &n) !=
+	    DNSEP_REPLY) {
 		free(w);
 		return;
 	}

@@ -15,8 +15,9 @@
  *   - otherwise the resolver is asked (resolver.h). Its answer to an A or AAAA
  *     question goes through binding_apply() with the client's offer (none:
  *     an empty one); every other type passes as resolved, with the client's
- *     ID and question, without the resolver's EDNS options and without any A
- *     or AAAA record (those would be real addresses). A resolver that fails
+ *     ID and question, without the resolver's EDNS options, without any A
+ *     or AAAA record and without the address hints of SVCB/HTTPS records
+ *     (those would be real addresses). A resolver that fails
  *     or times out, or more queries waiting than max_pending: SERVFAIL.
  * When the answer arrives the client is looked up again by its address (it
  * may have been revoked meanwhile: REFUSED), and the name checked again.

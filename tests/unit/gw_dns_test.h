@@ -33,6 +33,9 @@
 #define DM_ADDR "127.0.0.2"
 #define DM_PORT 5353
 #define DM_SERVERS "127.0.0.2:5353"
+/* The HTTPS record's priority, target and alpn, in hex: what stays of it
+ * once its address hints are cut. */
+#define DM_HTTPS_ALPN "000100" "00010003026832"
 
 struct dnsmasq {
 	pid_t pid;
@@ -155,7 +158,11 @@ static inline int dnsmasq_start(struct dnsmasq *d)
 		       "--srv-host=_http._tcp.corp.test,app.corp.test,8080,1,2",
 		       "--mx-host=corp.test,mail.corp.test,10",
 		       "--cname=alias.corp.test,app.corp.test",
-		       "--address=/bulk.test/203.0.113.9", (char *)NULL);
+		       "--address=/bulk.test/203.0.113.9",
+		       /* HTTPS 1 . alpn=h2 ipv4hint=203.0.113.10 ipv6hint=2001:db8::10 */
+		       "--dns-rr=https.corp.test,65," DM_HTTPS_ALPN "0004" "0004cb00710a"
+		       "0006" "001020010db8000000000000000000000010",
+		       (char *)NULL);
 		_exit(127);
 	}
 	deadline = time_mono_ns() + 5 * NSEC_PER_SEC;

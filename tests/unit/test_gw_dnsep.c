@@ -397,6 +397,31 @@ static void test_pass_through(void **state)
 	dns_msg_free(&d);
 }
 
+/* An HTTPS record passes without its address hints: they are real addresses. */
+static void test_https_hints_cut(void **state)
+{
+	struct env *e = *state;
+	static const uint8_t kept[] = { 0, 1, 0, 0, 1, 0, 3, 2, 'h', '2' };
+	uint8_t q[512], ans[2048], real[4];
+	struct dns_msg m;
+	size_t ql = make_query(q, sizeof(q), 77, "https.corp.test", DNS_T_HTTPS, NULL);
+	ssize_t n = ask_udp(e, AF_INET, CLIENT4, EP4, q, ql, ans, sizeof(ans));
+
+	dns_msg_init(&m);
+	parse(&m, ans, n);
+	assert_int_equal(rcode_of(ans), DNS_RCODE_NOERROR);
+	assert_int_equal(m.count[DNS_SEC_ANSWER], 1);
+	assert_int_equal(m.rr[0].type, DNS_T_HTTPS);
+	assert_int_equal(m.rr[0].rdlen, sizeof(kept));
+	assert_memory_equal(m.rr[0].rdata, kept, sizeof(kept));
+	inet_pton(AF_INET, "203.0.113.10", real);
+	assert_false(has_bytes(ans, (size_t)n, real, 4));
+	/* dnsmasq itself gave the hints. */
+	n = gw_udp_ask(AF_INET, DM_ADDR, DM_PORT, NULL, q, ql, ans, sizeof(ans), 2000);
+	assert_true(n > 0 && has_bytes(ans, (size_t)n, real, 4));
+	dns_msg_free(&m);
+}
+
 static void test_formerr(void **state)
 {
 	struct env *e = *state;
@@ -804,7 +829,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_a_gets_offered_proxy), T(test_restart_same_proxies), T(test_refused),
-		T(test_pass_through),         T(test_formerr),              T(test_bound_fails),
+		T(test_pass_through),         T(test_https_hints_cut),      T(test_formerr),              T(test_bound_fails),
 		T(test_revoked_during_wait),  T(test_tcp),                  T(test_tcp_idle),
 		T(test_dig),                  T(test_upstream_timeout),     T(test_timing),
 	};

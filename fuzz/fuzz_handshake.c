@@ -173,7 +173,8 @@ static void run(struct wg_crypto *c, struct end *i, struct end *r, struct end *x
 		if (res == COOKIE_INVALID)
 			return;
 		if (load && res != COOKIE_VALID_MAC2) {
-			if (wg_cookie_reply_create(c, r->ck, reply, msg, len, src, sizeof(src), NOW))
+			if (wg_cookie_reply_create(c, r->ck, reply, msg, len, src, sizeof(src),
+						   NOW))
 				abort();
 			(void)wg_cookie_consume_reply(i->maker, reply, sizeof(reply), NOW);
 			return;
@@ -189,7 +190,7 @@ static void run(struct wg_crypto *c, struct end *i, struct end *r, struct end *x
 		/* Once consumed, the same initiation is a replay, now and later. */
 		if (wg_noise_consume_initiation(c, r->l, msg, len, NOW, lookup, r, &got) != -EALREADY ||
 		    wg_noise_consume_initiation(c, r->l, msg, len, NOW + NSEC_PER_SEC, lookup, r,
-					     &got) != -EALREADY)
+						&got) != -EALREADY)
 			abort();
 		if (wg_noise_create_response(c, r->peer, resp) ||
 		    wg_cookie_add_macs(c, r->maker, resp, sizeof(resp), NOW))
@@ -229,7 +230,8 @@ static void run(struct wg_crypto *c, struct end *i, struct end *r, struct end *x
 		use_session(c, &ki, &kr, data, size);
 		return;
 	case 2:
-		if (wg_cookie_reply_create(c, r->ck, reply, init, sizeof(init), src, sizeof(src), NOW))
+		if (wg_cookie_reply_create(c, r->ck, reply, init, sizeof(init), src, sizeof(src),
+					   NOW))
 			abort();
 		len = build(msg, sizeof(msg), reply, sizeof(reply), data, size, flags);
 		if (wg_cookie_consume_reply(i->maker, msg, len, NOW))

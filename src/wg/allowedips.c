@@ -440,7 +440,7 @@ void wg_allowedips_free(struct allowedips *t)
 }
 
 int wg_allowedips_insert(struct allowedips *t, int family, const void *addr,
-		      unsigned cidr, void *peer)
+			 unsigned cidr, void *peer)
 {
 	uint32_t *slot, n, parent = 0, fresh, branch = 0, o;
 	unsigned bits, common = 0;
@@ -502,7 +502,7 @@ int wg_allowedips_insert(struct allowedips *t, int family, const void *addr,
 }
 
 int wg_allowedips_remove(struct allowedips *t, int family, const void *addr,
-		      unsigned cidr, const void *peer)
+			 unsigned cidr, const void *peer)
 {
 	uint64_t key[2];
 	unsigned bits;
@@ -554,7 +554,7 @@ void *wg_allowedips_lookup(const struct allowedips *t, int family, const void *a
 }
 
 int wg_allowedips_walk(const struct allowedips *t, const void *peer,
-		    int (*fn)(const struct allowedips_prefix *p, void *ctx), void *ctx)
+		       int (*fn)(const struct allowedips_prefix *p, void *ctx), void *ctx)
 {
 	uint32_t o = owner_find(t, peer), n, be4;
 	struct allowedips_prefix p;

@@ -33,10 +33,10 @@ void wg_allowedips_free(struct allowedips *t);
  * prefix changes owner. 0, -EINVAL (family, cidr, NULL peer), -ENOSPC (the
  * table holds max_entries prefixes), -ENOMEM. */
 int wg_allowedips_insert(struct allowedips *t, int family, const void *addr,
-		      unsigned cidr, void *peer);
+			 unsigned cidr, void *peer);
 /* Removes the prefix only if peer owns it: 0, -ENOENT, -EINVAL. */
 int wg_allowedips_remove(struct allowedips *t, int family, const void *addr,
-		      unsigned cidr, const void *peer);
+			 unsigned cidr, const void *peer);
 void wg_allowedips_remove_peer(struct allowedips *t, const void *peer);
 
 /* The owner of the longest prefix holding addr, or NULL (also for a family that
@@ -47,7 +47,7 @@ void *wg_allowedips_lookup(const struct allowedips *t, int family, const void *a
  * owner goes last in its new owner's list), stopping at and returning the first
  * nonzero result; 0 otherwise. fn must not modify the table. */
 int wg_allowedips_walk(const struct allowedips *t, const void *peer,
-		    int (*fn)(const struct allowedips_prefix *p, void *ctx), void *ctx);
+		       int (*fn)(const struct allowedips_prefix *p, void *ctx), void *ctx);
 
 size_t wg_allowedips_count(const struct allowedips *t);
 size_t wg_allowedips_peer_count(const struct allowedips *t, const void *peer);

@@ -44,7 +44,7 @@ static bool is_handshake(const uint8_t *msg, size_t len)
 }
 
 int wg_cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LEN],
-		       struct cookie_checker **out)
+			  struct cookie_checker **out)
 {
 	struct cookie_checker *ck = calloc(1, sizeof(*ck));
 	int err;
@@ -62,7 +62,7 @@ int wg_cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LE
 }
 
 int wg_cookie_checker_set_key(struct wg_crypto *c, struct cookie_checker *ck,
-			   const uint8_t local_pub[WG_KEY_LEN])
+			      const uint8_t local_pub[WG_KEY_LEN])
 {
 	int err = 0;
 
@@ -104,8 +104,8 @@ static int make_cookie(struct wg_crypto *c, struct cookie_checker *ck,
 }
 
 enum cookie_result wg_cookie_check(struct wg_crypto *c, struct cookie_checker *ck,
-				const uint8_t *msg, size_t len, const void *src, size_t srclen,
-				bool check_mac2, uint64_t now)
+				   const uint8_t *msg, size_t len, const void *src, size_t srclen,
+				   bool check_mac2, uint64_t now)
 {
 	uint8_t mac[WG_MAC_LEN], cookie[WG_COOKIE_LEN];
 	enum cookie_result ret = COOKIE_INVALID;
@@ -130,8 +130,8 @@ out:
 }
 
 int wg_cookie_reply_create(struct wg_crypto *c, struct cookie_checker *ck,
-			uint8_t out[WG_COOKIE_REPLY_LEN], const uint8_t *msg, size_t len,
-			const void *src, size_t srclen, uint64_t now)
+			   uint8_t out[WG_COOKIE_REPLY_LEN], const uint8_t *msg, size_t len,
+			   const void *src, size_t srclen, uint64_t now)
 {
 	uint8_t cookie[WG_COOKIE_LEN], nonce[WG_COOKIE_NONCE_LEN];
 	struct cursor in, w;
@@ -165,7 +165,7 @@ out:
 }
 
 int wg_cookie_maker_new(struct wg_crypto *c, const uint8_t peer_pub[WG_KEY_LEN],
-		     struct cookie_maker **out)
+			struct cookie_maker **out)
 {
 	struct cookie_maker *m = calloc(1, sizeof(*m));
 	int err;
@@ -191,7 +191,7 @@ void wg_cookie_maker_free(struct cookie_maker *m)
 }
 
 int wg_cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, size_t len,
-		    uint64_t now)
+		       uint64_t now)
 {
 	uint8_t *mac1, *mac2;
 	int err;

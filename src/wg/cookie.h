@@ -33,29 +33,29 @@ enum cookie_result {
 
 /* local_pub may be NULL (no private key yet): everything is then INVALID. */
 int wg_cookie_checker_new(struct wg_crypto *c, const uint8_t local_pub[WG_KEY_LEN],
-		       struct cookie_checker **out);
+			  struct cookie_checker **out);
 /* After the interface's private key changes. */
 int wg_cookie_checker_set_key(struct wg_crypto *c, struct cookie_checker *ck,
-			   const uint8_t local_pub[WG_KEY_LEN]);
+			      const uint8_t local_pub[WG_KEY_LEN]);
 void wg_cookie_checker_free(struct cookie_checker *ck);
 
 /* msg is a whole initiation or response. */
 enum cookie_result wg_cookie_check(struct wg_crypto *c, struct cookie_checker *ck,
-				const uint8_t *msg, size_t len, const void *src, size_t srclen,
-				bool check_mac2, uint64_t now);
+				   const uint8_t *msg, size_t len, const void *src, size_t srclen,
+				   bool check_mac2, uint64_t now);
 /* Builds the 64-byte cookie reply to msg (whose mac1 the caller has checked),
  * addressed to msg's sender index. */
 int wg_cookie_reply_create(struct wg_crypto *c, struct cookie_checker *ck,
-			uint8_t out[WG_COOKIE_REPLY_LEN], const uint8_t *msg, size_t len,
-			const void *src, size_t srclen, uint64_t now);
+			   uint8_t out[WG_COOKIE_REPLY_LEN], const uint8_t *msg, size_t len,
+			   const void *src, size_t srclen, uint64_t now);
 
 int wg_cookie_maker_new(struct wg_crypto *c, const uint8_t peer_pub[WG_KEY_LEN],
-		     struct cookie_maker **out);
+			struct cookie_maker **out);
 void wg_cookie_maker_free(struct cookie_maker *m);
 /* Fills the last 32 bytes of an outgoing initiation or response: mac1, and mac2
  * from a cookie younger than 115 s (else zeros). */
 int wg_cookie_add_macs(struct wg_crypto *c, struct cookie_maker *m, uint8_t *msg, size_t len,
-		    uint64_t now);
+		       uint64_t now);
 /* Takes a cookie reply the device matched to this peer by receiver index.
  * -EINVAL if malformed or no mac1 is outstanding, -EBADMSG if it does not
  * authenticate against the last mac1 we sent. */

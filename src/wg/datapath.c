@@ -29,7 +29,7 @@ size_t wg_padded_len(size_t len, unsigned mtu)
 }
 
 int wg_datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
-		  const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen)
+		     const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen)
 {
 	size_t padded = wg_padded_len(len, mtu);
 	uint8_t *payload = out + WG_DATA_OFF_PAYLOAD;
@@ -51,7 +51,7 @@ int wg_datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
 }
 
 int wg_datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
-		  size_t len)
+		     size_t len)
 {
 	int fd = ep->sa.sa_family == AF_INET ? dev->sock4 : dev->sock6;
 	socklen_t alen = ep->sa.sa_family == AF_INET ? sizeof(ep->in4) : sizeof(ep->in6);

@@ -211,7 +211,7 @@ void wg_peer_purge_staged(struct wg_peer *p);                              /* un
 
 /* handshake.c (control thread) */
 void wg_hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
-		const union wg_endpoint *src); /* any thread */
+		   const union wg_endpoint *src); /* any thread */
 void wg_hs_process_queue(struct wg_device *dev);
 /* Sends an initiation unless one went out within rekey_timeout (retry: always). */
 void wg_hs_send_initiation(struct wg_device *dev, struct wg_peer *p, bool retry);
@@ -238,10 +238,10 @@ void wg_datapath_stop(struct wg_device *dev);
 /* Writes a transport message for pkt (NULL for a keepalive) into out: header,
  * padded ciphertext, tag. pkt may already sit at out + 16. */
 int wg_datapath_seal(struct wg_aead *a, struct wg_keypair *kp, uint64_t counter,
-		  const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen);
+		     const uint8_t *pkt, size_t len, unsigned mtu, uint8_t *out, size_t *outlen);
 /* Sends one datagram to ep on the right socket. 0 or -errno. */
 int wg_datapath_send(struct wg_device *dev, const union wg_endpoint *ep, const void *buf,
-		  size_t len);
+		     size_t len);
 size_t wg_padded_len(size_t len, unsigned mtu);
 /* Waits for fd1 or fd2 (-1: none) to be readable; false once the threads must stop. */
 bool wg_datapath_wait(struct wg_device *dev, int fd1, int fd2);

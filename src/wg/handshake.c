@@ -24,7 +24,7 @@ static bool has_mac2(const uint8_t *msg, size_t len)
 }
 
 void wg_hs_enqueue(struct wg_device *dev, const uint8_t *msg, size_t len,
-		const union wg_endpoint *src)
+		   const union wg_endpoint *src)
 {
 	struct wg_hs_msg *m = NULL;
 	bool wake = false;
@@ -149,7 +149,7 @@ static void handle_initiation(struct wg_device *dev, struct wg_hs_msg *m, uint64
 	int r;
 
 	r = wg_noise_consume_initiation(dev->crypto, dev->local, m->data, m->len, now,
-				     lookup_static, dev, &np);
+					lookup_static, dev, &np);
 	if (r < 0) {
 		log_rl(&dev->rl_hs, LOG_LVL_DEBUG, "%s: initiation refused: %s", dev->ifname,
 		       strerror(-r));
@@ -247,15 +247,15 @@ static void handle_one(struct wg_device *dev, struct wg_hs_msg *m, unsigned queu
 	keylen = src_key(&m->src, key);
 	/* mac1 first, before any DH; mac2 only matters under load. */
 	res = wg_cookie_check(dev->crypto, dev->checker, m->data, m->len, key, keylen, under_load,
-			   now);
+			      now);
 	if (res == COOKIE_INVALID)
 		return;
 	if (under_load) {
 		if (res != COOKIE_VALID_MAC2) {
 			uint8_t reply[WG_COOKIE_REPLY_LEN];
 
-			if (wg_cookie_reply_create(dev->crypto, dev->checker, reply, m->data, m->len,
-						key, keylen, now) == 0)
+			if (wg_cookie_reply_create(dev->crypto, dev->checker, reply, m->data,
+						   m->len, key, keylen, now) == 0)
 				send_msg(dev, NULL, &m->src, reply, sizeof(reply));
 			return;
 		}
@@ -353,7 +353,8 @@ int wg_hs_send_data(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt
 		atomic_store(&p->want_handshake, true);
 		goto out;
 	}
-	r = wg_datapath_seal(dev->ctl_aead, kp, counter, pkt, len, atomic_load(&dev->mtu), buf, &out);
+	r = wg_datapath_seal(dev->ctl_aead, kp, counter, pkt, len, atomic_load(&dev->mtu), buf,
+			     &out);
 	if (r < 0)
 		goto out;
 	r = wg_datapath_send(dev, &ep, buf, out);

@@ -90,7 +90,7 @@ static uint32_t default_rng(void *ctx)
 }
 
 int wg_index_table_new(struct index_table **out, size_t max_entries,
-		    uint32_t (*rng)(void *ctx), void *rng_ctx)
+		       uint32_t (*rng)(void *ctx), void *rng_ctx)
 {
 	struct index_table *t;
 	size_t max_slots = SLOTS_MIN;
@@ -192,7 +192,7 @@ int wg_index_remove(struct index_table *t, uint32_t idx)
 }
 
 void *wg_index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
-		   enum index_type *type_out)
+		      enum index_type *type_out)
 {
 	const struct slot *s = idx ? find(t, idx) : NULL;
 

@@ -24,7 +24,7 @@ enum index_type {
 /* rng draws the indices; NULL means rand_u32() (tests pass their own to force
  * collisions). 0, -EINVAL (max_entries above 2^30) or -ENOMEM. */
 int wg_index_table_new(struct index_table **out, size_t max_entries,
-		    uint32_t (*rng)(void *ctx), void *rng_ctx);
+		       uint32_t (*rng)(void *ctx), void *rng_ctx);
 void wg_index_table_free(struct index_table *t);
 
 /* Draws a fresh index for ptr (retrying on collision) into *idx: 0, -EINVAL
@@ -40,7 +40,7 @@ int wg_index_remove(struct index_table *t, uint32_t idx);
 /* The object under idx if its type is in types (a mask of enum index_type),
  * else NULL; *type_out (if not NULL) tells which kind it was. */
 void *wg_index_lookup(const struct index_table *t, uint32_t idx, unsigned types,
-		   enum index_type *type_out);
+		      enum index_type *type_out);
 
 size_t wg_index_count(const struct index_table *t);
 

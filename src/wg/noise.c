@@ -148,7 +148,7 @@ void wg_noise_local_free(struct noise_local *l)
 }
 
 int wg_noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
-			    const uint8_t priv[WG_KEY_LEN])
+			       const uint8_t priv[WG_KEY_LEN])
 {
 	int err;
 
@@ -183,14 +183,14 @@ bool wg_noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN])
 }
 
 void wg_noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
-			       void *arg)
+				  void *arg)
 {
 	l->ops = ops ? *ops : (struct noise_index_ops){ 0 };
 	l->ops_arg = ops ? arg : NULL;
 }
 
 int wg_noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
-		   struct noise_peer **out)
+		      struct noise_peer **out)
 {
 	struct noise_peer *p = calloc(1, sizeof(*p));
 	int err;
@@ -271,7 +271,7 @@ void wg_noise_peer_clear(struct noise_peer *p)
 }
 
 int wg_noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
-			    uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns)
+			       uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns)
 {
 	struct noise_local *l = p->local;
 	struct noise_handshake hs = { 0 };
@@ -327,8 +327,8 @@ out:
 }
 
 int wg_noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
-			     size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
-			     struct noise_peer **out)
+				size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
+				struct noise_peer **out)
 {
 	uint8_t ck[WG_HASH_LEN], h[WG_HASH_LEN], key[WG_KEY_LEN];
 	uint8_t s_pub[WG_KEY_LEN], ts[WG_TAI64N_LEN];
@@ -421,7 +421,7 @@ static int mix_psk(struct wg_crypto *c, uint8_t ck[WG_HASH_LEN], uint8_t h[WG_HA
 }
 
 int wg_noise_create_response(struct wg_crypto *c, struct noise_peer *p,
-			  uint8_t msg[WG_RESPONSE_LEN])
+			     uint8_t msg[WG_RESPONSE_LEN])
 {
 	struct noise_handshake hs;
 	uint8_t key[WG_KEY_LEN], eph_pub[WG_KEY_LEN];
@@ -473,7 +473,7 @@ out:
 }
 
 int wg_noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
-			   size_t len)
+			      size_t len)
 {
 	struct noise_local *l = p->local;
 	uint8_t ck[WG_HASH_LEN], h[WG_HASH_LEN], key[WG_KEY_LEN];
@@ -526,7 +526,7 @@ out:
 }
 
 int wg_noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
-			uint64_t now)
+			   uint64_t now)
 {
 	uint8_t t1[WG_KEY_LEN], t2[WG_KEY_LEN];
 	bool initiator;

@@ -70,17 +70,17 @@ void wg_noise_local_free(struct noise_local *l);
 /* Sets (clamping a copy) or, with NULL, clears the private key. Peers must then
  * be refreshed with wg_noise_peer_precompute. */
 int wg_noise_local_set_private(struct wg_crypto *c, struct noise_local *l,
-			    const uint8_t priv[WG_KEY_LEN]);
+			       const uint8_t priv[WG_KEY_LEN]);
 /* Copies the public key out; false if there is no private key. */
 bool wg_noise_local_public(const struct noise_local *l, uint8_t pub[WG_KEY_LEN]);
 void wg_noise_local_set_index_ops(struct noise_local *l, const struct noise_index_ops *ops,
-			       void *arg);
+				  void *arg);
 
 /* -EINVAL if the static-static DH with this key is all zeros (a low-order key):
  * such a peer must be refused. With no local key yet, the DH waits for
  * wg_noise_peer_precompute. user is returned by wg_noise_peer_user. */
 int wg_noise_peer_new(struct noise_local *l, const uint8_t remote_pub[WG_KEY_LEN], void *user,
-		   struct noise_peer **out);
+		      struct noise_peer **out);
 /* Clears the handshake (releasing its index) and wipes everything. */
 void wg_noise_peer_free(struct noise_peer *p);
 /* Recomputes DH(S_local, S_remote) after a local key change; clears the
@@ -99,23 +99,23 @@ void wg_noise_peer_clear(struct noise_peer *p);
 /* Builds an initiation to p in msg, all but mac1/mac2. real_ns is CLOCK_REALTIME
  * (for the TAI64N). */
 int wg_noise_create_initiation(struct wg_crypto *c, struct noise_peer *p,
-			    uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns);
+			       uint8_t msg[WG_INITIATION_LEN], uint64_t real_ns);
 /* Consumes an initiation to l whose macs were checked; *out gets the peer.
  * now is the monotonic clock (flood rule). */
 int wg_noise_consume_initiation(struct wg_crypto *c, struct noise_local *l, const uint8_t *msg,
-			     size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
-			     struct noise_peer **out);
+				size_t len, uint64_t now, noise_lookup_fn lookup, void *arg,
+				struct noise_peer **out);
 /* Answers the initiation p has consumed, all but mac1/mac2. */
 int wg_noise_create_response(struct wg_crypto *c, struct noise_peer *p,
-			  uint8_t msg[WG_RESPONSE_LEN]);
+			     uint8_t msg[WG_RESPONSE_LEN]);
 /* Consumes a response that the device matched to p by its receiver index. On any
  * failure p's pending initiation is left exactly as it was. */
 int wg_noise_consume_response(struct wg_crypto *c, struct noise_peer *p, const uint8_t *msg,
-			   size_t len);
+			      size_t len);
 /* After create_response (responder) or consume_response (initiator): derives the
  * keypair into kp, hands it the handshake's index and zeroes the handshake. */
 int wg_noise_begin_session(struct wg_crypto *c, struct noise_peer *p, struct noise_keypair *kp,
-			uint64_t now);
+			   uint64_t now);
 
 /* Takes the next send counter; -EKEYEXPIRED once REJECT_AFTER_MESSAGES is reached. */
 int wg_noise_keypair_next_counter(struct noise_keypair *kp, uint64_t *counter);

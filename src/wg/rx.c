@@ -94,7 +94,7 @@ static size_t rx_inner(struct wg_device *dev, struct wg_peer *p, const uint8_t *
 	if (tot > len)
 		return 0;
 	if (wg_allowedips_lookup(dev->aips, family,
-			      pkt + (family == AF_INET ? IPV4_OFF_SRC : IPV6_OFF_SRC)) != p) {
+				 pkt + (family == AF_INET ? IPV4_OFF_SRC : IPV6_OFF_SRC)) != p) {
 		log_rl(&dev->rl_rx, LOG_LVL_INFO,
 		       "%s: dropped a packet from a peer with a source it does not own",
 		       dev->ifname);

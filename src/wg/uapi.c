@@ -605,7 +605,7 @@ int wg_uapi_format_errno(struct buf *out, int err)
 /* ---- framing ------------------------------------------------------------ */
 
 void wg_uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
-		struct uapi_request *req)
+		   struct uapi_request *req)
 {
 	static const char get[] = "get=1\n", set[] = "set=1\n";
 	const size_t oplen = sizeof(get) - 1;

@@ -160,6 +160,6 @@ struct uapi_request {
 /* Looks at the start of data[0..len); eof says no more will come. *scan keeps
  * where the search for the end of a set stopped: zero it after consuming. */
 void wg_uapi_frame(const char *data, size_t len, bool eof, size_t *scan,
-		struct uapi_request *req);
+		   struct uapi_request *req);
 
 #endif

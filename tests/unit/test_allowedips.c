@@ -597,7 +597,8 @@ static void test_random_vs_naive(void **state)
 		assert_int_equal(wg_allowedips_remove(t, e.family, e.addr, e.cidr, e.peer), 0);
 		naive_del(&h, naive_find(&h, e.family, e.addr, e.cidr));
 		if (i % 4 == 0) {
-			assert_int_equal(wg_allowedips_insert(t, e.family, e.addr, e.cidr, other), 0);
+			assert_int_equal(wg_allowedips_insert(t, e.family, e.addr, e.cidr, other),
+					 0);
 			naive_insert(&h, e.family, e.addr, e.cidr, other);
 		}
 	}

@@ -59,7 +59,7 @@ static void test_many_unique(void **state)
 	assert_non_null(objs);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(wg_index_insert(t, i % 2 ? INDEX_KEYPAIR : INDEX_HANDSHAKE,
-					      &objs[i], &idx[i]), 0);
+						 &objs[i], &idx[i]), 0);
 		assert_int_not_equal(idx[i], 0);
 	}
 	assert_int_equal(wg_index_count(t), N);

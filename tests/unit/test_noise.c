@@ -661,7 +661,8 @@ static void test_no_identity(void **state)
 	assert_int_equal(wg_key_generate(c, priv, pub), 0);
 	assert_int_equal(wg_noise_peer_new(l, pub, NULL, &p), 0); /* allowed, unusable */
 	assert_int_equal(wg_noise_create_initiation(c, p, msg, R0), -ENOKEY);
-	assert_int_equal(wg_noise_consume_initiation(c, l, msg, 148, T0, lookup, NULL, &got), -ENOKEY);
+	assert_int_equal(wg_noise_consume_initiation(c, l, msg, 148, T0, lookup, NULL, &got),
+			 -ENOKEY);
 	assert_int_equal(wg_cookie_checker_new(c, NULL, &ck), 0);
 	assert_int_equal(wg_cookie_check(c, ck, msg, 148, src_a, 6, false, T0), COOKIE_INVALID);
 	assert_int_equal(wg_cookie_reply_create(c, ck, msg, msg, 148, src_a, 6, T0), -EINVAL);
@@ -705,7 +706,8 @@ static void test_cookie_flow(void **state)
 	memcpy(reply2, reply, 64);
 	reply2[10] ^= 1; /* nonce */
 	assert_int_equal(wg_cookie_consume_reply(a.maker, reply2, 64, T0), -EBADMSG);
-	assert_int_equal(wg_cookie_consume_reply(b.maker, reply, 64, T0), -EINVAL); /* no mac1 sent */
+	/* no mac1 sent */
+	assert_int_equal(wg_cookie_consume_reply(b.maker, reply, 64, T0), -EINVAL);
 	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0), 0);
 	assert_int_equal(wg_cookie_consume_reply(a.maker, reply, 64, T0), -EINVAL);
 	/* The retry carries mac2, valid from the same source only. */

@@ -569,7 +569,8 @@ static void test_truncation_and_mutation(void **state)
 				continue;
 			buf_reset(&b);
 			assert_int_equal(wg_uapi_format_set(&b, &s), 0);
-			assert_int_equal(wg_uapi_parse_set((char *)b.data + 6, b.len - 6, &again), 0);
+			assert_int_equal(wg_uapi_parse_set((char *)b.data + 6, b.len - 6, &again),
+					 0);
 			assert_int_equal(again.flags, s.flags);
 			assert_int_equal(again.n_peers, s.n_peers);
 			assert_int_equal(again.n_allowed_ips, s.n_allowed_ips);

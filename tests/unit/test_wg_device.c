@@ -230,7 +230,8 @@ static int configure(struct side *s, const struct side *peer, uint16_t peer_port
 {
 	struct uapi_allowed_ip ip = { .family = AF_INET, .cidr = 32 };
 	struct uapi_set_peer sp = {
-		.flags = UAPI_PEER_ENDPOINT | UAPI_PEER_REPLACE_ALLOWED_IPS | UAPI_PEER_PRESHARED_KEY,
+		.flags = UAPI_PEER_ENDPOINT | UAPI_PEER_REPLACE_ALLOWED_IPS |
+			 UAPI_PEER_PRESHARED_KEY,
 		.allowed_ips = &ip,
 		.n_allowed_ips = 1,
 	};

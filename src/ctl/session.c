@@ -59,6 +59,7 @@ struct ctl_session {
 	uint64_t retry_ns;            /* time_mono_ns() the retry is due, 0: none */
 	int fd;                       /* the socket in loop->ep, or -1 */
 	uint32_t fd_events;
+	bool fd_connected;            /* s->connected when it was watched */
 	struct frame *out_head, *out_tail;
 	unsigned out_n;
 	struct buf rx;
@@ -454,8 +455,9 @@ void ctl_loop_free(struct ctl_loop *l)
  * holds part of a write. What lws alone waits for (the steps of a connect, a
  * pong or a close to write) is met by the pass ctl_loop_timeout_ms() asks for
  * within CONNECTING_MS while a session connects, HEARTBEAT_MS otherwise. A
- * socket closed leaves the epoll set by itself; while connecting, lws may
- * swap sockets under one wsi, so the watch is renewed on every pass. */
+ * socket closed leaves the epoll set by itself. While connecting, lws may swap
+ * sockets under one wsi (the next address of a name), perhaps with the same
+ * number: the watch is renewed once connected. */
 static void watch_session(struct ctl_session *s)
 {
 	int fd = s->wsi && !s->closing ? lws_get_socket_fd(s->wsi) : -1;
@@ -468,7 +470,7 @@ static void watch_session(struct ctl_session *s)
 	}
 	if (s->connected && (s->out_head || s->ping_due || lws_partial_buffered(s->wsi)))
 		events |= EPOLLOUT;
-	if (s->connected && fd == s->fd && events == s->fd_events)
+	if (fd == s->fd && events == s->fd_events && s->connected == s->fd_connected)
 		return;
 	ev = (struct epoll_event){ .events = events, .data.fd = fd };
 	if (epoll_ctl(s->loop->ep, EPOLL_CTL_MOD, fd, &ev) < 0 &&
@@ -478,6 +480,7 @@ static void watch_session(struct ctl_session *s)
 	}
 	s->fd = fd;
 	s->fd_events = events;
+	s->fd_connected = s->connected;
 }
 
 int ctl_loop_fd(const struct ctl_loop *l)

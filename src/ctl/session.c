@@ -68,14 +68,13 @@ struct ctl_session {
 
 struct ctl_loop {
 	struct lws_context *ctx;
-	/* The sessions' sockets (ctl_loop_fd), watched by watch_sync(). */
+	/* The sessions' sockets (ctl_loop_fd), kept by watch_session(). */
 	int ep;
 	/* Every turn of an lws 4.1 loop polls all of its connections: a loop with
 	 * thousands of sessions (the load tool) wakes only when it must. */
 	lws_sorted_usec_list_t heartbeat;
 	uint64_t heartbeat_ns;        /* time_mono_ns() the heartbeat is due */
 	bool kick;                    /* lws has work due now (a kill we asked for) */
-	struct log_ratelimit rl;
 	bool dispatching;
 	struct ctl_session *sessions;
 };
@@ -415,7 +414,6 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 		free(l);
 		return -errno;
 	}
-	l->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	/* A CA given is the only one trusted (lws would add the system's). */

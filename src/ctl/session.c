@@ -59,6 +59,7 @@ struct ctl_session {
 	uint64_t retry_ns;            /* time_mono_ns() the retry is due, 0: none */
 	int fd;                       /* the socket in loop->ep, or -1 */
 	uint32_t fd_events;
+	bool fd_connected;            /* s->connected when it was watched */
 	struct frame *out_head, *out_tail;
 	unsigned out_n;
 	struct buf rx;
@@ -67,14 +68,13 @@ struct ctl_session {
 
 struct ctl_loop {
 	struct lws_context *ctx;
-	/* The sessions' sockets (ctl_loop_fd), watched by watch_sync(). */
+	/* The sessions' sockets (ctl_loop_fd), kept by watch_session(). */
 	int ep;
 	/* Every turn of an lws 4.1 loop polls all of its connections: a loop with
 	 * thousands of sessions (the load tool) wakes only when it must. */
 	lws_sorted_usec_list_t heartbeat;
 	uint64_t heartbeat_ns;        /* time_mono_ns() the heartbeat is due */
 	bool kick;                    /* lws has work due now (a kill we asked for) */
-	struct log_ratelimit rl;
 	bool dispatching;
 	struct ctl_session *sessions;
 };
@@ -414,7 +414,6 @@ int ctl_loop_new(const char *ca_file, struct ctl_loop **out)
 		free(l);
 		return -errno;
 	}
-	l->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	/* A CA given is the only one trusted (lws would add the system's). */
@@ -454,8 +453,9 @@ void ctl_loop_free(struct ctl_loop *l)
  * holds part of a write. What lws alone waits for (the steps of a connect, a
  * pong or a close to write) is met by the pass ctl_loop_timeout_ms() asks for
  * within CONNECTING_MS while a session connects, HEARTBEAT_MS otherwise. A
- * socket closed leaves the epoll set by itself; while connecting, lws may
- * swap sockets under one wsi, so the watch is renewed on every pass. */
+ * socket closed leaves the epoll set by itself. While connecting, lws may swap
+ * sockets under one wsi (the next address of a name), perhaps with the same
+ * number: the watch is renewed once connected. */
 static void watch_session(struct ctl_session *s)
 {
 	int fd = s->wsi && !s->closing ? lws_get_socket_fd(s->wsi) : -1;
@@ -468,7 +468,7 @@ static void watch_session(struct ctl_session *s)
 	}
 	if (s->connected && (s->out_head || s->ping_due || lws_partial_buffered(s->wsi)))
 		events |= EPOLLOUT;
-	if (s->connected && fd == s->fd && events == s->fd_events)
+	if (fd == s->fd && events == s->fd_events && s->connected == s->fd_connected)
 		return;
 	ev = (struct epoll_event){ .events = events, .data.fd = fd };
 	if (epoll_ctl(s->loop->ep, EPOLL_CTL_MOD, fd, &ev) < 0 &&
@@ -478,6 +478,7 @@ static void watch_session(struct ctl_session *s)
 	}
 	s->fd = fd;
 	s->fd_events = events;
+	s->fd_connected = s->connected;
 }
 
 int ctl_loop_fd(const struct ctl_loop *l)

@@ -54,10 +54,9 @@ wg genkey >"$TMP/kb"; wg pubkey <"$TMP/kb" >"$TMP/pb"
 
 a "$BUILD/src/wg/sluice-wg" --log-level debug $IFA >"$TMP/sluice.log" 2>&1 &
 b wireguard-go $IFB >/dev/null 2>&1
-for _ in $(seq 50); do
-	[ -S /var/run/wireguard/$IFA.sock ] && [ -S /var/run/wireguard/$IFB.sock ] && break
-	sleep 0.1
-done
+wait_for 5 "both daemons are up (their UAPI sockets)" \
+	test -S /var/run/wireguard/$IFA.sock -a -S /var/run/wireguard/$IFB.sock ||
+	world_bail "the daemons did not start"
 a wg set $IFA private-key "$TMP/ka" listen-port 51820 peer "$(cat "$TMP/pb")" \
 	allowed-ips 198.18.100.2/32
 b wg set $IFB private-key "$TMP/kb" peer "$(cat "$TMP/pa")" endpoint 198.18.1.1:51820 \
@@ -72,19 +71,19 @@ b ip route add 198.18.1.1/32 dev eth0 src 198.18.1.3
 b "$BUILD/tests/tools/wg-flood" --target 198.18.1.1:51820 --pubkey "$(cat "$TMP/pa")" \
 	--seconds 25 >"$TMP/flood.out" 2>&1 &
 flood=$!
-sleep 1
+# The flood is on before the legitimate peer starts: sluice-wg has received
+# thousands of initiations.
+rx_a() { a cat /sys/class/net/eth0/statistics/rx_packets; }
+rx0=$(rx_a)
+wait_for 5 "the flood is on" eval 'test "$(rx_a)" -ge $((rx0 + 2000))'
 # The legitimate peer's first initiation meets a loaded responder: it gets a
 # cookie, retries after REKEY_TIMEOUT (5 s) with mac2, and gets through.
 b ip route add 198.18.100.0/24 dev $IFB 2>/dev/null
 start=$(date +%s)
-ok=0
-for _ in $(seq 40); do
-	if b ping -c 1 -W 1 198.18.100.1 >/dev/null 2>&1; then ok=1; break; fi
-done
-took=$(($(date +%s) - start))
+wait_for 40 "the legitimate peer completes its handshake" b ping -c 1 -W 1 198.18.100.1
+diag "the handshake took $(($(date +%s) - start)) s"
 flooding=0
 kill -0 $flood 2>/dev/null && flooding=1
-check "the legitimate peer completes its handshake (${took}s)" test $ok = 1
 check "... while the flood is still on" test $flooding = 1
 check "traffic flows during the flood" b ping -c 5 -i 0.2 -W 2 198.18.100.1
 wait $flood

@@ -78,11 +78,8 @@ start() {
 	sluice) ip netns exec "$ns" env "$@" "$SLUICE_WG" "$ifn" >>"$TMP/$ifn.log" 2>&1 & ;;
 	wggo) ip netns exec "$ns" env "$@" wireguard-go -f "$ifn" >>"$TMP/$ifn.log" 2>&1 & ;;
 	esac
-	for _ in $(seq 50); do
-		[ -S /var/run/wireguard/$ifn.sock ] && return 0
-		sleep 0.1
-	done
-	diag "$impl did not start on $ifn"; cat "$TMP/$ifn.log" >&2
+	wait_for 5 "$impl starts on $ifn" test -S /var/run/wireguard/$ifn.sock && return 0
+	cat "$TMP/$ifn.log" >&2
 	return 1
 }
 
@@ -111,7 +108,7 @@ iperf_ok() { # NS_SERVER NS_CLIENT ADDR ARGS...
 	local srv=$1 cli=$2 addr=$3
 	shift 3
 	ip netns exec "$srv" iperf3 -s -1 -B "$addr" -D --pidfile "$TMP/iperf.pid" >/dev/null 2>&1
-	sleep 0.3
+	wait_for 5 "iperf3 listens on $addr" listening "$srv" 5201 || return 1
 	local out
 	out=$(ip netns exec "$cli" timeout 20 iperf3 -c "$addr" -t 2 -J "$@" 2>&1)
 	local rc=$?
@@ -125,6 +122,12 @@ bps = s["bits_per_second"]
 print("%.0f Mbit/s" % (bps / 1e6))
 sys.exit(0 if bps > 1e6 else 1)' "$out"
 }
+
+# listening NS PORT: a TCP socket listens on PORT in NS
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+# rx_grew NS IFNAME BASE BYTES: the interface's peer has received BYTES more than BASE
+rx_of() { ip netns exec "$1" wg show "$2" transfer | awk '{ s += $2 } END { print s + 0 }'; }
+rx_grew() { test "$(rx_of "$1" "$2")" -ge $(($3 + $4)); }
 
 # wg_show_sane IFNAME: one peer, a handshake, bytes both ways
 wg_show_sane() {
@@ -181,9 +184,12 @@ roam() { # label IMPL_A IMPL_B
 	local label=$1
 	pair "$2" "$3" no
 	a ping -c 2 -W 2 198.18.100.2 >/dev/null
+	local rx0
+	rx0=$(rx_of $A $IFA)
 	a ping -i 0.1 -c 60 -W 1 198.18.100.2 >"$TMP/roam.ping" 2>&1 &
 	local pinger=$!
-	sleep 1
+	# mid-transfer: once a few answers are in (580 bytes at A: an answer is more than 116)
+	wait_for 5 "$label: the pings flow before the move" rx_grew $A $IFA "$rx0" 580
 	a ip addr add 198.18.1.3/24 dev eth0
 	a nft -f - <<-EOF
 	table ip roam {
@@ -213,9 +219,10 @@ check_match "rekey: wireguard-go saw it too" "latest handshake" b wg show $IFB
 # A peer removed mid-stream: traffic stops, the daemon lives, re-adding restores it.
 pair sluice wggo no
 a ping -c 2 -W 2 198.18.100.2 >/dev/null
+rx0=$(rx_of $A $IFA)
 a ping -i 0.1 -c 40 -W 1 198.18.100.2 >"$TMP/rm.ping" 2>&1 &
 pinger=$!
-sleep 1
+wait_for 5 "remove: the pings flow before the removal" rx_grew $A $IFA "$rx0" 580
 a wg set $IFA peer "$(cat "$TMP/pb")" remove
 wait $pinger
 check "remove: the peer is gone from wg show" test -z "$(a wg show $IFA peers)"
@@ -233,8 +240,7 @@ check_eq "uapi: and changes nothing" "$before" a wg show $IFA dump
 
 # SIGTERM: socket and device go away.
 a pkill -TERM -f "sluice-wg $IFA"
-sleep 0.5
-check "sigterm: socket removed" test ! -e /var/run/wireguard/$IFA.sock
-check_fails "sigterm: device removed" a ip link show $IFA
+wait_for 5 "sigterm: socket removed" test ! -e /var/run/wireguard/$IFA.sock
+wait_for 5 "sigterm: device removed" eval "! ip netns exec $A ip link show $IFA"
 
 finish

@@ -168,6 +168,33 @@ check_match() {
 	fi
 }
 
+# wait_for SECONDS DESC CMD...: a check with a deadline, for whatever takes
+# time (a daemon starting, packets flowing, a timer firing): runs CMD every 0.1 s
+# until it succeeds ("ok - DESC"); at the deadline it fails loudly, "not ok -
+# DESC (not within SECONDS s)" with CMD's last output, and returns 1. Tests wait
+# with this, never with a fixed sleep.
+wait_for() {
+	local secs=$1 desc=$2 out rc now end
+	shift 2
+	now=${EPOCHREALTIME//[!0-9]/}
+	end=$((now + $(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000000 }')))
+	while :; do
+		rc=0
+		out=$("$@" 2>&1) || rc=$?
+		if ((rc == 0)); then
+			_check_report 1 "$desc" ""
+			return 0
+		fi
+		now=${EPOCHREALTIME//[!0-9]/}
+		if ((now >= end)); then
+			_check_report 0 "$desc (not within $secs s)" \
+				"$(printf '$ %s\n%s\n(exit %d)' "$*" "$out" "$rc")"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # world_bail MESSAGE: stop the test here (the trap still tears down)
 world_bail() {
 	printf 'Bail out! %s\n' "$*"

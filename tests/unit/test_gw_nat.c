@@ -235,6 +235,9 @@ static void test_two_names_one_real(void **state)
 	assert_int_equal(nat_allow_add(fx.nat, &b), 0);
 	assert_int_equal(udp_roundtrip("100.96.0.7", "203.0.113.50", 7100, src), 0);
 	assert_int_equal(udp_roundtrip("100.96.0.8", "203.0.113.50", 7100, src), 0);
+	/* Echo: through the rule of any protocol, not through the UDP-only one. */
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.96.0.7 >/dev/null"), 0);
+	assert_int_not_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.96.0.8 >/dev/null 2>&1"), 0);
 	/* Deleting a binding twice is fine. */
 	assert_int_equal(nat_bind_del(fx.nat, AF_INET, fx.client4, p), 0);
 	assert_int_equal(nat_bind_del(fx.nat, AF_INET, fx.client4, p), 0);
@@ -323,6 +326,8 @@ static void test_gateway_input(void **state)
 	assert_int_equal(send(cli, "q", 1, 0), 1);
 	assert_int_equal(recv_wait(cli, buf, sizeof(buf), NULL, 2000), -EHOSTUNREACH);
 	close(cli);
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.64.0.1 >/dev/null"), 0);
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -6 -c1 -W2 fd00:2021:1111::1 >/dev/null"), 0);
 	/* The host's own services stay open on its other interfaces. */
 	assert_int_equal(recv_wait(other, buf, sizeof(buf), NULL, 0), -ETIMEDOUT);
 	close(other);

@@ -186,11 +186,20 @@ static int flow_parse(const struct nlmsghdr *nlh, struct ct_flow *f, const struc
 	return 0;
 }
 
+/* mnl_nlmsg_ok() compares the length field as an int (a huge one passes), and
+ * libmnl walks attributes up to the aligned end: the padding must be there too
+ * (the kernel always sends it). */
+static bool msg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       NLMSG_ALIGN((size_t)nlh->nlmsg_len) <= len;
+}
+
 int ct_flow_parse(const void *msg, size_t len, struct ct_flow *f)
 {
 	const struct nlmsghdr *nlh = msg;
 
-	if (len > INT32_MAX || !mnl_nlmsg_ok(nlh, (int)len))
+	if (!msg_ok(nlh, len))
 		return -EINVAL;
 	return flow_parse(nlh, f, NULL);
 }
@@ -491,7 +500,7 @@ int ct_events_dispatch(struct ct *c, ct_flow_fn *fn, void *arg)
 			return -errno;
 		}
 		left = (int)n;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; left > 0 && msg_ok(nlh, (size_t)left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct ct_flow f;
 
 			if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_DELETE ||

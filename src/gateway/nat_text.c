@@ -169,7 +169,10 @@ static int table_sets(struct buf *b)
 
 static int table_from_tunnel(struct buf *b)
 {
-	int err = buf_printf(b, "\tchain from_tunnel {\n");
+	/* An ICMP error about a reply of a flow (port unreachable from the
+	 * client) belongs to that flow; it carries no data of its own. */
+	int err = buf_printf(b, "\tchain from_tunnel {\n"
+				"\t\tct state related meta l4proto { icmp, ipv6-icmp } accept\n");
 
 	for (unsigned f = 0; f < 2 && !err; f++)
 		for (unsigned l = 0; l < NAT_LAYERS && !err; l++) {

@@ -34,6 +34,7 @@ static const struct nat_config config = {
 	.tun_ifname = TUN,
 	.gw_addrs = gw_addrs,
 	.n_gw_addrs = 2,
+	.reject_rate = 1000, /* the limit has a test of its own, last */
 };
 
 static int setup(void **state)
@@ -89,12 +90,15 @@ static int udp_roundtrip(const char *to, const char *real, uint16_t port, char *
 
 	assert_true(srv >= 0 && cli >= 0);
 	assert_int_equal(send(cli, "ping", 4, 0), 4);
-	n = recv_wait(srv, buf, sizeof(buf), &from, 2000);
-	if (n < 0) {
-		/* Not through: the client must have been told why. */
-		ret = (int)recv_wait(cli, buf, sizeof(buf), NULL, 2000);
+	/* Whichever comes first: the datagram at L, or the client told why not. */
+	struct pollfd p[2] = { { .fd = srv, .events = POLLIN }, { .fd = cli, .events = POLLIN } };
+
+	assert_int_equal(poll(p, 2, 2000) > 0, 1);
+	if (!(p[0].revents & POLLIN)) {
+		ret = (int)recv_wait(cli, buf, sizeof(buf), NULL, 0);
 		goto out;
 	}
+	n = recv_wait(srv, buf, sizeof(buf), &from, 0);
 	assert_int_equal(n, 4);
 	sa_text(&from, seen_src, INET6_ADDRSTRLEN);
 	assert_int_equal(sendto(srv, "pong", 4, 0, (struct sockaddr *)&from,
@@ -235,6 +239,9 @@ static void test_two_names_one_real(void **state)
 	assert_int_equal(nat_allow_add(fx.nat, &b), 0);
 	assert_int_equal(udp_roundtrip("100.96.0.7", "203.0.113.50", 7100, src), 0);
 	assert_int_equal(udp_roundtrip("100.96.0.8", "203.0.113.50", 7100, src), 0);
+	/* Echo: through the rule of any protocol, not through the UDP-only one. */
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.96.0.7 >/dev/null"), 0);
+	assert_int_not_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.96.0.8 >/dev/null 2>&1"), 0);
 	/* Deleting a binding twice is fine. */
 	assert_int_equal(nat_bind_del(fx.nat, AF_INET, fx.client4, p), 0);
 	assert_int_equal(nat_bind_del(fx.nat, AF_INET, fx.client4, p), 0);
@@ -323,6 +330,8 @@ static void test_gateway_input(void **state)
 	assert_int_equal(send(cli, "q", 1, 0), 1);
 	assert_int_equal(recv_wait(cli, buf, sizeof(buf), NULL, 2000), -EHOSTUNREACH);
 	close(cli);
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -c1 -W2 100.64.0.1 >/dev/null"), 0);
+	assert_int_equal(world_sh(&fx.w, fx.w.c, "ping -6 -c1 -W2 fd00:2021:1111::1 >/dev/null"), 0);
 	/* The host's own services stay open on its other interfaces. */
 	assert_int_equal(recv_wait(other, buf, sizeof(buf), NULL, 0), -ETIMEDOUT);
 	close(other);
@@ -397,6 +406,59 @@ static void test_element_cost(void **state)
 	assert_int_equal(nat_element_count(fx.nat), before);
 }
 
+/* The ICMP errors to the tunnel are limited (then packets are dropped): with
+ * 3/s, a burst of 30 refused datagrams gets 3 errors, and a few more only as
+ * the bucket refills while they are read. Runs last: it replaces the table. */
+static void test_reject_limited(void **state)
+{
+	enum { N = 30 };
+	struct nat_config c = config;
+	struct sockaddr_storage to;
+	socklen_t tlen = sa_make(&to, "203.0.113.50", 7001);
+	struct pollfd p[N];
+	int one = 1, errors = 0;
+	uint64_t t0;
+
+	(void)state;
+	nat_free(fx.nat);
+	c.reject_rate = 3;
+	assert_int_equal(nat_new(&c, &fx.nat), 0);
+	/* One socket per datagram, each with its error queue (a socket that
+	 * holds an error refuses the next send). */
+	for (int i = 0; i < N; i++) {
+		p[i].fd = sock_in(&fx.w, fx.w.c, SOCK_DGRAM, "100.64.0.2", 0, NULL, 0);
+		p[i].events = POLLERR;
+		assert_true(p[i].fd >= 0);
+		assert_int_equal(setsockopt(p[i].fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)), 0);
+	}
+	t0 = now_ns();
+	for (int i = 0; i < N; i++)
+		assert_int_equal(sendto(p[i].fd, "x", 1, 0, (struct sockaddr *)&to, tlen), 1);
+	/* Read errors until none came for 500 ms. */
+	while (poll(p, N, 500) > 0) {
+		for (int i = 0; i < N; i++) {
+			int err;
+			socklen_t len = sizeof(err);
+
+			if (!(p[i].revents & POLLERR))
+				continue;
+			assert_int_equal(getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+			assert_int_equal(err, EHOSTUNREACH);
+			errors++;
+			close(p[i].fd);
+			p[i].fd = -1;
+		}
+	}
+	double secs = (double)(now_ns() - t0) / 1e9;
+
+	printf("nat: %d ICMP errors for %d refused datagrams in %.2f s at 3/s\n", errors, N, secs);
+	assert_true(errors >= 3);
+	assert_true(errors <= 3 + (int)(secs * 3) + 1);
+	for (int i = 0; i < N; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_gateway_input),
 		cmocka_unit_test(test_element_cost),
+		cmocka_unit_test(test_reject_limited),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

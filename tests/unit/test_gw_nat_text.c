@@ -194,7 +194,9 @@ static void test_table_text(void **state)
 	expect_line(&b, "\t\tiifname \"sltun0\" jump from_tunnel\n"
 			"\t\toifname \"sltun0\" ct direction reply accept\n"
 			"\t\toifname \"sltun0\" drop\n");
-	expect_line(&b, "\t\tip saddr . ct original ip daddr . meta l4proto . th dport "
+	expect_line(&b, "\tchain from_tunnel {\n"
+			"\t\tct state related meta l4proto { icmp, ipv6-icmp } accept\n"
+			"\t\tip saddr . ct original ip daddr . meta l4proto . th dport "
 			"@allow4_port_0 accept\n");
 	expect_line(&b, "\t\tip6 saddr . ct original ip6 daddr @allow6_any_3 accept\n"
 			"\t\tlimit name \"reject_rate\" reject with icmpx admin-prohibited\n"

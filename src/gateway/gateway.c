@@ -39,6 +39,15 @@ static const struct gw_prefix client_ranges[] = {
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, 107 },
 };
 
+/* The proxy ranges: a packet to a proxy IP the DNAT map does not translate
+ * (unbound, or bound for another client) meets a prohibit route, so its
+ * sender gets administratively prohibited like any other refused packet, not
+ * "net unreachable" (or a default route's guess). */
+static const struct gw_prefix proxy_ranges[] = {
+	{ AF_INET, { 100, 96 }, 11 },
+	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 }, 107 },
+};
+
 static int64_t now_s(void)
 {
 	return (int64_t)(time_real_ns() / NSEC_PER_SEC);
@@ -106,6 +115,11 @@ static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ct
 		goto fail;
 	if ((err = nl_link_set_up(g->nl, g->ifindex, true)) < 0)
 		goto fail;
+	for (size_t i = 0; i < 2; i++)
+		if ((err = nl_route_add_prohibit(g->nl, proxy_ranges[i].family,
+						 proxy_ranges[i].addr, proxy_ranges[i].len)) < 0 &&
+		    err != -EEXIST)
+			goto fail;
 	gw_addrs[0] = (struct gw_prefix){ .family = AF_INET, .len = 32 };
 	memcpy(gw_addrs[0].addr, v4->addr, 4);
 	gw_addrs[1] = (struct gw_prefix){ .family = AF_INET6, .len = 128 };
@@ -478,6 +492,10 @@ void gateway_free(struct gateway *g)
 		gw_sync_teardown(g);
 	ct_close(g->ct);
 	nat_free(g->nat);
+	if (g->have_tunnel) /* not the TUN's: they stay unless removed */
+		for (size_t i = 0; i < 2; i++)
+			nl_route_del_prohibit(g->nl, proxy_ranges[i].family, proxy_ranges[i].addr,
+					      proxy_ranges[i].len);
 	wg_device_free(g->dev); /* the TUN, and its addresses and routes */
 	nl_close(g->nl);
 	authz_free(g->az);

@@ -179,8 +179,10 @@ static bool host_bits_clear(const uint8_t *a, int alen, unsigned prefixlen)
 	return true;
 }
 
+/* rtype RTN_UNICAST: a device route through ifindex; RTN_PROHIBIT and the
+ * like: no device. */
 static int nl_route(struct nl *nl, uint16_t type, uint16_t flags, int ifindex, int family,
-		    const void *dst, unsigned prefixlen)
+		    const void *dst, unsigned prefixlen, uint8_t rtype)
 {
 	int alen = family_len(family, prefixlen);
 	struct nlmsghdr *nlh;
@@ -190,7 +192,7 @@ static int nl_route(struct nl *nl, uint16_t type, uint16_t flags, int ifindex, i
 		return alen;
 	if (!host_bits_clear(dst, alen, prefixlen))
 		return -EINVAL;
-	if (ifindex <= 0)
+	if (rtype == RTN_UNICAST && ifindex <= 0)
 		return -ENODEV;
 	nlh = nl_msg(nl, type, flags);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -198,22 +200,34 @@ static int nl_route(struct nl *nl, uint16_t type, uint16_t flags, int ifindex, i
 	rtm->rtm_dst_len = (uint8_t)prefixlen;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_scope = RT_SCOPE_LINK;
-	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_scope = rtype == RTN_UNICAST ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = rtype;
 	mnl_attr_put(nlh, RTA_DST, (size_t)alen, dst);
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	if (rtype == RTN_UNICAST)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
 int nl_route_add(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen)
 {
 	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifindex, family, dst,
-			prefixlen);
+			prefixlen, RTN_UNICAST);
 }
 
 int nl_route_del(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen)
 {
-	return nl_route(nl, RTM_DELROUTE, 0, ifindex, family, dst, prefixlen);
+	return nl_route(nl, RTM_DELROUTE, 0, ifindex, family, dst, prefixlen, RTN_UNICAST);
+}
+
+int nl_route_add_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen)
+{
+	return nl_route(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, 0, family, dst, prefixlen,
+			RTN_PROHIBIT);
+}
+
+int nl_route_del_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen)
+{
+	return nl_route(nl, RTM_DELROUTE, 0, 0, family, dst, prefixlen, RTN_PROHIBIT);
 }
 
 struct dump_ctx {

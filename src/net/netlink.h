@@ -33,6 +33,11 @@ int nl_addr_del(struct nl *nl, int ifindex, int family, const void *addr, unsign
  * bits set past the prefix (-EINVAL). */
 int nl_route_add(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen);
 int nl_route_del(struct nl *nl, int ifindex, int family, const void *dst, unsigned prefixlen);
+/* A prohibit route in the main table: packets routed there are dropped and
+ * their sender gets ICMP/ICMPv6 administratively prohibited (the kernel's own,
+ * rate-limited). */
+int nl_route_add_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen);
+int nl_route_del_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen);
 
 /* Calls fn for every route of the family (all tables); fn returns 0 to go on or a
  * negative value to stop, which nl_route_dump then returns. */

@@ -346,6 +346,10 @@ EOF
 host-record=nas.home.int,203.0.113.50
 host-record=gitlab.company.com,203.0.113.60
 host-record=server.home.int,203.0.113.70
+# other types of a resource name, passed through by the gateway as they are
+txt-record=nas.home.int,"v=sluice test record"
+mx-host=nas.home.int,mail.home.int,10
+srv-host=nas.home.int,nas.home.int,80,1,5
 local=/home.int/company.com/
 server=/saas.test/198.51.100.53
 server=198.51.100.53

@@ -37,9 +37,10 @@ test: build build-asan
 test-unit: build
 	@cd build && ctest --output-on-failure -j$(JOBS) -L 'unit|fuzz'
 
-# The world with the portal and the demo's policy, then what it shows today.
+# The world with the portal and the demo's policy, the gateway, then what it shows today.
 demo: build
 	@tests/world/world.sh up
+	@tests/world/gateway.sh start
 	@tests/world/demo.sh
 
 demo-down:

@@ -281,6 +281,21 @@ static void test_cidr_and_overlaps(void **state)
 	assert_int_equal(udp_roundtrip("203.0.113.60", "203.0.113.60", 9050, src), -EHOSTUNREACH);
 	assert_int_equal(nat_element_count(fx.nat), 0);
 	assert_int_not_equal(system("nft -j list map inet " TABLE " dnat4 | grep -q 100.96.0.9"), 0);
+
+	/* Nested prefixes, each overlapping all the others: one layer each, then
+	 * no more room. */
+	for (uint8_t len = 24; len < 24 + NAT_LAYERS; len++) {
+		struct nat_rule nest = rule(AF_INET, fx.client4, "203.0.113.0", len, IPPROTO_TCP,
+					    1, 100);
+
+		assert_int_equal(nat_allow_add(fx.nat, &nest), 0);
+	}
+	struct nat_rule deep = rule(AF_INET, fx.client4, "203.0.113.0", 24 + NAT_LAYERS,
+				    IPPROTO_TCP, 1, 100);
+
+	assert_int_equal(nat_allow_add(fx.nat, &deep), -EEXIST);
+	assert_int_equal(nat_element_count(fx.nat), NAT_LAYERS);
+	assert_int_equal(nat_client_flush(fx.nat, AF_INET, fx.client4), 0);
 }
 
 static void test_ipv6(void **state)

@@ -392,12 +392,22 @@ struct victim {
 struct match_ctx {
 	int family;
 	const uint8_t *client;
-	struct gw_prefix dst;
-	bool any_dst;
+	const struct gw_prefix *dsts; /* NULL: any destination */
+	size_t n_dsts;
 	struct victim *v;
 	size_t n, cap;
 	int err;
 };
+
+static bool dst_matches(const struct match_ctx *m, const struct ct_flow *f)
+{
+	if (!m->dsts)
+		return true;
+	for (size_t i = 0; i < m->n_dsts; i++)
+		if (gw_prefix_contains(&m->dsts[i], f->family, f->dst))
+			return true;
+	return false;
+}
 
 static int match_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -407,8 +417,7 @@ static int match_cb(const struct nlmsghdr *nlh, void *data)
 	uint16_t len;
 
 	if (flow_parse(nlh, &f, &orig) || f.family != m->family ||
-	    memcmp(f.src, m->client, gw_addr_len(f.family)) ||
-	    (!m->any_dst && !gw_prefix_contains(&m->dst, f.family, f.dst)))
+	    memcmp(f.src, m->client, gw_addr_len(f.family)) || !dst_matches(m, &f))
 		return MNL_CB_OK;
 	len = mnl_attr_get_payload_len(orig);
 	if (len > CT_TUPLE_MAX)
@@ -432,46 +441,70 @@ static int match_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ct_delete(struct ct *c, int family, const uint8_t *client, const uint8_t *dst,
-	      uint8_t prefix)
+static int delete_matching(struct ct *c, struct match_ctx *m)
 {
-	struct match_ctx m = { .family = family, .client = client, .any_dst = !dst };
-	unsigned alen = gw_addr_len(family);
 	int err, deleted = 0;
 
-	if (!alen)
-		return -EAFNOSUPPORT;
-	if (!client || prefix > alen * 8)
-		return -EINVAL;
-	if (dst) {
-		m.dst.family = family;
-		m.dst.len = prefix;
-		for (unsigned i = 0; i < alen; i++) {
-			unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
-
-			m.dst.addr[i] = dst[i] & (bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits));
-		}
-	}
-	err = ct_talk(c, ct_msg(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP | NLM_F_ACK, family), match_cb,
-		      &m);
+	err = ct_talk(c, ct_msg(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP | NLM_F_ACK, m->family),
+		      match_cb, m);
 	if (!err)
-		err = m.err;
-	for (size_t i = 0; i < m.n && !err; i++) {
-		struct nlmsghdr *nlh = ct_msg(c, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, family);
+		err = m->err;
+	for (size_t i = 0; i < m->n && !err; i++) {
+		struct nlmsghdr *nlh = ct_msg(c, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, m->family);
 		int r;
 
-		mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, m.v[i].tuple_len, m.v[i].tuple);
-		mnl_attr_put_u32(nlh, CTA_ID, htobe32(m.v[i].id));
-		if (m.v[i].zone)
-			mnl_attr_put_u16(nlh, CTA_ZONE, htobe16(m.v[i].zone));
+		mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, m->v[i].tuple_len, m->v[i].tuple);
+		mnl_attr_put_u32(nlh, CTA_ID, htobe32(m->v[i].id));
+		if (m->v[i].zone)
+			mnl_attr_put_u16(nlh, CTA_ZONE, htobe16(m->v[i].zone));
 		r = ct_talk(c, nlh, NULL, NULL);
 		if (r == 0)
 			deleted++;
 		else if (r != -ENOENT)
 			err = r;
 	}
-	free(m.v);
+	free(m->v);
 	return err ? err : deleted;
+}
+
+int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct gw_prefix *dsts,
+		  size_t n_dsts)
+{
+	struct match_ctx m = { .family = family, .client = client, .dsts = dsts,
+			       .n_dsts = n_dsts };
+
+	if (!gw_addr_len(family))
+		return -EAFNOSUPPORT;
+	if (!client || !dsts)
+		return -EINVAL;
+	for (size_t i = 0; i < n_dsts; i++)
+		if (dsts[i].family != family || !gw_prefix_valid(&dsts[i]))
+			return -EINVAL;
+	return n_dsts ? delete_matching(c, &m) : 0;
+}
+
+int ct_delete(struct ct *c, int family, const uint8_t *client, const uint8_t *dst,
+	      uint8_t prefix)
+{
+	struct match_ctx m = { .family = family, .client = client };
+	unsigned alen = gw_addr_len(family);
+	struct gw_prefix p = { .family = family, .len = prefix };
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	if (!client || prefix > alen * 8)
+		return -EINVAL;
+	if (dst) {
+		/* Bits past the prefix are ignored. */
+		for (unsigned i = 0; i < alen; i++) {
+			unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+
+			p.addr[i] = dst[i] & (bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits));
+		}
+		m.dsts = &p;
+		m.n_dsts = 1;
+	}
+	return delete_matching(c, &m);
 }
 
 /* Events. */

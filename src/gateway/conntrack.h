@@ -54,9 +54,15 @@ int ct_open(const struct ct_config *c, struct ct **out);
 void ct_close(struct ct *c); /* NULL is fine */
 
 /* Deletes the flows from client (original source) to dst/prefix (original
- * destination; dst NULL: to anywhere). Returns how many went, or -errno. */
+ * destination; bits of dst past prefix ignored; dst NULL: to anywhere). One
+ * dump of the family's table, then a delete per flow by its exact tuple and
+ * id. Returns how many went, or -errno. */
 int ct_delete(struct ct *c, int family, const uint8_t *client, const uint8_t *dst,
 	      uint8_t prefix);
+/* The same for several destinations in one pass over the table (every proxy
+ * IP of a DNS resource): flows from client to any of dsts (of the family). */
+int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct gw_prefix *dsts,
+		  size_t n_dsts);
 
 /* The DESTROY event socket: non-blocking, for the caller's epoll (EPOLLIN). */
 int ct_events_fd(const struct ct *c);

@@ -467,6 +467,9 @@ int nat_allow_add(struct nat *n, const struct nat_rule *in)
 			err = ctx_run(n->nft, &n->rl, (const char *)n->cmd.data, -EEXIST);
 		buf_reset(&n->cmd);
 	}
+	if (err == -EEXIST)
+		log_rl(&n->rl, LOG_LVL_WARN, "nat: an allow rule overlaps %d others of its client",
+		       NAT_LAYERS);
 	if (err)
 		elem_remove(n, c, e);
 	return err;

@@ -275,6 +275,55 @@ static void test_events_lost(void **state)
 	assert_int_equal(nat_allow_del(fx.nat, &r), 0);
 }
 
+/* IPv6, several destinations at once: only the flows to them go. */
+static void test_delete_set_ipv6(void **state)
+{
+	struct nat_rule r = { .family = AF_INET6, .prefix = 64, .proto = IPPROTO_UDP };
+	struct gw_prefix dsts[2] = { { .family = AF_INET6, .len = 128 },
+				     { .family = AF_INET6, .len = 128 } };
+	struct flows fl = { .n = 0 };
+	const struct ct_flow *f;
+	uint8_t client6[16];
+	int srv, keep, gone;
+	char buf[16];
+
+	(void)state;
+	addr_parse("fd00:2021:1111::2", client6);
+	memcpy(r.client, client6, 16);
+	addr_parse("fd00:2021:1111:ff00::", r.dst);
+	assert_int_equal(nat_allow_add(fx.nat, &r), 0);
+	srv = sock_in(&fx.w, fx.w.l, SOCK_DGRAM, "::", 9200, NULL, 0);
+	gone = sock_in(&fx.w, fx.w.c, SOCK_DGRAM, NULL, 0, "fd00:2021:1111:ff00::50", 9200);
+	assert_true(srv >= 0 && gone >= 0);
+	assert_int_equal(world_sh(&fx.w, fx.w.l, "ip addr add fd00:2021:1111:ff00::51/64 "
+						 "dev sl-tnat-l nodad"), 0);
+	keep = sock_in(&fx.w, fx.w.c, SOCK_DGRAM, NULL, 0, "fd00:2021:1111:ff00::51", 9200);
+	assert_true(keep >= 0);
+	assert_int_equal(send(gone, "abcd", 4, 0), 4);
+	assert_int_equal(recv_wait(srv, buf, sizeof(buf), NULL, 2000), 4);
+	assert_int_equal(send(keep, "efgh", 4, 0), 4);
+	assert_int_equal(recv_wait(srv, buf, sizeof(buf), NULL, 2000), 4);
+
+	addr_parse("fd00:2021:1111:ff00::50", dsts[0].addr);
+	addr_parse("fd00:2021:1111:ff00::99", dsts[1].addr);
+	assert_int_equal(ct_delete_set(fx.ct, AF_INET6, client6, dsts, 2), 1);
+	f = wait_event(&fl, 9200, 2000);
+	assert_non_null(f);
+	assert_int_equal(f->family, AF_INET6);
+	assert_memory_equal(f->src, client6, 16);
+	assert_memory_equal(f->dst, dsts[0].addr, 16);
+	assert_int_equal(f->orig_packets, 1);
+	assert_int_equal(f->orig_bytes, 40 + 8 + 4);
+	/* The other flow is still there, and goes with "all of the client". */
+	assert_int_equal(ct_delete(fx.ct, AF_INET6, client6, NULL, 0), 1);
+	dsts[1].len = 200;
+	assert_int_equal(ct_delete_set(fx.ct, AF_INET6, client6, dsts, 2), -EINVAL);
+	close(keep);
+	close(gone);
+	close(srv);
+	assert_int_equal(nat_allow_del(fx.nat, &r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_revoke_tcp),
 		cmocka_unit_test(test_dump_and_revoke_cidr),
 		cmocka_unit_test(test_events_lost),
+		cmocka_unit_test(test_delete_set_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

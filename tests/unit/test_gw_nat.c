@@ -1,7 +1,8 @@
 /* gateway/nat against the kernel: the table installs, replaces a leftover and
  * goes away; DNAT through the map (UDP, TCP, IPv4, IPv6), masquerade, the
  * filter (allowed ports, ICMP administratively prohibited for the rest, CIDR
- * resources, overlapping rules), the gateway's own input, and the cost of one
+ * resources, overlapping rules), path MTU through the translation, the
+ * gateway's own input, the limit on ICMP errors, and the cost of one
  * element add/delete. The world is gw_nat_test.h's three namespaces. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,9 @@
 #include <cmocka.h>
 
 #include "gw_nat_test.h"
+
+#include <linux/errqueue.h>
+#include <sys/uio.h>
 
 #include "gateway/nat.h"
 
@@ -281,6 +285,21 @@ static void test_cidr_and_overlaps(void **state)
 	assert_int_equal(udp_roundtrip("203.0.113.60", "203.0.113.60", 9050, src), -EHOSTUNREACH);
 	assert_int_equal(nat_element_count(fx.nat), 0);
 	assert_int_not_equal(system("nft -j list map inet " TABLE " dnat4 | grep -q 100.96.0.9"), 0);
+
+	/* Nested prefixes, each overlapping all the others: one layer each, then
+	 * no more room. */
+	for (uint8_t len = 24; len < 24 + NAT_LAYERS; len++) {
+		struct nat_rule nest = rule(AF_INET, fx.client4, "203.0.113.0", len, IPPROTO_TCP,
+					    1, 100);
+
+		assert_int_equal(nat_allow_add(fx.nat, &nest), 0);
+	}
+	struct nat_rule deep = rule(AF_INET, fx.client4, "203.0.113.0", 24 + NAT_LAYERS,
+				    IPPROTO_TCP, 1, 100);
+
+	assert_int_equal(nat_allow_add(fx.nat, &deep), -EEXIST);
+	assert_int_equal(nat_element_count(fx.nat), NAT_LAYERS);
+	assert_int_equal(nat_client_flush(fx.nat, AF_INET, fx.client4), 0);
 }
 
 static void test_ipv6(void **state)
@@ -305,6 +324,40 @@ static void test_ipv6(void **state)
 	assert_int_equal(nat_client_flush(fx.nat, AF_INET6, fx.client6), 0);
 	assert_int_equal(udp_roundtrip("fd00:2021:1111:8000::5", "fd00:2021:1111:ff00::50", 7000,
 				       src), -EACCES);
+}
+
+/* Path MTU through the translation: the gateway's LAN link is narrower than
+ * the client's; the gateway's "fragmentation needed" reaches the client's
+ * socket, which was connected to the proxy IP, so its embedded header was
+ * translated back. */
+static void test_path_mtu(void **state)
+{
+	struct nat_rule r = rule(AF_INET, fx.client4, "100.96.0.30", 32, IPPROTO_UDP, 7300, 7300);
+	int pmtu = IP_PMTUDISC_DO, mtu = 0, srv, cli;
+	socklen_t len = sizeof(mtu);
+	static char big[1400];
+	char buf[16];
+
+	(void)state;
+	bind_ok(AF_INET, fx.client4, "100.96.0.30", "203.0.113.50");
+	assert_int_equal(nat_allow_add(fx.nat, &r), 0);
+	assert_int_equal(world_sh(&fx.w, fx.w.g, "ip link set sl-tnat-gl mtu 1280"), 0);
+	srv = sock_in(&fx.w, fx.w.l, SOCK_DGRAM, "203.0.113.50", 7300, NULL, 0);
+	cli = sock_in(&fx.w, fx.w.c, SOCK_DGRAM, NULL, 0, "100.96.0.30", 7300);
+	assert_true(srv >= 0 && cli >= 0);
+	assert_int_equal(setsockopt(cli, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)), 0);
+	assert_int_equal(send(cli, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_int_equal(recv_wait(cli, buf, sizeof(buf), NULL, 2000), -EMSGSIZE);
+	assert_int_equal(getsockopt(cli, IPPROTO_IP, IP_MTU, &mtu, &len), 0);
+	assert_int_equal(mtu, 1280);
+	/* At the learnt size it goes through. */
+	assert_int_equal(send(cli, big, 1280 - 28, 0), 1280 - 28);
+	assert_int_equal(recv_wait(srv, big, sizeof(big), NULL, 2000), 1280 - 28);
+	assert_int_equal(world_sh(&fx.w, fx.w.g, "ip link set sl-tnat-gl mtu 1500"), 0);
+	close(cli);
+	close(srv);
+	assert_int_equal(nat_allow_del(fx.nat, &r), 0);
+	assert_int_equal(nat_client_flush(fx.nat, AF_INET, fx.client4), 0);
 }
 
 /* Clients reach the gateway itself on the DNS port of its tunnel addresses
@@ -409,6 +462,31 @@ static void test_element_cost(void **state)
 /* The ICMP errors to the tunnel are limited (then packets are dropped): with
  * 3/s, a burst of 30 refused datagrams gets 3 errors, and a few more only as
  * the bucket refills while they are read. Runs last: it replaces the table. */
+/* The ICMP error queued on a socket with IP_RECVERR: its type and code. */
+static int icmp_error(int fd, uint8_t *type, uint8_t *code)
+{
+	char buf[256], ctl[512];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+
+	if (recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		struct sock_extended_err ee;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		if (ee.ee_origin != SO_EE_ORIGIN_ICMP)
+			return -EPROTO;
+		*type = ee.ee_type;
+		*code = ee.ee_code;
+		return 0;
+	}
+	return -ENOMSG;
+}
+
 static void test_reject_limited(void **state)
 {
 	enum { N = 30 };
@@ -437,13 +515,15 @@ static void test_reject_limited(void **state)
 	/* Read errors until none came for 500 ms. */
 	while (poll(p, N, 500) > 0) {
 		for (int i = 0; i < N; i++) {
-			int err;
-			socklen_t len = sizeof(err);
+			uint8_t type, code;
 
 			if (!(p[i].revents & POLLERR))
 				continue;
-			assert_int_equal(getsockopt(p[i].fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-			assert_int_equal(err, EHOSTUNREACH);
+			/* The error itself: ICMP destination unreachable, communication
+			 * administratively prohibited (type 3, code 13). */
+			assert_int_equal(icmp_error(p[i].fd, &type, &code), 0);
+			assert_int_equal(type, 3);
+			assert_int_equal(code, 13);
 			errors++;
 			close(p[i].fd);
 			p[i].fd = -1;
@@ -470,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_two_names_one_real),
 		cmocka_unit_test(test_cidr_and_overlaps),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_path_mtu),
 		cmocka_unit_test(test_gateway_input),
 		cmocka_unit_test(test_element_cost),
 		cmocka_unit_test(test_reject_limited),

@@ -10,12 +10,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* No space or control byte anywhere: the host and the prefix end up in an
- * HTTP request line and headers. */
+/* Printable ASCII only (anything else percent-encoded): the host and the
+ * prefix end up in an HTTP request line and headers. */
 static bool printable(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] == 0x7f)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return false;
 	return true;
 }

@@ -114,6 +114,7 @@ static void test_url_refused(void **state)
 	refuse_url("https://p\x7f.test", bad);
 	refuse_url("https://p%2e.test", bad);
 	refuse_url("https://p\xc3\xa9.test", bad);
+	refuse_url("https://p.test/caf\xc3\xa9", bad);
 	/* a host of 256 bytes, a prefix of 257 */
 	memset(url, 0, sizeof(url));
 	memcpy(url, "https://", 8);

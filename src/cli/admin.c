@@ -2,16 +2,15 @@
 #include "cli/admin.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/render.h"
+#include "ctl/dial.h"
 
-enum { TOKEN_MAX = 512, PATH_LEN = 8192, MAX_PAGES = 100000 };
+enum { PATH_LEN = 8192, MAX_PAGES = 100000 };
 
 static const char prog[] = "sluice admin";
 
@@ -20,39 +19,6 @@ struct run {
 	struct api_client *client;
 	FILE *out, *err;
 };
-
-/* The first line of path, trimmed, into tok. Usage errors are the caller's. */
-static int token_read(const char *path, char *tok, size_t len, char *err, size_t errlen)
-{
-	char buf[TOKEN_MAX + 2];
-	ssize_t n;
-	size_t i = 0, j;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	buf[n] = '\0';
-	while (buf[i] == ' ' || buf[i] == '\t')
-		i++;
-	j = i + strcspn(buf + i, " \t\r\n");
-	if (j == i || j - i >= len || (size_t)n > TOKEN_MAX) {
-		explicit_bzero(buf, sizeof(buf));
-		snprintf(err, errlen, "the token file %s does not hold a token", path);
-		return -EINVAL;
-	}
-	memcpy(tok, buf + i, j - i);
-	tok[j - i] = '\0';
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
-}
 
 static void print_json(FILE *out, const json_t *j)
 {
@@ -282,7 +248,7 @@ static int connect_portal(const struct admin_req *req, const struct admin_env *e
 	};
 	const char *tfile = req->token_file ? req->token_file :
 			    env->token ? NULL : env->token_file;
-	char tok[TOKEN_MAX], msg[512];
+	char tok[CTL_TOKEN_MAX], msg[512];
 	int r;
 
 	if (!cfg.url || !cfg.url[0]) {
@@ -291,7 +257,7 @@ static int connect_portal(const struct admin_req *req, const struct admin_env *e
 		return ADMIN_EXIT_USAGE;
 	}
 	if (tfile) {
-		r = token_read(tfile, tok, sizeof(tok), msg, sizeof(msg));
+		r = ctl_token_read(tfile, tok, sizeof(tok), msg, sizeof(msg));
 		if (r < 0) {
 			fprintf(err, "%s: %s\n", prog, msg);
 			return ADMIN_EXIT_USAGE;

@@ -6,18 +6,17 @@
  * deadline passes; a timer keeps it from sleeping past the deadline. */
 #include "cli/client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
 
+#include "ctl/dial.h"
 #include "ctl/tlscheck.h"
 #include "lib/buf.h"
 
@@ -30,7 +29,6 @@ enum {
 	TICK_US = 100 * 1000,
 	DEFAULT_TIMEOUT_MS = 30 * 1000,
 	DEFAULT_MAX_RESPONSE = 64 << 20,
-	HOST_MAX = 256,
 	PATH_MAX_LEN = 8192,
 	AUTH_MAX = 1024,
 };
@@ -38,13 +36,10 @@ enum {
 struct api_client {
 	struct lws_context *ctx;
 	lws_sorted_usec_list_t tick;
-	char host[HOST_MAX];   /* as in the URL, without brackets */
-	char origin[HOST_MAX + 16];
-	char *prefix;          /* "" or "/something" */
+	struct ctl_portal url; /* host, port, prefix */
+	char origin[CTL_HOST_MAX + 16];
 	char *ca_file;
 	char *auth;            /* "Bearer ..."; wiped on free */
-	int port;
-	bool host_is_ip;
 	unsigned timeout_ms;
 	size_t max_response;
 };
@@ -208,65 +203,6 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(c->ctx, 0, &c->tick, tick_cb, TICK_US);
 }
 
-/* "https://HOST[:PORT][/PREFIX]" into c. */
-static int parse_url(struct api_client *c, const char *url, char *err, size_t errlen)
-{
-	const char *p, *h, *hend;
-	struct in6_addr a6;
-	struct in_addr a4;
-	size_t n;
-
-	if (strncasecmp(url, "https://", 8) != 0) {
-		snprintf(err, errlen, "the portal URL must start with https://");
-		return -EINVAL;
-	}
-	h = url + 8;
-	if (*h == '[') {
-		hend = strchr(++h, ']');
-		if (!hend)
-			goto bad;
-		p = hend + 1;
-	} else {
-		hend = h + strcspn(h, ":/");
-		p = hend;
-	}
-	n = (size_t)(hend - h);
-	if (n == 0 || n >= sizeof(c->host) || memchr(h, '@', n))
-		goto bad;
-	memcpy(c->host, h, n);
-	c->host[n] = '\0';
-	c->port = 8443;
-	if (*p == ':') {
-		char *e;
-		long port = strtol(p + 1, &e, 10);
-
-		if (e == p + 1 || port < 1 || port > 65535)
-			goto bad;
-		c->port = (int)port;
-		p = e;
-	}
-	if (*p && *p != '/')
-		goto bad;
-	if (strpbrk(p, "?#@ ") || strlen(p) > 256)
-		goto bad;
-	c->prefix = strdup(p);
-	if (!c->prefix)
-		return -ENOMEM;
-	n = strlen(c->prefix);
-	while (n > 0 && c->prefix[n - 1] == '/')
-		c->prefix[--n] = '\0';
-	c->host_is_ip = inet_pton(AF_INET, c->host, &a4) == 1 ||
-			inet_pton(AF_INET6, c->host, &a6) == 1;
-	if (url[8] == '[' && !inet_pton(AF_INET6, c->host, &a6))
-		goto bad;
-	snprintf(c->origin, sizeof(c->origin), strchr(c->host, ':') ? "[%s]:%d" : "%s:%d",
-		 c->host, c->port);
-	return 0;
-bad:
-	snprintf(err, errlen, "not a portal URL (https://HOST[:PORT]): %s", url);
-	return -EINVAL;
-}
-
 int api_client_new(const struct api_client_config *cfg, struct api_client **out,
 		   char *err, size_t errlen)
 {
@@ -279,9 +215,11 @@ int api_client_new(const struct api_client_config *cfg, struct api_client **out,
 		return -ENOMEM;
 	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->max_response = cfg->max_response ? cfg->max_response : DEFAULT_MAX_RESPONSE;
-	r = parse_url(c, cfg->url ? cfg->url : "", err, errlen);
+	r = ctl_portal_parse(cfg->url ? cfg->url : "", &c->url, err, errlen);
 	if (r < 0)
 		goto fail;
+	snprintf(c->origin, sizeof(c->origin), strchr(c->url.host, ':') ? "[%s]:%u" : "%s:%u",
+		 c->url.host, c->url.port);
 	if (cfg->ca_file) {
 		if (access(cfg->ca_file, R_OK) < 0) {
 			r = -errno;
@@ -339,10 +277,10 @@ static int connect_txn(struct api_client *c, struct txn *t, const char *path)
 	struct lws_client_connect_info ci = { 0 };
 
 	ci.context = c->ctx;
-	ci.address = c->host;
-	ci.port = c->port;
+	ci.address = c->url.host;
+	ci.port = c->url.port;
 	ci.path = path;
-	ci.host = c->host;
+	ci.host = c->url.host;
 	ci.method = t->method;
 	ci.alpn = "http/1.1";
 	ci.ssl_connection = LCCSCF_USE_SSL | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
@@ -377,12 +315,12 @@ int api_client_request(struct api_client *c, const char *method, const char *pat
 	int r;
 
 	*resp = (struct api_response){ 0 };
-	if (tlscheck_init(&t.tls, c->host) < 0) {
-		snprintf(err, errlen, "host name too long: %s", c->host);
+	if (tlscheck_init(&t.tls, c->url.host) < 0) {
+		snprintf(err, errlen, "host name too long: %s", c->url.host);
 		return -EINVAL;
 	}
 	if (!method_ok(method) || path[0] != '/' ||
-	    (size_t)snprintf(full, sizeof(full), "%s/api/v1%s", c->prefix, path) >=
+	    (size_t)snprintf(full, sizeof(full), "%s/api/v1%s", c->url.prefix, path) >=
 	    sizeof(full) || strpbrk(full, " \r\n")) {
 		snprintf(err, errlen, "bad request: %s %s", method, path);
 		return -EINVAL;
@@ -447,7 +385,6 @@ void api_client_free(struct api_client *c)
 		explicit_bzero(c->auth, strlen(c->auth));
 		free(c->auth);
 	}
-	free(c->prefix);
 	free(c->ca_file);
 	free(c);
 }

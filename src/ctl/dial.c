@@ -10,6 +10,31 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* Printable ASCII only (anything else percent-encoded): the host and the
+ * prefix end up in an HTTP request line and headers. */
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A name or an IPv4 address (letters, digits, '.', '-', '_'); in brackets, an
+ * IPv6 address (checked by inet_pton later). */
+static bool host_chars(const char *h, size_t n, bool bracket)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)h[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
+		      (bracket && ch == ':')))
+			return false;
+	}
+	return true;
+}
+
 int ctl_portal_parse(const char *url, struct ctl_portal *out, char *err, size_t errlen)
 {
 	const char *p, *h, *hend;
@@ -31,11 +56,11 @@ int ctl_portal_parse(const char *url, struct ctl_portal *out, char *err, size_t 
 			goto bad;
 		p = hend + 1;
 	} else {
-		hend = h + strcspn(h, ":/");
+		hend = h + strcspn(h, ":/?#");
 		p = hend;
 	}
 	n = (size_t)(hend - h);
-	if (n == 0 || n >= sizeof(out->host) || memchr(h, '@', n))
+	if (n == 0 || n >= sizeof(out->host) || !host_chars(h, n, bracket))
 		goto bad;
 	memcpy(out->host, h, n);
 	out->host[n] = '\0';
@@ -52,7 +77,7 @@ int ctl_portal_parse(const char *url, struct ctl_portal *out, char *err, size_t 
 	if (*p && *p != '/')
 		goto bad;
 	n = strlen(p);
-	if (strpbrk(p, "?#@ ") || n >= sizeof(out->prefix))
+	if (strpbrk(p, "?#@") || n >= sizeof(out->prefix) || !printable(p, n))
 		goto bad;
 	memcpy(out->prefix, p, n + 1);
 	while (n > 0 && out->prefix[n - 1] == '/')

@@ -22,8 +22,10 @@ struct ctl_portal {
 	bool host_is_ip;
 };
 
-/* "https://HOST[:PORT][/PREFIX]": an IPv6 host in brackets, no user info,
- * query or fragment. 0 or -EINVAL with the reason in err. */
+/* "https://HOST[:PORT][/PREFIX]" (the scheme in any case): HOST a name or an
+ * IPv4 address, or an IPv6 address in brackets; no user info, query, fragment,
+ * nor any byte but printable ASCII (a prefix's others percent-encoded). 0 or
+ * -EINVAL with the reason in err (out zeroed). */
 int ctl_portal_parse(const char *url, struct ctl_portal *out, char *err, size_t errlen);
 /* The first word of the file's first line into tok (len bytes): 0, or -errno
  * (-EINVAL: no token there) with the reason in err. Wipes what it read. */

@@ -6,7 +6,7 @@
 #
 # A device registers itself with a WSS upgrade (curl speaks it): the client row
 # comes from the session hub. One flow record is written into the database with
-# sqlite3 while the portal is stopped. Then real sessions (tests/tools/portal-peer,
+# sqlite3 while the portal is stopped. Then real sessions (tests/tools/sluice-session,
 # the project's ctl library): a device granted a resource through a gateway, the
 # portal restarted, the gateway's init listing the authorization with its PSK;
 # a gateway's flow_log read back as a traffic row by the API and `sluice admin`.
@@ -15,11 +15,11 @@ set -uo pipefail
 SRC=${SLUICE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${SLUICE_BUILD:-$SRC/build}
 PORTAL=$BUILD/src/portal/sluice-portal
-PEER=$BUILD/tests/tools/portal-peer
+SESSION=$BUILD/tests/tools/sluice-session
 ADMIN=$BUILD/src/cli/sluice
 # shellcheck source=../world/lib.sh
 source "$SRC/tests/world/lib.sh"
-for prog in "$PORTAL" "$PEER" "$ADMIN"; do
+for prog in "$PORTAL" "$SESSION" "$ADMIN"; do
 	[ -x "$prog" ] || { diag "no $prog: build first"; exit 1; }
 done
 for tool in curl python3 sqlite3 openssl; do
@@ -284,9 +284,9 @@ check_eq "GET /flows/1" "200 denied" rsf GET /flows/1 "" event
 check_eq "GET /flows?event=granted" "200 0" rsf GET '/flows?event=granted' "" "#items"
 
 # ---- sessions: an authorization survives a restart; flow_log becomes traffic rows
-# peer [ARGS]: one session (tests/tools/portal-peer) to the running portal
-peer() {
-	"$PEER" --port "$PORT" --ca "$DATA/ca.pem" "$@"
+# session [ARGS]: one session (tests/tools/sluice-session) to the running portal
+session() {
+	"$SESSION" --portal "https://127.0.0.1:$PORT" --ca "$DATA/ca.pem" "$@"
 }
 # wait_line FILE PATTERN: until a line of FILE matches, 10 s at most
 wait_line() {
@@ -310,18 +310,25 @@ for line in open(sys.argv[1]):
     print(v)
     break' "$@"
 }
-GW_KEY=$(head -c 32 /dev/urandom | base64)
-DEV_KEY=$(head -c 32 /dev/urandom | base64)
-GW=(--token "$SITE_TOKEN" --key "$GW_KEY" --gateway 198.51.100.1:51820 --name gw1 --authorize)
+# the secrets in files, out of ps's sight; the keys are private keys, as wg genkey's
+(
+	umask 077
+	printf '%s\n' "$SITE_TOKEN" >"$TMP/site.token"
+	printf '%s\n' "$CLIENT_TOKEN" >"$TMP/client.token"
+	head -c 32 /dev/urandom | base64 >"$TMP/gw.key"
+	head -c 32 /dev/urandom | base64 >"$TMP/dev.key"
+)
+GW=(--token-file "$TMP/site.token" --key-file "$TMP/gw.key" --gateway 198.51.100.1:51820
+	--name gw1 --authorize)
+DEV=(--token-file "$TMP/client.token" --key-file "$TMP/dev.key" --name phone)
 check_eq "POST /resources (ip)" 201 req POST /resources '{"site_id":1,"type":"ip","address":"10.1.1.1","name":"nas"}'
 NAS=$(jf id)
 check_eq "Ada may reach it" 201 req POST /policies "{\"group_id\":1,\"resource_id\":$NAS}"
 req PUT /groups/1/members/1 >/dev/null
-peer "${GW[@]}" --seconds 60 >"$TMP/gw.1.out" 2>"$TMP/gw.1.err" &
+session "${GW[@]}" --seconds 60 watch >"$TMP/gw.1.out" 2>"$TMP/gw.1.err" &
 GW_PID=$!
 check "a gateway session opens (it claims gw1)" wait_line "$TMP/gw.1.out" '"type":"init"'
-peer --token "$CLIENT_TOKEN" --key "$DEV_KEY" --name phone --until access_granted \
-	--send "{\"type\":\"access_request\",\"req\":1,\"resource_id\":$NAS}" >"$TMP/dev.out"
+session "${DEV[@]}" request "$NAS" >"$TMP/dev.out"
 check_eq "a device is granted the resource through it" 0 echo $?
 PSK=$(field "$TMP/dev.out" access_granted psk)
 EXPIRES=$(field "$TMP/dev.out" access_granted expires_at)
@@ -338,7 +345,7 @@ check_eq "the database holding the PSK is 0600" 600 stat -c %a "$DATA/portal.db"
 FLOWS="{\"type\":\"flow_log\",\"flows\":[{\"client_id\":$CID,\"resource_id\":$NAS,\"start\":1790000000,\"end\":1790000060,\"rx_bytes\":1000,\"tx_bytes\":2000,\"proto\":\"tcp\",\"dst_port\":443},{\"client_id\":$CID,\"resource_id\":424242,\"start\":1,\"end\":2,\"rx_bytes\":0,\"tx_bytes\":0,\"proto\":\"udp\",\"dst_port\":53}]}"
 start || world_bail "the portal did not restart"
 # the gateway comes back, and once its init is in, reports two flows
-peer "${GW[@]}" --seconds 60 --send "$FLOWS" >"$TMP/gw.2.out" 2>"$TMP/gw.2.err" &
+session "${GW[@]}" --seconds 60 --send "$FLOWS" watch >"$TMP/gw.2.out" 2>"$TMP/gw.2.err" &
 GW_PID=$!
 check "after the restart the gateway's init comes" wait_line "$TMP/gw.2.out" '"type":"init"'
 check_eq "... listing the authorization: device, resource, PSK, expiry" \
@@ -347,8 +354,7 @@ check_eq "... listing the authorization: device, resource, PSK, expiry" \
 	"$(field "$TMP/gw.2.out" init authorizations.0.resource.id)" \
 	"$(field "$TMP/gw.2.out" init authorizations.0.psk)" \
 	"$(field "$TMP/gw.2.out" init authorizations.0.expires_at)"
-peer --token "$CLIENT_TOKEN" --key "$DEV_KEY" --name phone --until access_granted \
-	--send "{\"type\":\"access_request\",\"req\":2,\"resource_id\":$NAS}" >"$TMP/dev.2.out"
+session "${DEV[@]}" request "$NAS" >"$TMP/dev.2.out"
 check_eq "the device asks again: granted" 0 echo $?
 check_eq "... and gets the same PSK (one per device and gateway)" "$PSK" \
 	field "$TMP/dev.2.out" access_granted psk

@@ -267,10 +267,11 @@ static void on_event(void *arg, struct ctl_session *s, enum ctl_event ev, const 
 
 static int open_session(struct gateway *g)
 {
+	char path[CTL_PREFIX_MAX + 16];
 	struct ctl_session_config sc = {
 		.host = g->cfg.portal.host,
 		.port = g->cfg.portal.port,
-		.path = "/gateway/ws",
+		.path = path,
 		.token = g->token,
 		.public_key = g->pub_b64,
 		.endpoint = g->cfg.endpoint,
@@ -280,8 +281,11 @@ static int open_session(struct gateway *g)
 		.on_event = on_event,
 		.arg = g,
 	};
-	int err = ctl_loop_new(g->cfg.ca_file, &g->loop);
+	int err;
 
+	/* a portal behind a path prefix (https://host/sluice) */
+	snprintf(path, sizeof(path), "%s/gateway/ws", g->cfg.portal.prefix);
+	err = ctl_loop_new(g->cfg.ca_file, &g->loop);
 	if (err == 0)
 		err = ctl_session_open(g->loop, &sc, &g->sess);
 	if (err == 0)

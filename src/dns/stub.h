@@ -68,7 +68,7 @@ int stub_dispatch(struct stub *s);
 void stub_stop(struct stub *s);
 void stub_free(struct stub *s);
 
-/* Resources, by id: a DNS pattern (DESIGN.md "Pattern matching"). Adding or
+/* Resources, by id: a DNS pattern (docs/dns.md, dns/pattern.h). Adding or
  * changing one takes effect for the next query; removing one forgets its cached
  * answers. Call from the stub's thread (or before stub_run). */
 int stub_resource_set(struct stub *s, uint64_t id, const char *pattern, char *err,

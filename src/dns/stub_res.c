@@ -1,6 +1,6 @@
 /* Resource names in the stub: matching, local answers (HTTPS/SVCB, PTR for a
  * proxy IP), the cache, and the round trip to the resource resolver (the
- * gateway) with an offer of proxy IPs from the pool. DESIGN.md steps 4–6. */
+ * gateway) with an offer of proxy IPs from the pool. docs/ARCHITECTURE.md, steps 4–6. */
 #include "dns/stub_priv.h"
 
 #include <endian.h>

@@ -1,5 +1,5 @@
-/* Noise_IKpsk2 as WireGuard runs it (shared/reference/wireguard-protocol.md §4,
- * kernel noise.c). Every step works on local copies and commits to the peer only
+/* Noise_IKpsk2 as WireGuard runs it (the WireGuard paper's messages, and the
+ * kernel's noise.c). Every step works on local copies and commits to the peer only
  * once the whole message has checked out, so a forged or corrupt message never
  * disturbs a pending handshake; every secret on the stack is wiped on the way
  * out. */

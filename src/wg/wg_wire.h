@@ -3,8 +3,8 @@
  * Every integer on the wire is little-endian. Layouts are given as byte offsets
  * (read and written through lib/cursor.h or memcpy), never as packed structs:
  * a packet buffer has no alignment promise. Sizes and values follow the kernel's
- * messages.h and wireguard-go's device/constants.go; see
- * shared/reference/wireguard-protocol.md for the sources. */
+ * messages.h and wireguard-go's device/constants.go; and the WireGuard paper
+ * (wireguard.com/papers/wireguard.pdf) for the protocol. */
 #ifndef SLUICE_WG_WIRE_H
 #define SLUICE_WG_WIRE_H
 

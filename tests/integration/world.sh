@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# integration.world: the demo world (tests/world/world.sh) is what DESIGN.md says:
+# integration.world: the demo world (tests/world/world.sh) is what docs/ARCHITECTURE.md says:
 # names, addresses, the allowlist, the LAN out of the client's reach; the portal
 # answering at https://198.51.100.30:8443 with the demo's policy that `up` built
 # with `sluice admin`, and tokens that its sessions accept; nothing left behind
@@ -146,7 +146,7 @@ check "portal: the admin token lists every table" test "$fetched" = 1
 check_eq "policy: one site, home" home q '" ".join(s["name"] for s in d["sites"])'
 check_eq "policy: one gateway, gw of site home, not enrolled yet" "gw home None" \
 	q '" ".join("%s %s %s" % (g["name"], name("sites", g["site_id"]), g["public_key"]) for g in d["gateways"])'
-check_eq "policy: the five resources of DESIGN.md, with their types" \
+check_eq "policy: the five resources of the demo, with their types" \
 	"cidr 203.0.113.128/25|dns *.slack.saas.test|dns github.saas.test|dns gitlab.company.com|dns nas.home.int" \
 	q '"|".join(sorted("%s %s" % (r["type"], r["address"]) for r in d["resources"]))'
 check_eq "policy: every resource is of site home and lets all traffic through" "home []" \

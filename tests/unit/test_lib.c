@@ -5,7 +5,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "lib/buf.h"
 #include "lib/jsonx.h"
@@ -103,6 +108,75 @@ static void test_ratelimit(void **state)
 	assert_int_equal(log_level_parse("verbose", &lvl), -EINVAL);
 }
 
+/* Runs fn with stderr into a pipe; returns what it wrote (caller frees). */
+static char *capture_stderr(void (*fn)(void))
+{
+	int p[2], saved = dup(2);
+	char *out = calloc(1, 8192);
+	ssize_t n, got = 0;
+
+	assert_int_equal(pipe(p), 0);
+	fflush(stderr);
+	dup2(p[1], 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	while ((n = read(p[0], out + got, 8191 - (size_t)got)) > 0)
+		got += n;
+	close(p[0]);
+	return out;
+}
+
+static void log_json_lines(void)
+{
+	json_t *o = json_pack("{sisI}", "client_id", 7, "rx_bytes", (json_int_t)1234);
+
+	log_set_json(true);
+	log_info("hello %s", "w\"orld");
+	log_info("bad utf-8 \xff from a packet");
+	log_event(LOG_LVL_INFO, "flow", o);
+	log_set_json(false);
+	log_event(LOG_LVL_INFO, "flow", o);
+	json_decref(o);
+}
+
+/* --log-json: every line one JSON object with time, level, ident and the
+ * message (even one that is not UTF-8); events carry their fields. */
+static void test_log_json(void **state)
+{
+	char *out, *line, *save = NULL;
+	json_t *j[4];
+	int n = 0;
+
+	(void)state;
+	log_setup(LOG_LVL_INFO, "test");
+	out = capture_stderr(log_json_lines);
+	for (line = strtok_r(out, "\n", &save); line && n < 4; line = strtok_r(NULL, "\n", &save)) {
+		j[n] = n < 3 ? json_loads(line, 0, NULL) : json_string(line);
+		n++;
+	}
+	assert_int_equal(n, 4);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(j[i]);
+		assert_string_equal(json_string_value(json_object_get(j[i], "level")), "info");
+		assert_string_equal(json_string_value(json_object_get(j[i], "ident")), "test");
+		assert_non_null(strchr(json_string_value(json_object_get(j[i], "time")), 'T'));
+	}
+	assert_string_equal(json_string_value(json_object_get(j[0], "msg")), "hello w\"orld");
+	assert_string_equal(json_string_value(json_object_get(j[1], "msg")),
+			    "bad utf-8 ? from a packet");
+	assert_string_equal(json_string_value(json_object_get(j[2], "event")), "flow");
+	assert_int_equal(json_integer_value(json_object_get(j[2], "rx_bytes")), 1234);
+	/* text mode: the event and its fields as compact JSON */
+	assert_non_null(strstr(json_string_value(j[3]),
+				"test info: flow {\"client_id\":7,\"rx_bytes\":1234}"));
+	for (int i = 0; i < 4; i++)
+		json_decref(j[i]);
+	free(out);
+}
+
 static void test_json(void **state)
 {
 	const char *doc = "{\"type\":\"init\",\"n\":7,\"ok\":true,\"list\":[1],"
@@ -151,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_rand),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_log_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

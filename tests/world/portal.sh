@@ -4,8 +4,8 @@
 # wait_for, log_tail, say).
 #
 # `up` runs sluice-portal in ${P}portal at https://198.51.100.30:8443 from a data
-# dir made fresh in $STATE/portal, then builds the demo's policy of DESIGN.md
-# ("Names used by the demo and its tests") from nothing with `sluice admin`, run
+# dir made fresh in $STATE/portal, then builds the demo's policy
+# (docs/ARCHITECTURE.md, "The demo world") from nothing with `sluice admin`, run
 # from ${P}client as an administrator would run it. Files it leaves in $STATE:
 #
 #   portal/       the portal's data dir (0700): database, CA, server certificate

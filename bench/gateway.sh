@@ -22,14 +22,18 @@
 #    tests/tools/gw-load (each a device at the portal, an authorization, a
 #    WireGuard peer, one DNS binding) and --flows UDP flows each through DNAT to an
 #    echo server on the LAN (target < 64 MiB).
+# 4. With --revoke, revocation: the policy of *.bench.home.int deleted at the portal; the time until
+#    the gateway's table holds none of its elements (filter, DNAT), for every client.
 #
 # Usage: bench/gateway.sh [--seconds N] [--rounds R] [--names N] [--clients N]
-#                         [--flows F] [--quick]
-#   defaults: --seconds 5 --rounds 5 --names 1000 --clients 1000 --flows 10
-#   --quick:  --seconds 1 --rounds 1 --names 100 --clients 100 (CI's smoke run)
+#                         [--flows F] [--revoke] [--quick]
+#   defaults: --seconds 5 --rounds 5 --names 1000 --clients 1000 --flows 10, no
+#             revocation (with 1000 clients it takes minutes: docs/benchmarks.md)
+#   --quick:  --seconds 1 --rounds 1 --names 100 --clients 100 --revoke (CI's smoke run)
+#   --rounds 0 / --clients 0 leave out the throughput / the memory part
 set -euo pipefail
 
-SECS=5 ROUNDS=5 NAMES=1000 CLIENTS=1000 FLOWS=10
+SECS=5 ROUNDS=5 NAMES=1000 CLIENTS=1000 FLOWS=10 REVOKE=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) SECS=$2; shift 2 ;;
@@ -37,8 +41,9 @@ while [ $# -gt 0 ]; do
 	--names) NAMES=$2; shift 2 ;;
 	--clients) CLIENTS=$2; shift 2 ;;
 	--flows) FLOWS=$2; shift 2 ;;
-	--quick) SECS=1 ROUNDS=1 NAMES=100 CLIENTS=100; shift ;;
-	*) echo "usage: $0 [--seconds N] [--rounds R] [--names N] [--clients N] [--flows F] [--quick]" >&2
+	--revoke) REVOKE=1; shift ;;
+	--quick) SECS=1 ROUNDS=1 NAMES=100 CLIENTS=100 REVOKE=1; shift ;;
+	*) echo "usage: $0 [--seconds N] [--rounds R] [--names N] [--clients N] [--flows F] [--revoke] [--quick]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -139,7 +144,7 @@ ip -n $NS_L addr add 203.0.113.77/24 dev eth0
 BENCH_RES=$(admin resources create --site 1 --type dns --address '*.bench.home.int' --name Bench)
 IPERF_RES=$(admin resources create --site 1 --type dns --address iperf.home.int --name iperf)
 CIDR_RES=5   # "LAN servers", 203.0.113.128/25, of the world's policy
-admin policies create --group 1 --resource "$BENCH_RES" >/dev/null
+BENCH_POL=$(admin policies create --group 1 --resource "$BENCH_RES")
 admin policies create --group 1 --resource "$IPERF_RES" >/dev/null
 
 # ------------------------------------------------------------------ the gateway
@@ -292,12 +297,12 @@ while True:
         except BlockingIOError:
             pass
 EOF
-l python3 "$TMP/echo.py" 203.0.113.77 9000 "$FLOWS" >"$TMP/echo.out" 2>&1 &
+ip netns exec $NS_L python3 "$TMP/echo.py" 203.0.113.77 9000 "$FLOWS" >"$TMP/echo.out" 2>&1 &
 ECHO_PID=$!
 wait_until 10 grep -q ready "$TMP/echo.out" || die "the echo server did not start"
 
 CT0=$(g cat /proc/sys/net/netfilter/nf_conntrack_count)
-c "$LOAD" --portal "$PORTAL" --ca "$WORLD/ca.pem" --token-file "$WORLD/alice.token" \
+ip netns exec $NS_C "$LOAD" --portal "$PORTAL" --ca "$WORLD/ca.pem" --token-file "$WORLD/alice.token" \
 	--resource "$BENCH_RES" --gateway 198.51.100.20:51820 --domain bench.home.int \
 	--clients "$CLIENTS" --flows "$FLOWS" >"$TMP/load.out" 2>"$TMP/load.err" &
 LOAD_PID=$!
@@ -318,7 +323,45 @@ sleep $((10 + 1))
 RSS_LOAD2=$(rss_kb "$GW_PID")
 HWM=$(hwm_kb "$GW_PID")
 fi
+# ------------------------------------------------------------------ 4. revocation
+# The policy of *.bench.home.int deleted: every client's authorization of it is
+# revoked, its filter and DNAT elements and its flows removed. What stays is
+# the first client's CIDR and iperf.home.int: two filter elements, one binding.
+nft_counts() { # -> "DNAT-ELEMENTS FILTER-ELEMENTS" of the gateway's table
+	g nft -j list table inet sluice_gw | python3 -c '
+import json, sys
+objs = json.load(sys.stdin)["nftables"]
+maps = sum(len(o["map"].get("elem", [])) for o in objs if "map" in o)
+sets = sum(len(o["set"].get("elem", [])) for o in objs if "set" in o)
+print(maps, sets)'
+}
+REVOKE_MS=
+if [ "$REVOKE" = 1 ]; then
+read -r DN0 FE0 < <(nft_counts)
+r0=$(date +%s%N)
+admin policies delete "$BENCH_POL" >/dev/null
+revoked() { [ "$(nft_counts)" = "1 2" ]; }
+wait_until 600 revoked || die "the revocation did not reach the gateway's table: $(nft_counts)"
+r1=$(date +%s%N)
+REVOKE_MS=$(( (r1 - r0) / 1000000 ))
+CT2=$(g cat /proc/sys/net/netfilter/nf_conntrack_count)
+fi
 kill -0 "$GW_PID" || die "the gateway died"
+
+# Both stop cleanly on SIGTERM, and a sanitizer build (SLUICE_BUILD=build-asan)
+# has nothing to say about either.
+stop_clean() { # PID NAME LOG
+	local rc=0
+	kill -TERM "$1"
+	wait "$1" || rc=$?
+	if [ "$rc" != 0 ] || grep -qE "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$3"; then
+		cat "$3" >&2
+		die "$2 exited with status $rc"
+	fi
+}
+if [ -n "$LOAD_PID" ]; then stop_clean "$LOAD_PID" gw-load "$TMP/load.err"; LOAD_PID=; fi
+stop_clean "$GW_PID" sluice-gateway "$TMP/gw.log"
+GW_PID=
 
 # ------------------------------------------------------------------ report
 RATIO=$(printf '%s\n' "${RATIOS[@]}" | median)
@@ -342,6 +385,7 @@ printf 'dns new name, by age        median %.0f us for the first %d names, %.0f 
 echo "dns gateway cpu per new name ${CPU_NEW} us (process CPU, kernel included)"
 printf 'dns new - known - direct    %.0f us (the binding: DNAT and filter elements, and the resolver)\n' \
 	"$(python3 -c "print($DNS_GW - $DNS_KNOWN - $DNS_DIRECT)")"
+[ -z "$REVOKE_MS" ] || echo "revocation                  ${REVOKE_MS} ms from the policy's deletion until the table held none of its elements ($DN0 DNAT and $FE0 filter elements before, 1 and 2 after; conntrack now ${CT2})"
 echo "gateway RSS                 ${RSS_START} KiB at start, ${RSS_TPUT} KiB after iperf3, ${RSS_DNS} KiB after the DNS run"
 if [ "$CLIENTS" -gt 0 ]; then
 echo "gateway RSS with clients    ${RSS_LOAD} KiB with $CLIENTS clients x $FLOWS flows, ${RSS_LOAD2} KiB one flow-log period later, peak ${HWM} KiB (target < 65536 KiB)"

@@ -551,7 +551,7 @@ void authz_retain_refs(struct authz *a, const struct ctl_authorization *v, size_
 		keep[i][0] = v[i].client.id;
 		keep[i][1] = v[i].resource.id;
 	}
-	if (n)
+	if (n > 1) /* qsort() takes no NULL array, even an empty one */
 		qsort(keep, n, sizeof(*keep), pair_cmp);
 	for (size_t s = 0; s < a->by_id.cap; s++) {
 		struct authz_client *c = a->by_id.v[s].c;

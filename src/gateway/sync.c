@@ -153,38 +153,71 @@ static int peer_apply(struct gateway *g, const struct authz_client *c, bool remo
 
 /* ---- reconciliation ---- */
 
-static bool rule_eq(const struct nat_rule *a, const struct nat_rule *b)
+/* Orders for matching what is wanted against what is installed: both sides
+ * are sorted once per call and walked together, so that a client's sync
+ * stays O(n log n) in its bindings (each new DNS binding syncs its client). */
+static int cmp_num(long a, long b)
 {
-	return a->family == b->family && a->prefix == b->prefix && a->proto == b->proto &&
-	       a->port_lo == b->port_lo && a->port_hi == b->port_hi &&
-	       memcmp(a->client, b->client, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
+	return (a > b) - (a < b);
 }
 
-static bool dnat_eq(const struct gw_dnat *a, const struct gw_dnat *b)
+static int rule_cmp(const void *pa, const void *pb)
 {
-	return a->family == b->family && memcmp(a->proxy, b->proxy, 16) == 0 &&
-	       memcmp(a->real, b->real, 16) == 0;
+	const struct nat_rule *a = pa, *b = pb;
+	int d;
+
+	if ((d = cmp_num(a->family, b->family)) || (d = memcmp(a->client, b->client, 16)) ||
+	    (d = memcmp(a->dst, b->dst, 16)) || (d = cmp_num(a->prefix, b->prefix)) ||
+	    (d = cmp_num(a->proto, b->proto)) || (d = cmp_num(a->port_lo, b->port_lo)))
+		return d;
+	return cmp_num(a->port_hi, b->port_hi);
+}
+
+static int dnat_cmp(const void *pa, const void *pb)
+{
+	const struct gw_dnat *a = pa, *b = pb;
+	int d;
+
+	if ((d = cmp_num(a->family, b->family)) || (d = memcmp(a->proxy, b->proxy, 16)))
+		return d;
+	return memcmp(a->real, b->real, 16);
+}
+
+/* qsort() and bsearch() take no NULL array, even an empty one */
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
+static bool dnat_in(const struct gw_dnat *d, const struct gw_dnat *v, size_t n)
+{
+	return n && bsearch(d, v, n, sizeof(*v), dnat_cmp);
 }
 
 /* Takes away what is installed and not wanted: filter elements first, so the
  * next packet is refused, then the flows, then the translations. Elements
  * are counted by the nat module, so duplicates pair off one by one. */
 static void remove_unwanted(struct gateway *g, const struct authz_client *c,
-			    struct gw_installed *st, const struct want *w)
+			    struct gw_installed *st, struct want *w)
 {
 	const struct ctl_client *ci = authz_client_info(c);
-	bool *kept = calloc(w->nrules + 1, sizeof(*kept)), flushed = false;
-	size_t j = 0;
+	bool flushed = false;
+	size_t j = 0, k = 0;
 
+	/* sorted here, for this walk and for add_wanted's; the kept records
+	 * stay in order */
+	sort(st->rules, st->nrules, sizeof(*st->rules), rule_cmp);
+	sort(st->dnats, st->ndnats, sizeof(*st->dnats), dnat_cmp);
+	sort(w->rules, w->nrules, sizeof(*w->rules), rule_cmp);
+	sort(w->dnats, w->ndnats, sizeof(*w->dnats), dnat_cmp);
 	for (size_t i = 0; i < st->nrules; i++) {
 		const struct nat_rule *r = &st->rules[i];
-		size_t k;
 
-		for (k = 0; kept && k < w->nrules; k++)
-			if (!kept[k] && rule_eq(r, &w->rules[k]))
-				break;
-		if (kept && k < w->nrules) {
-			kept[k] = true;
+		while (k < w->nrules && rule_cmp(&w->rules[k], r) < 0)
+			k++;
+		if (k < w->nrules && rule_cmp(&w->rules[k], r) == 0) {
+			k++; /* paired: duplicates pair off one by one */
 			st->rules[j++] = *r;
 			continue;
 		}
@@ -199,15 +232,12 @@ static void remove_unwanted(struct gateway *g, const struct authz_client *c,
 		ct_delete(g->ct, r->family, client_addr(ci, r->family), r->dst, r->prefix);
 	}
 	st->nrules = j;
-	free(kept);
 
 	j = 0;
 	for (size_t i = 0; i < st->ndnats; i++) {
 		const struct gw_dnat *d = &st->dnats[i];
-		bool want = false;
+		bool want = dnat_in(d, w->dnats, w->ndnats);
 
-		for (size_t k = 0; k < w->ndnats && !want; k++)
-			want = dnat_eq(d, &w->dnats[k]);
 		if (want || nat_bind_del(g->nat, d->family, client_addr(ci, d->family), d->proxy) < 0) {
 			st->dnats[j++] = *d;
 			continue;
@@ -219,24 +249,21 @@ static void remove_unwanted(struct gateway *g, const struct authz_client *c,
 }
 
 /* Adds what is wanted and not installed: translations first, so that an
- * allowed packet is never forwarded untranslated. */
+ * allowed packet is never forwarded untranslated. Both sides come sorted
+ * from remove_unwanted(). */
 static int add_wanted(struct gateway *g, const struct authz_client *c, struct gw_installed *st,
 		      const struct want *w)
 {
 	const struct ctl_client *ci = authz_client_info(c);
-	size_t n0 = st->nrules; /* rules installed before this call */
-	bool *used = calloc(n0 + 1, sizeof(*used));
+	size_t n0 = st->nrules, nd0 = st->ndnats; /* installed (sorted) before this call */
+	size_t i = 0;
 	int err = 0, e;
 
-	if (!used)
-		return -ENOMEM;
 	for (size_t k = 0; k < w->ndnats; k++) {
 		const struct gw_dnat *d = &w->dnats[k];
-		bool have = false;
 
-		for (size_t i = 0; i < st->ndnats && !have; i++)
-			have = dnat_eq(d, &st->dnats[i]);
-		if (have)
+		if (dnat_in(d, st->dnats, nd0) ||
+		    (k > 0 && dnat_cmp(d, &w->dnats[k - 1]) == 0))
 			continue;
 		e = grow((void **)&st->dnats, &st->capdnats, st->ndnats, sizeof(*st->dnats));
 		if (e == 0)
@@ -249,13 +276,10 @@ static int add_wanted(struct gateway *g, const struct authz_client *c, struct gw
 		st->dnats[st->ndnats++] = *d;
 	}
 	for (size_t k = 0; k < w->nrules; k++) {
-		size_t i;
-
-		for (i = 0; i < n0; i++)
-			if (!used[i] && rule_eq(&w->rules[k], &st->rules[i]))
-				break;
-		if (i < n0) {
-			used[i] = true;
+		while (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) < 0)
+			i++;
+		if (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) == 0) {
+			i++; /* installed: paired one by one, like the removal */
 			continue;
 		}
 		e = grow((void **)&st->rules, &st->caprules, st->nrules, sizeof(*st->rules));
@@ -267,7 +291,6 @@ static int add_wanted(struct gateway *g, const struct authz_client *c, struct gw
 		}
 		st->rules[st->nrules++] = w->rules[k];
 	}
-	free(used);
 	return err;
 }
 

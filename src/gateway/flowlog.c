@@ -162,12 +162,17 @@ void gw_flow_period(struct gateway *g)
 	flow_send(g);
 }
 
-/* Before a client's flows are deleted: what they carried since the last
- * period is reported while the client and its bindings still exist. */
-void gw_flow_flush_client(struct gateway *g, const struct authz_client *c)
+/* Before flows are deleted: what they carried since the last period is
+ * reported while their clients and bindings still exist. */
+void gw_flow_flush(struct gateway *g)
 {
-	(void)c; /* a dump reads every flow; revocations are rare enough */
-	int r = ct_flows_dump(g->ct, true, flow_live, g);
+	uint64_t now = time_mono_ns();
+	int r;
+
+	if (g->flushed_ns && now - g->flushed_ns < GW_FLUSH_MS * 1000000ull)
+		return;
+	g->flushed_ns = now;
+	r = ct_flows_dump(g->ct, true, flow_live, g);
 
 	if (r < 0)
 		log_rl(&g->rl_flow, LOG_LVL_WARN, "flow log: conntrack dump: %s", strerror(-r));

@@ -202,6 +202,9 @@ static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m
 	struct ctl_authorization a;
 
 	(void)s;
+	if (m->type == CTL_INIT_GATEWAY || m->type == CTL_REVOKE ||
+	    m->type == CTL_RESOURCE_UPSERT || m->type == CTL_RESOURCE_DELETE)
+		gw_flow_flush(g);
 	switch (m->type) {
 	case CTL_INIT_GATEWAY:
 		on_init(g, m);
@@ -422,7 +425,10 @@ static void on_tick(struct gateway *g)
 		log_rl(&g->rl, LOG_LVL_ERR, "timerfd: %s", strerror(errno));
 	/* The gateway's own clock ends authorizations, revoke or not. */
 	if (authz_next_expiry(g->az) <= now) {
-		size_t n = authz_expire(g->az, now);
+		size_t n;
+
+		gw_flow_flush(g);
+		n = authz_expire(g->az, now);
 
 		if (n)
 			log_info("%zu authorizations expired", n);

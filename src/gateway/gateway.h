@@ -20,6 +20,7 @@ enum {
 	GW_FLOW_PERIOD_S = 10,     /* flow_log batches */
 	GW_FLOW_BACKLOG = 20000,   /* flow records kept while the portal is away */
 	GW_FLOW_FRAME = 1000,      /* flow records in one flow_log frame */
+	GW_FLUSH_MS = 250,         /* flow counters read at most this often before a change */
 };
 
 /* Sets the host up (key, TUN, nftables table; a crashed run's leftovers

@@ -66,6 +66,7 @@ struct gateway {
 	uint64_t flows_dropped, flows_unknown;
 	int64_t next_flow_s;        /* Unix s of the next batch */
 
+	uint64_t flushed_ns;        /* time_mono_ns() of the last gw_flow_flush() */
 	bool stopping;
 	struct log_ratelimit rl, rl_dns, rl_flow;
 };
@@ -88,7 +89,9 @@ void gw_flow_event(void *arg, const struct ct_flow *f);
 /* The 10 s batch: live flows' counters read (and zeroed) and everything
  * waiting sent, if the portal is there. */
 void gw_flow_period(struct gateway *g);
-/* Counters of c's live flows read before they are deleted. */
-void gw_flow_flush_client(struct gateway *g, const struct authz_client *c);
+/* Counters of the live flows read (and zeroed) before a change to authz may
+ * end some: their bytes are attributed while the bindings still exist. At most
+ * every GW_FLUSH_MS (a burst of revocations is one conntrack dump). */
+void gw_flow_flush(struct gateway *g);
 
 #endif

@@ -505,6 +505,125 @@ int nat_allow_del(struct nat *n, const struct nat_rule *in)
 	return err;
 }
 
+/* One transaction for what a DNS answer needs. New allow elements go to the
+ * first layer; only if the kernel finds one overlapping (-EEXIST) is the work
+ * done again element by element, with the layers tried in turn. */
+static int add_one_by_one(struct nat *n, int family, const uint8_t *client,
+			  const struct nat_bind *b, size_t nb, const struct nat_rule *r,
+			  size_t nr)
+{
+	bool *fresh = calloc(nb + 1, sizeof(*fresh));
+	size_t i = 0;
+	int err;
+
+	if (!fresh)
+		return -ENOMEM;
+	for (size_t j = 0; j < nb; j++) { /* the bindings this call adds */
+		struct nat_rule k;
+
+		bind_key(family, client, b[j].proxy, &k);
+		fresh[j] = !elem_find(client_get(n, family, client), ELEM_BIND, &k);
+	}
+	err = nat_bind_add_all(n, family, client, b, nb);
+	for (; !err && i < nr; i++)
+		err = nat_allow_add(n, &r[i]);
+	if (err && i > 0) { /* all or none: what went in goes again */
+		while (i-- > 0)
+			nat_allow_del(n, &r[i]);
+		for (size_t j = 0; j < nb; j++)
+			if (fresh[j])
+				nat_bind_del(n, family, client, b[j].proxy);
+	}
+	free(fresh);
+	return err;
+}
+
+int nat_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
+		size_t nb, const struct nat_rule *r, size_t nr)
+{
+	unsigned alen = gw_addr_len(family);
+	size_t old_n, *bump = NULL, nbump = 0;
+	struct nat_client *c;
+	bool overlap = false;
+	int err = 0;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	if (!client || (nb && !b) || (nr && !r))
+		return -EINVAL;
+	for (size_t i = 0; i < nr; i++)
+		if (r[i].family != family || memcmp(r[i].client, client, alen))
+			return -EINVAL;
+	if (nr && !(bump = calloc(nr, sizeof(*bump))))
+		return -ENOMEM;
+	c = client_add(n, family, client);
+	if (!c) {
+		free(bump);
+		return -ENOMEM;
+	}
+	old_n = c->n;
+	for (size_t i = 0; i < nb && !err; i++) {
+		struct nat_elem *e;
+		struct nat_rule k;
+
+		bind_key(family, client, b[i].proxy, &k);
+		e = elem_find(c, ELEM_BIND, &k);
+		if (e) {
+			if (memcmp(e->real, b[i].real, alen))
+				err = -EEXIST;
+			continue;
+		}
+		if (!(e = elem_new(n, c))) {
+			err = -ENOMEM;
+			break;
+		}
+		e->kind = ELEM_BIND;
+		e->refs = 1;
+		e->r = k;
+		memcpy(e->real, b[i].real, alen);
+		err = elem_text(n, true, e);
+	}
+	for (size_t i = 0; i < nr && !err; i++) {
+		struct nat_elem *e;
+		struct nat_rule k;
+		enum nat_kind kind;
+
+		if ((err = nat_rule_norm(&r[i], &k, &kind)) != 0)
+			break;
+		e = elem_find(c, (uint8_t)kind, &k);
+		if (e) { /* counted up once the transaction is in */
+			bump[nbump++] = (size_t)(e - c->elems);
+			continue;
+		}
+		if (!(e = elem_new(n, c))) {
+			err = -ENOMEM;
+			break;
+		}
+		e->kind = (uint8_t)kind;
+		e->refs = 1;
+		e->r = k;
+		e->layer = 0;
+		err = elem_text(n, true, e);
+	}
+	if (!err && c->n > old_n) {
+		err = ctx_run(n->nft, &n->rl, (const char *)n->cmd.data, -EEXIST);
+		overlap = err == -EEXIST; /* the kernel's: an allow element overlaps */
+	}
+	buf_reset(&n->cmd);
+	if (!err) {
+		for (size_t i = 0; i < nbump; i++)
+			c->elems[bump[i]].refs++;
+	} else {
+		n->n_elems -= c->n - old_n;
+		c->n = old_n;
+	}
+	client_drop_if_empty(n, c);
+	free(bump);
+	if (overlap && nr)
+		return add_one_by_one(n, family, client, b, nb, r, nr);
+	return err;
+}
+
 int nat_client_flush(struct nat *n, int family, const uint8_t *client)
 {
 	struct nat_client *c;

@@ -100,6 +100,13 @@ struct nat_rule {
 int nat_allow_add(struct nat *n, const struct nat_rule *r);
 int nat_allow_del(struct nat *n, const struct nat_rule *r);
 
+/* What one DNS answer needs, for one client and family, in one transaction,
+ * all or none: the bindings b (as nat_bind_add_all) and the allow rules r (as
+ * nat_allow_add each; their family and client must be these). The cost of an
+ * nft transaction hardly depends on its size, so this is the fast path. */
+int nat_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
+		size_t nb, const struct nat_rule *r, size_t nr);
+
 /* Deletes every binding and allow element of the client, in one transaction. */
 int nat_client_flush(struct nat *n, int family, const uint8_t *client);
 

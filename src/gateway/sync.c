@@ -25,6 +25,7 @@ struct want {
 	size_t ndnats, capdnats;
 };
 
+/* Room for more than n entries. */
 static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
 	size_t ncap;
@@ -34,7 +35,8 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 		return 0;
 	if (n >= RULES_MAX)
 		return -ENOSPC;
-	ncap = *cap ? *cap * 2 : 8;
+	for (ncap = *cap ? *cap * 2 : 8; ncap <= n; ncap *= 2)
+		;
 	p = realloc(*v, ncap * size);
 	if (!p)
 		return -ENOMEM;
@@ -198,11 +200,43 @@ static bool dnat_in(const struct gw_dnat *d, const struct gw_dnat *v, size_t n)
 /* Takes away what is installed and not wanted: filter elements first, so the
  * next packet is refused, then the flows, then the translations. Elements
  * are counted by the nat module, so duplicates pair off one by one. */
+/* The destinations whose flows go, per family, collected so that conntrack's
+ * table is walked once per family and client, not once per element. */
+struct gone {
+	struct gw_prefix *v[2];
+	size_t n[2], cap[2];
+};
+
+static void gone_add(struct gone *z, int family, const uint8_t *dst, uint8_t prefix)
+{
+	int f = family == AF_INET ? 0 : 1;
+
+	if (grow((void **)&z->v[f], &z->cap[f], z->n[f], sizeof(*z->v[f])) < 0)
+		return; /* the flows then end by their own timeouts */
+	z->v[f][z->n[f]] = (struct gw_prefix){ .family = family, .len = prefix };
+	memcpy(z->v[f][z->n[f]].addr, dst, family == AF_INET ? 4 : 16);
+	z->n[f]++;
+}
+
+static void gone_delete(struct gateway *g, const struct ctl_client *ci, struct gone *z)
+{
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+
+		if (z->n[f])
+			ct_delete_set(g->ct, family, client_addr(ci, family), z->v[f], z->n[f]);
+		free(z->v[f]);
+	}
+}
+
+/* Takes away what is installed and not wanted: filter elements first, so the
+ * next packet is refused, then the flows, then the translations. Elements
+ * are counted by the nat module, so duplicates pair off one by one. */
 static void remove_unwanted(struct gateway *g, const struct authz_client *c,
 			    struct gw_installed *st, struct want *w)
 {
 	const struct ctl_client *ci = authz_client_info(c);
-	bool flushed = false;
+	struct gone z = { 0 };
 	size_t j = 0, k = 0;
 
 	/* sorted here, for this walk and for add_wanted's; the kept records
@@ -221,15 +255,11 @@ static void remove_unwanted(struct gateway *g, const struct authz_client *c,
 			st->rules[j++] = *r;
 			continue;
 		}
-		if (!flushed) { /* bytes so far go to the flow log first */
-			gw_flow_flush_client(g, c);
-			flushed = true;
-		}
 		if (nat_allow_del(g->nat, r) < 0) {
 			st->rules[j++] = *r; /* retried next time */
 			continue;
 		}
-		ct_delete(g->ct, r->family, client_addr(ci, r->family), r->dst, r->prefix);
+		gone_add(&z, r->family, r->dst, r->prefix);
 	}
 	st->nrules = j;
 
@@ -242,55 +272,74 @@ static void remove_unwanted(struct gateway *g, const struct authz_client *c,
 			st->dnats[j++] = *d;
 			continue;
 		}
-		ct_delete(g->ct, d->family, client_addr(ci, d->family), d->proxy,
-			  d->family == AF_INET ? 32 : 128);
+		gone_add(&z, d->family, d->proxy, d->family == AF_INET ? 32 : 128);
 	}
 	st->ndnats = j;
+	gone_delete(g, ci, &z);
 }
 
-/* Adds what is wanted and not installed: translations first, so that an
- * allowed packet is never forwarded untranslated. Both sides come sorted
- * from remove_unwanted(). */
+/* Adds what is wanted and not installed, for each family in one nft
+ * transaction, all or none (a new DNS binding is a translation and its filter
+ * elements: one transaction, not one each). Both sides come sorted from
+ * remove_unwanted(). */
 static int add_wanted(struct gateway *g, const struct authz_client *c, struct gw_installed *st,
 		      const struct want *w)
 {
 	const struct ctl_client *ci = authz_client_info(c);
 	size_t n0 = st->nrules, nd0 = st->ndnats; /* installed (sorted) before this call */
-	size_t i = 0;
-	int err = 0, e;
+	struct nat_bind *nb = calloc(w->ndnats + 1, sizeof(*nb));
+	struct gw_dnat *nd = calloc(w->ndnats + 1, sizeof(*nd));
+	struct nat_rule *nr = calloc(w->nrules + 1, sizeof(*nr));
+	int err = 0;
 
-	for (size_t k = 0; k < w->ndnats; k++) {
-		const struct gw_dnat *d = &w->dnats[k];
+	if (!nb || !nd || !nr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int f = 0; f < 2 && !err; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		size_t i = 0, nbind = 0, nrule = 0;
 
-		if (dnat_in(d, st->dnats, nd0) ||
-		    (k > 0 && dnat_cmp(d, &w->dnats[k - 1]) == 0))
-			continue;
-		e = grow((void **)&st->dnats, &st->capdnats, st->ndnats, sizeof(*st->dnats));
-		if (e == 0)
-			e = nat_bind_add(g->nat, d->family, client_addr(ci, d->family), d->proxy,
-					 d->real);
-		if (e < 0) {
-			err = err ? err : e;
-			continue;
+		for (size_t k = 0; k < w->ndnats; k++) {
+			const struct gw_dnat *d = &w->dnats[k];
+
+			if (d->family != family || dnat_in(d, st->dnats, nd0) ||
+			    (k > 0 && dnat_cmp(d, &w->dnats[k - 1]) == 0))
+				continue;
+			nd[nbind] = *d;
+			memcpy(nb[nbind].proxy, d->proxy, 16);
+			memcpy(nb[nbind].real, d->real, 16);
+			nbind++;
 		}
-		st->dnats[st->ndnats++] = *d;
+		for (size_t k = 0; k < w->nrules; k++) {
+			while (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) < 0)
+				i++;
+			if (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) == 0) {
+				i++; /* installed: paired one by one, like the removal */
+				continue;
+			}
+			if (w->rules[k].family == family)
+				nr[nrule++] = w->rules[k];
+		}
+		if (!nbind && !nrule)
+			continue;
+		if ((err = grow((void **)&st->dnats, &st->capdnats, st->ndnats + nbind,
+				sizeof(*st->dnats))) < 0 ||
+		    (err = grow((void **)&st->rules, &st->caprules, st->nrules + nrule,
+				sizeof(*st->rules))) < 0)
+			break;
+		err = nat_add_all(g->nat, family, client_addr(ci, family), nb, nbind, nr, nrule);
+		if (err < 0)
+			break;
+		memcpy(st->dnats + st->ndnats, nd, nbind * sizeof(*nd));
+		st->ndnats += nbind;
+		memcpy(st->rules + st->nrules, nr, nrule * sizeof(*nr));
+		st->nrules += nrule;
 	}
-	for (size_t k = 0; k < w->nrules; k++) {
-		while (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) < 0)
-			i++;
-		if (i < n0 && rule_cmp(&st->rules[i], &w->rules[k]) == 0) {
-			i++; /* installed: paired one by one, like the removal */
-			continue;
-		}
-		e = grow((void **)&st->rules, &st->caprules, st->nrules, sizeof(*st->rules));
-		if (e == 0)
-			e = nat_allow_add(g->nat, &w->rules[k]);
-		if (e < 0) {
-			err = err ? err : e;
-			continue;
-		}
-		st->rules[st->nrules++] = w->rules[k];
-	}
+out:
+	free(nb);
+	free(nd);
+	free(nr);
 	return err;
 }
 
@@ -315,9 +364,9 @@ static void client_teardown(struct gateway *g, struct authz_client *c)
 		if (st->nrules || st->ndnats) { /* what would not go one by one */
 			nat_client_flush(g->nat, AF_INET, ci->tunnel_ipv4.addr);
 			nat_client_flush(g->nat, AF_INET6, ci->tunnel_ipv6.addr);
+			ct_delete(g->ct, AF_INET, ci->tunnel_ipv4.addr, NULL, 0);
+			ct_delete(g->ct, AF_INET6, ci->tunnel_ipv6.addr, NULL, 0);
 		}
-		ct_delete(g->ct, AF_INET, ci->tunnel_ipv4.addr, NULL, 0);
-		ct_delete(g->ct, AF_INET6, ci->tunnel_ipv6.addr, NULL, 0);
 		if (st->peer && peer_apply(g, c, true) < 0)
 			log_rl(&g->rl, LOG_LVL_WARN, "client %llu: could not remove its peer",
 			       (unsigned long long)ci->id);

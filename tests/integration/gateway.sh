@@ -240,12 +240,22 @@ in_ns client iperf3 -c 203.0.113.200 -R -t 6 -i 1 -f k >"$tmp/iperf-portal" 2>&1
 IP2=$!
 r0=$(rx_bytes)
 wait_for 10 "iperf3 runs before the portal restarts" iperf_running "$r0"
-ppid=$(cat "$STATE/run/portal.pid")
-kill "$ppid"
-for ((i = 0; i < 100; i++)); do pid_alive "$ppid" || break; sleep 0.1; done
-in_ns portal setsid "$BUILD/src/portal/sluice-portal" serve --data "$STATE/portal" \
-	--listen 198.51.100.30 --port 8443 </dev/null >>"$STATE/logs/portal.log" 2>&1 &
-echo $! >"$STATE/run/portal.pid"
+# portal_stop SIGNAL, portal_start: the world's portal, on its data
+portal_stop() {
+	local ppid
+	ppid=$(cat "$STATE/run/portal.pid")
+	kill "-$1" "$ppid"
+	for ((i = 0; i < 100; i++)); do pid_alive "$ppid" || break; sleep 0.1; done
+}
+portal_start() {
+	# not through in_ns: $! must be the portal's pid, not a subshell's
+	ip netns exec "${PREFIX}portal" setsid "$BUILD/src/portal/sluice-portal" serve \
+		--data "$STATE/portal" --listen 198.51.100.30 --port 8443 \
+		</dev/null >>"$STATE/logs/portal.log" 2>&1 &
+	echo $! >"$STATE/run/portal.pid"
+}
+portal_stop TERM
+portal_start
 wait "$IP2"
 check_eq "iperf3 ran to its end across the restart, every second carrying data" "" \
 	awk '/sec/ && !/sender|receiver/ && $7 + 0 == 0 { print }' "$tmp/iperf-portal"
@@ -267,6 +277,21 @@ check_eq "the device gets its proxy IP back for the same offer" 100.96.0.11 \
 check_match "and the page through it" 'nas.home.int' \
 	http_body client http://nas.home.int/ --resolve nas.home.int:80:100.96.0.11
 
+# ---- expiry by the gateway's own clock, with no portal to send a revoke
+POLICY=$(admin -q policies list | tail -n 1)
+check "the LAN servers' policy is replaced by one that expires in 8 s" \
+	admin policies update "$POLICY" --expires "$(date -u -d '+8 seconds' +%Y-%m-%dT%H:%M:%SZ)"
+session request 5 >"$tmp/grant3.json"
+EXP=$(jq -r .expires_at "$tmp/grant3.json")
+check_match "the grant ends with the policy" '^[0-9]+$' echo "$EXP"
+check "the CIDR resource is reachable until then" in_ns client ping -c 1 -W 1 203.0.113.200
+portal_stop KILL # no revoke can come now
+until_expired() { (($(date +%s) > EXP)); }
+wait_for 15 "the authorization's expiry passes" until_expired
+wait_for 3 "the gateway refuses the CIDR resource by its own clock" ping_filtered 203.0.113.200
+check_match "and says so" "authorizations expired" gwlog
+portal_start
+
 # ---- a clean stop removes everything
 check "SIGTERM stops the gateway" gw stop
 check_eq "no table left" 0 bash -c "ip netns exec ${PREFIX}gw nft list tables | grep -c sluice_gw"
@@ -276,4 +301,5 @@ check_match "it said so" 'stopped' gwlog
 check_eq "no sanitizer report in the gateway's log" 0 \
 	bash -c "grep -cE 'runtime error|Sanitizer' '$STATE/logs/gateway.log'"
 
+[[ -n ${SLUICE_KEEP_LOG:-} ]] && cp "$STATE/logs/gateway.log" "$SLUICE_KEEP_LOG"
 finish

@@ -302,6 +302,65 @@ static void test_cidr_and_overlaps(void **state)
 	assert_int_equal(nat_client_flush(fx.nat, AF_INET, fx.client4), 0);
 }
 
+/* What one DNS answer needs in one transaction: two bindings and their rules
+ * work at once; all or none on a conflict; an overlap falls back to the
+ * layers; a rule already there is counted, not added twice. */
+static void test_add_all(void **state)
+{
+	struct nat_rule r[3] = {
+		rule(AF_INET, fx.client4, "100.96.0.21", 32, IPPROTO_UDP, 7200, 7200),
+		rule(AF_INET, fx.client4, "100.96.0.22", 32, 0, 0, 0),
+		rule(AF_INET, fx.client4, "203.0.113.50", 32, IPPROTO_UDP, 7200, 7300),
+	};
+	struct nat_bind b[2];
+	char src[INET6_ADDRSTRLEN];
+	size_t before = nat_element_count(fx.nat);
+	uint8_t other[4];
+
+	(void)state;
+	addr_parse("100.96.0.21", b[0].proxy);
+	addr_parse("203.0.113.50", b[0].real);
+	addr_parse("100.96.0.22", b[1].proxy);
+	addr_parse("203.0.113.50", b[1].real);
+	assert_int_equal(nat_add_all(fx.nat, AF_INET, fx.client4, b, 2, r, 2), 0);
+	assert_int_equal(nat_element_count(fx.nat), before + 4);
+	assert_int_equal(udp_roundtrip("100.96.0.21", "203.0.113.50", 7200, src), 0);
+	assert_int_equal(udp_roundtrip("100.96.0.22", "203.0.113.50", 7201, src), 0);
+	assert_int_equal(udp_roundtrip("100.96.0.21", "203.0.113.50", 7201, src), -EHOSTUNREACH);
+
+	/* A binding that conflicts: nothing of the call goes in. */
+	addr_parse("203.0.113.60", other);
+	memcpy(b[1].real, other, 4);
+	assert_int_equal(nat_add_all(fx.nat, AF_INET, fx.client4, b + 1, 1, r + 2, 1), -EEXIST);
+	assert_int_equal(nat_element_count(fx.nat), before + 4);
+	assert_int_equal(udp_roundtrip("203.0.113.50", "203.0.113.50", 7250, src), -EHOSTUNREACH);
+	/* A rule of another client is refused. */
+	r[2].client[3] ^= 1;
+	assert_int_equal(nat_add_all(fx.nat, AF_INET, fx.client4, NULL, 0, r + 2, 1), -EINVAL);
+	r[2].client[3] ^= 1;
+
+	/* The same rules again are counted (two deletes each), and an overlapping
+	 * one (udp 7200-7300 to the real address overlaps nothing here, but the
+	 * /24 below does) falls back to the layers. */
+	assert_int_equal(nat_add_all(fx.nat, AF_INET, fx.client4, NULL, 0, r, 2), 0);
+	assert_int_equal(nat_element_count(fx.nat), before + 4);
+	struct nat_rule wide[2] = {
+		rule(AF_INET, fx.client4, "203.0.113.0", 24, IPPROTO_UDP, 7000, 7300),
+		rule(AF_INET, fx.client4, "203.0.113.50", 32, IPPROTO_UDP, 7200, 7300),
+	};
+	assert_int_equal(nat_add_all(fx.nat, AF_INET, fx.client4, NULL, 0, wide, 2), 0);
+	assert_int_equal(nat_element_count(fx.nat), before + 6);
+	assert_int_equal(system("nft list set inet " TABLE " allow4_port_1 | grep -q 203.0.113.50"),
+			 0);
+	assert_int_equal(udp_roundtrip("203.0.113.50", "203.0.113.50", 7250, src), 0);
+	assert_int_equal(nat_allow_del(fx.nat, &r[0]), 0);
+	assert_int_equal(udp_roundtrip("100.96.0.21", "203.0.113.50", 7200, src), 0);
+	assert_int_equal(nat_allow_del(fx.nat, &r[0]), 0);
+	assert_int_equal(udp_roundtrip("100.96.0.21", "203.0.113.50", 7200, src), -EHOSTUNREACH);
+	assert_int_equal(nat_client_flush(fx.nat, AF_INET, fx.client4), 0);
+	assert_int_equal(nat_element_count(fx.nat), 0);
+}
+
 static void test_ipv6(void **state)
 {
 	struct nat_rule r = rule(AF_INET6, fx.client6, "fd00:2021:1111:8000::5", 128, IPPROTO_UDP,
@@ -549,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_dnat_tcp),
 		cmocka_unit_test(test_two_names_one_real),
 		cmocka_unit_test(test_cidr_and_overlaps),
+		cmocka_unit_test(test_add_all),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_path_mtu),
 		cmocka_unit_test(test_gateway_input),

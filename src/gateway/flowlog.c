@@ -130,7 +130,7 @@ static void flow_send(struct gateway *g)
 {
 	size_t sent = 0;
 
-	if (!g->sess || !ctl_session_connected(g->sess))
+	if (!g->nflows || !g->sess || !ctl_session_connected(g->sess))
 		return;
 	while (sent < g->nflows) {
 		struct ctl_msg m = { .type = CTL_FLOW_LOG };
@@ -149,7 +149,8 @@ static void flow_send(struct gateway *g)
 		}
 		sent += n;
 	}
-	memmove(g->flows, g->flows + sent, (g->nflows - sent) * sizeof(*g->flows));
+	if (sent < g->nflows)
+		memmove(g->flows, g->flows + sent, (g->nflows - sent) * sizeof(*g->flows));
 	g->nflows -= sent;
 }
 

@@ -1,5 +1,6 @@
 /* The gateway's authorization table. See authz.h. */
 #include "gateway/authz.h"
+#include "gateway/authz_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,12 +13,9 @@
 #include "dns/msg.h"
 #include "dns/restable.h"
 #include "gateway/prefix.h"
-#include "lib/rand.h"
 
 enum {
 	MATCH_MAX = 64,         /* DNS resources considered for one name */
-	KEY_LEN = 17,           /* kind or family, then up to 16 bytes */
-	KIND_ID = 0,
 };
 
 /* A resource some client holds; shared by its holders. */
@@ -46,129 +44,14 @@ struct authz_client {
 	bool dirty;
 };
 
-/* Open addressing with linear probing, keyed by a seeded SipHash: the address
- * index is looked up with source addresses of packets from the tunnel. */
-struct slot {
-	uint8_t key[KEY_LEN];
-	struct authz_client *c; /* NULL: empty */
-};
-
-struct index {
-	struct slot *v;
-	size_t cap, n;          /* cap: a power of two */
-};
-
 struct authz {
-	struct index by_id, by_addr;
-	uint8_t seed[crypto_shorthash_KEYBYTES];
+	struct authz_index by_id, by_addr;
 	struct held **res;      /* sorted by id */
 	size_t nres, capres;
 	struct restable *dns;   /* the DNS resources held, for matching */
 	struct authz_client *dirty_head, *dirty_tail;
 	size_t max_binds;
 };
-
-/* ---- the index ---- */
-
-static size_t slot_of(const struct authz *a, const struct index *ix, const uint8_t *key)
-{
-	uint64_t h;
-
-	crypto_shorthash((unsigned char *)&h, key, KEY_LEN, a->seed);
-	return (size_t)h & (ix->cap - 1);
-}
-
-static struct slot *ix_find(const struct authz *a, const struct index *ix, const uint8_t *key)
-{
-	if (!ix->cap)
-		return NULL;
-	for (size_t i = slot_of(a, ix, key);; i = (i + 1) & (ix->cap - 1)) {
-		struct slot *s = &ix->v[i];
-
-		if (!s->c)
-			return NULL;
-		if (memcmp(s->key, key, KEY_LEN) == 0)
-			return s;
-	}
-}
-
-static int ix_put(struct authz *a, struct index *ix, const uint8_t *key, struct authz_client *c);
-
-static int ix_grow(struct authz *a, struct index *ix)
-{
-	struct index old = *ix;
-	size_t cap = old.cap ? old.cap * 2 : 64;
-
-	ix->v = calloc(cap, sizeof(*ix->v));
-	if (!ix->v) {
-		*ix = old;
-		return -ENOMEM;
-	}
-	ix->cap = cap;
-	ix->n = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.v[i].c)
-			ix_put(a, ix, old.v[i].key, old.v[i].c);
-	free(old.v);
-	return 0;
-}
-
-static int ix_put(struct authz *a, struct index *ix, const uint8_t *key, struct authz_client *c)
-{
-	size_t i;
-
-	if ((ix->n + 1) * 4 > ix->cap * 3) { /* load at most 3/4 */
-		int r = ix_grow(a, ix);
-
-		if (r < 0)
-			return r;
-	}
-	for (i = slot_of(a, ix, key); ix->v[i].c; i = (i + 1) & (ix->cap - 1))
-		if (memcmp(ix->v[i].key, key, KEY_LEN) == 0)
-			break;
-	if (!ix->v[i].c)
-		ix->n++;
-	memcpy(ix->v[i].key, key, KEY_LEN);
-	ix->v[i].c = c;
-	return 0;
-}
-
-/* Backward-shift deletion: no tombstones, so lookups stay short. */
-static void ix_del(struct authz *a, struct index *ix, const uint8_t *key)
-{
-	struct slot *s = ix_find(a, ix, key);
-	size_t i, j, mask = ix->cap - 1;
-
-	if (!s)
-		return;
-	i = (size_t)(s - ix->v);
-	s->c = NULL;
-	ix->n--;
-	for (j = (i + 1) & mask; ix->v[j].c; j = (j + 1) & mask) {
-		size_t home = slot_of(a, ix, ix->v[j].key);
-
-		/* Move j back into the hole at i unless its home lies in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			ix->v[i] = ix->v[j];
-			ix->v[j].c = NULL;
-			i = j;
-		}
-	}
-}
-
-static void key_id(uint8_t *key, uint64_t id)
-{
-	memset(key, 0, KEY_LEN);
-	key[0] = KIND_ID;
-	memcpy(key + 1, &id, sizeof(id));
-}
-
-static void key_addr(uint8_t *key, int family, const uint8_t *addr)
-{
-	memset(key, 0, KEY_LEN);
-	key[0] = family == AF_INET ? 4 : 6;
-	memcpy(key + 1, addr, family == AF_INET ? 4 : 16);
-}
 
 /* ---- held resources ---- */
 
@@ -341,7 +224,7 @@ static void client_free(struct authz_client *c)
 static int client_new(struct authz *a, const struct ctl_client *info, struct authz_client **out)
 {
 	struct authz_client *c;
-	uint8_t k[KEY_LEN];
+	uint8_t k[AUTHZ_KEY_LEN];
 	int r = -ENOMEM;
 
 	if (authz_count(a) >= AUTHZ_MAX_CLIENTS)
@@ -354,23 +237,23 @@ static int client_new(struct authz *a, const struct ctl_client *info, struct aut
 	c->bt = binding_table_new(a->max_binds);
 	if (!c->bt)
 		goto fail;
-	key_id(k, info->id);
-	if ((r = ix_put(a, &a->by_id, k, c)) < 0)
+	authz_key_id(k, info->id);
+	if ((r = authz_ix_put(&a->by_id, k, c)) < 0)
 		goto fail;
-	key_addr(k, AF_INET, info->tunnel_ipv4.addr);
-	if ((r = ix_put(a, &a->by_addr, k, c)) < 0)
+	authz_key_addr(k, AF_INET, info->tunnel_ipv4.addr);
+	if ((r = authz_ix_put(&a->by_addr, k, c)) < 0)
 		goto fail_id;
-	key_addr(k, AF_INET6, info->tunnel_ipv6.addr);
-	if ((r = ix_put(a, &a->by_addr, k, c)) < 0)
+	authz_key_addr(k, AF_INET6, info->tunnel_ipv6.addr);
+	if ((r = authz_ix_put(&a->by_addr, k, c)) < 0)
 		goto fail_v4;
 	*out = c;
 	return 0;
 fail_v4:
-	key_addr(k, AF_INET, info->tunnel_ipv4.addr);
-	ix_del(a, &a->by_addr, k);
+	authz_key_addr(k, AF_INET, info->tunnel_ipv4.addr);
+	authz_ix_del(&a->by_addr, k);
 fail_id:
-	key_id(k, info->id);
-	ix_del(a, &a->by_id, k);
+	authz_key_id(k, info->id);
+	authz_ix_del(&a->by_id, k);
 fail:
 	client_free(c);
 	return r;
@@ -382,7 +265,7 @@ struct authz *authz_new(size_t max_binds)
 
 	if (!a)
 		return NULL;
-	if (sodium_init() < 0 || rand_bytes(a->seed, sizeof(a->seed)) < 0 ||
+	if (authz_ix_init(&a->by_id) < 0 || authz_ix_init(&a->by_addr) < 0 ||
 	    restable_new(&a->dns, AUTHZ_MAX_CLIENTS) < 0) {
 		free(a);
 		return NULL;
@@ -401,10 +284,9 @@ void authz_free(struct authz *a)
 	for (size_t i = 0; i < a->nres; i++)
 		free(a->res[i]);
 	free(a->res);
-	free(a->by_id.v);
-	free(a->by_addr.v);
+	authz_ix_free(&a->by_id);
+	authz_ix_free(&a->by_addr);
 	restable_free(a->dns);
-	sodium_memzero(a->seed, sizeof(a->seed));
 	free(a);
 }
 
@@ -632,23 +514,23 @@ size_t authz_count(const struct authz *a)
 
 struct authz_client *authz_client_by_id(const struct authz *a, uint64_t id)
 {
-	uint8_t k[KEY_LEN];
-	struct slot *s;
+	uint8_t k[AUTHZ_KEY_LEN];
+	struct authz_slot *s;
 
-	key_id(k, id);
-	s = ix_find(a, &a->by_id, k);
+	authz_key_id(k, id);
+	s = authz_ix_find(&a->by_id, k);
 	return s ? s->c : NULL;
 }
 
 struct authz_client *authz_client_by_addr(const struct authz *a, int family, const uint8_t *addr)
 {
-	uint8_t k[KEY_LEN];
-	struct slot *s;
+	uint8_t k[AUTHZ_KEY_LEN];
+	struct authz_slot *s;
 
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
-	key_addr(k, family, addr);
-	s = ix_find(a, &a->by_addr, k);
+	authz_key_addr(k, family, addr);
+	s = authz_ix_find(&a->by_addr, k);
 	return s ? s->c : NULL;
 }
 
@@ -668,7 +550,7 @@ struct authz_client *authz_take_dirty(struct authz *a)
 
 void authz_client_release(struct authz *a, struct authz_client *c)
 {
-	uint8_t k[KEY_LEN];
+	uint8_t k[AUTHZ_KEY_LEN];
 
 	while (c->n)
 		auth_remove(a, c, c->n - 1);
@@ -684,12 +566,12 @@ void authz_client_release(struct authz *a, struct authz_client *c)
 		if (a->dirty_tail == c)
 			a->dirty_tail = prev;
 	}
-	key_id(k, c->info.id);
-	ix_del(a, &a->by_id, k);
-	key_addr(k, AF_INET, c->info.tunnel_ipv4.addr);
-	ix_del(a, &a->by_addr, k);
-	key_addr(k, AF_INET6, c->info.tunnel_ipv6.addr);
-	ix_del(a, &a->by_addr, k);
+	authz_key_id(k, c->info.id);
+	authz_ix_del(&a->by_id, k);
+	authz_key_addr(k, AF_INET, c->info.tunnel_ipv4.addr);
+	authz_ix_del(&a->by_addr, k);
+	authz_key_addr(k, AF_INET6, c->info.tunnel_ipv6.addr);
+	authz_ix_del(&a->by_addr, k);
 	client_free(c);
 }
 

@@ -46,7 +46,7 @@ static int op_bound(void *arg, void *client, const struct dns_name *name, int fa
 	memcpy(b.real, real, alen);
 	err = authz_bind_add(c, &b);
 	if (err == 0)
-		err = gw_sync(g, c);
+		err = gw_sync_bind(g, c, &b, r);
 	if (err < 0) {
 		/* The endpoint forgets the binding; the record and whatever part
 		 * of it went in go too. */

@@ -76,6 +76,9 @@ struct gateway {
  * gone after a 0 return then). 0 or -errno (what could not be installed is
  * logged; what was installed stays recorded, so the next call retries). */
 int gw_sync(struct gateway *g, struct authz_client *c);
+/* A binding the DNS endpoint just made under resource r: its elements only. */
+int gw_sync_bind(struct gateway *g, struct authz_client *c, const struct authz_bind *b,
+		 const struct ctl_resource *r);
 /* Every dirty client. */
 void gw_sync_dirty(struct gateway *g);
 /* Shutdown: frees the records (the table and the device go whole). */

@@ -9,6 +9,7 @@
 
 static const char *const kind_name[] = {
 	[NAT_KIND_PORT] = "port", [NAT_KIND_PROTO] = "proto", [NAT_KIND_ANY] = "any",
+	[NAT_KIND_HOST] = "host",
 };
 
 static bool chars_ok(const char *s, size_t max, const char *extra)
@@ -60,7 +61,7 @@ int nat_rule_norm(const struct nat_rule *in, struct nat_rule *out, enum nat_kind
 	r.prefix = in->prefix;
 	switch (in->proto) {
 	case 0:
-		*kind = NAT_KIND_ANY;
+		*kind = in->prefix == alen * 8 ? NAT_KIND_HOST : NAT_KIND_ANY;
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
@@ -157,6 +158,9 @@ static int table_sets(struct buf *b)
 
 		err = buf_printf(b, "\tmap dnat%s {\n\t\ttype %s . %s : %s\n\t}\n", fams[f].tag, t,
 				 t, t);
+		if (!err)
+			err = buf_printf(b, "\tset allow%s_host {\n\t\ttype %s . %s\n\t}\n",
+					 fams[f].tag, t, t);
 		for (unsigned l = 0; l < NAT_LAYERS && !err; l++)
 			err = buf_printf(b,
 					 "\tset allow%s_port_%u {\n\t\ttype %s . %s . inet_proto . inet_service\n\t\tflags interval\n\t}\n"
@@ -174,7 +178,9 @@ static int table_from_tunnel(struct buf *b)
 	int err = buf_printf(b, "\tchain from_tunnel {\n"
 				"\t\tct state related meta l4proto { icmp, ipv6-icmp } accept\n");
 
-	for (unsigned f = 0; f < 2 && !err; f++)
+	for (unsigned f = 0; f < 2 && !err; f++) {
+		err = buf_printf(b, "\t\t%s saddr . ct original %s daddr @allow%s_host accept\n",
+				 fams[f].ip, fams[f].ip, fams[f].tag);
 		for (unsigned l = 0; l < NAT_LAYERS && !err; l++) {
 			const char *ip = fams[f].ip, *tag = fams[f].tag;
 
@@ -184,6 +190,7 @@ static int table_from_tunnel(struct buf *b)
 					 "\t\t%s saddr . ct original %s daddr @allow%s_any_%u accept\n",
 					 ip, ip, tag, l, ip, ip, tag, l, ip, ip, tag, l);
 		}
+	}
 	if (!err)
 		err = buf_printf(b, "\t\tlimit name \"reject_rate\" reject with icmpx admin-prohibited\n"
 				    "\t\tdrop\n\t}\n");
@@ -324,13 +331,18 @@ int nat_text_allow(struct buf *b, bool add, const char *table, const struct nat_
 
 	if (!gw_addr_len(r->family))
 		return -EAFNOSUPPORT;
-	if (!nat_text_name_ok(table) || layer >= NAT_LAYERS || kind > NAT_KIND_ANY)
+	if (!nat_text_name_ok(table) || layer >= NAT_LAYERS || kind > NAT_KIND_HOST ||
+	    (kind == NAT_KIND_HOST && (layer || r->prefix != gw_addr_len(r->family) * 8)))
 		return -EINVAL;
 	memcpy(dst.addr, r->dst, sizeof(dst.addr));
 	if (!gw_prefix_valid(&dst))
 		return -EINVAL;
-	err = buf_printf(b, "%s element inet %s allow%s_%s_%u { ", add ? "add" : "delete", table,
-			 r->family == AF_INET ? "4" : "6", kind_name[kind], layer);
+	if (kind == NAT_KIND_HOST)
+		err = buf_printf(b, "%s element inet %s allow%s_host { ", add ? "add" : "delete",
+				 table, r->family == AF_INET ? "4" : "6");
+	else
+		err = buf_printf(b, "%s element inet %s allow%s_%s_%u { ", add ? "add" : "delete",
+				 table, r->family == AF_INET ? "4" : "6", kind_name[kind], layer);
 	if (!err)
 		err = put_addr(b, r->family, r->client);
 	if (!err)

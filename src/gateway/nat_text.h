@@ -15,7 +15,12 @@ enum { NAT_TABLE_NAME_MAX = 32 };
 enum nat_kind {
 	NAT_KIND_PORT,  /* client . dst . l4proto . port range (tcp, udp) */
 	NAT_KIND_PROTO, /* client . dst . l4proto (icmp, ipv6-icmp) */
-	NAT_KIND_ANY,   /* client . dst */
+	NAT_KIND_ANY,   /* client . dst prefix */
+	/* client . dst, one address, any protocol: a set without the interval
+	 * flag, one of a kind (no layers), since libnftables reads an interval
+	 * set's elements on every add: a DNS binding's filter element would
+	 * cost more with every binding. */
+	NAT_KIND_HOST,
 };
 
 /* Whether s is a usable table name: [A-Za-z0-9_], 1..NAT_TABLE_NAME_MAX. */

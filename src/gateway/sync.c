@@ -423,6 +423,46 @@ int gw_sync(struct gateway *g, struct authz_client *c)
 	return 0;
 }
 
+/* A new DNS binding: its translation and filter elements, and nothing else of
+ * the client looked at (a full reconcile costs with every binding the client
+ * holds; this one does not). */
+int gw_sync_bind(struct gateway *g, struct authz_client *c, const struct authz_bind *b,
+		 const struct ctl_resource *r)
+{
+	struct gw_installed *st = authz_client_owner(c);
+	const struct ctl_client *ci = authz_client_info(c);
+	struct want w = { 0 };
+	struct nat_bind nb = { 0 };
+	int err;
+
+	if (!st || !st->peer)
+		return gw_sync(g, c);
+	err = want_rules(&w, ci, r, b->family, b->proxy, b->family == AF_INET ? 32 : 128);
+	if (err == 0)
+		err = grow((void **)&st->rules, &st->caprules, st->nrules + w.nrules,
+			   sizeof(*st->rules));
+	if (err == 0)
+		err = grow((void **)&st->dnats, &st->capdnats, st->ndnats + 1, sizeof(*st->dnats));
+	if (err == 0) {
+		memcpy(nb.proxy, b->proxy, 16);
+		memcpy(nb.real, b->real, 16);
+		err = nat_add_all(g->nat, b->family, client_addr(ci, b->family), &nb, 1, w.rules,
+				  w.nrules);
+	}
+	if (err == 0) { /* records unsorted at the end: the next reconcile sorts */
+		memcpy(st->rules + st->nrules, w.rules, w.nrules * sizeof(*w.rules));
+		st->nrules += w.nrules;
+		st->dnats[st->ndnats] = (struct gw_dnat){ .family = b->family };
+		memcpy(st->dnats[st->ndnats].proxy, b->proxy, 16);
+		memcpy(st->dnats[st->ndnats].real, b->real, 16);
+		st->ndnats++;
+	}
+	free(w.rules);
+	/* -EEXIST: the proxy IP was in a record of an earlier binding the endpoint
+	 * forgot; a full reconcile replaces it. */
+	return err == -EEXIST ? gw_sync(g, c) : err;
+}
+
 void gw_sync_dirty(struct gateway *g)
 {
 	struct authz_client *c;

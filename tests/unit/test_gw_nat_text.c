@@ -72,8 +72,11 @@ static void test_rule_norm(void **state)
 
 	in = mk(AF_INET, "100.64.0.2", "203.0.113.7", 32, 0, 80, 80);
 	assert_int_equal(nat_rule_norm(&in, &out, &kind), 0);
-	assert_int_equal(kind, NAT_KIND_ANY);
+	assert_int_equal(kind, NAT_KIND_HOST); /* one address: the exact set */
 	assert_int_equal(out.proto + out.port_lo + out.port_hi, 0);
+	in = mk(AF_INET, "100.64.0.2", "203.0.113.0", 24, 0, 0, 0);
+	assert_int_equal(nat_rule_norm(&in, &out, &kind), 0);
+	assert_int_equal(kind, NAT_KIND_ANY);
 
 	in = mk(AF_INET, "100.64.0.2", "203.0.113.7", 32, IPPROTO_UDP, 90, 80);
 	assert_int_equal(nat_rule_norm(&in, &out, &kind), -EINVAL);
@@ -131,6 +134,16 @@ static void test_allow_text(void **state)
 	assert_int_equal(nat_text_allow(&b, true, "gw", &r, NAT_KIND_ANY, 0), -EINVAL);
 	r.prefix = 32;
 	assert_int_equal(nat_text_allow(&b, true, "gw", &r, NAT_KIND_ANY, NAT_LAYERS), -EINVAL);
+	/* The exact set: one address, no layers. */
+	assert_int_equal(nat_text_allow(&b, true, "gw", &r, NAT_KIND_HOST, 1), -EINVAL);
+	r.prefix = 24;
+	r.dst[3] = 0;
+	assert_int_equal(nat_text_allow(&b, true, "gw", &r, NAT_KIND_HOST, 0), -EINVAL);
+	r.prefix = 32;
+	r.dst[3] = 9;
+	assert_int_equal(nat_text_allow(&b, true, "gw", &r, NAT_KIND_HOST, 0), 0);
+	assert_string_equal((char *)b.data, "add element inet gw allow4_host "
+					    "{ 100.64.0.2 . 203.0.113.9 }\n");
 	assert_int_equal(nat_text_allow(&b, true, "g w", &r, NAT_KIND_ANY, 0), -EINVAL);
 	buf_free(&b);
 }
@@ -194,8 +207,10 @@ static void test_table_text(void **state)
 	expect_line(&b, "\t\tiifname \"sltun0\" jump from_tunnel\n"
 			"\t\toifname \"sltun0\" ct direction reply accept\n"
 			"\t\toifname \"sltun0\" drop\n");
+	expect_line(&b, "\tset allow4_host {\n\t\ttype ipv4_addr . ipv4_addr\n\t}\n");
 	expect_line(&b, "\tchain from_tunnel {\n"
 			"\t\tct state related meta l4proto { icmp, ipv6-icmp } accept\n"
+			"\t\tip saddr . ct original ip daddr @allow4_host accept\n"
 			"\t\tip saddr . ct original ip daddr . meta l4proto . th dport "
 			"@allow4_port_0 accept\n");
 	expect_line(&b, "\t\tip6 saddr . ct original ip6 daddr @allow6_any_3 accept\n"

@@ -440,17 +440,26 @@ static void on_tick(struct gateway *g)
 	}
 }
 
+/* Whether a part whose timeout was t ms at start (-1: none) is due now. */
+static bool due(int t, uint64_t start_ms, uint64_t now_ms)
+{
+	return t >= 0 && now_ms >= start_ms + (uint64_t)t;
+}
+
+/* Each part is dispatched when its descriptor is ready or its timer is due,
+ * not on every wake-up: a DNS query or a tick costs no pass over the
+ * portal's sockets. */
 int gateway_run(struct gateway *g)
 {
 	struct epoll_event ev[16];
 
 	while (!g->stopping) {
-		int t = ctl_loop_timeout_ms(g->loop), n;
+		int tc = ctl_loop_timeout_ms(g->loop), tr = resolver_timeout_ms(g->res);
+		int td = g->dns ? dnsep_timeout_ms(g->dns) : -1, n;
+		uint64_t start = time_mono_ns() / 1000000, now;
+		bool ctl = false, res = false, dns = false;
 
-		t = min_timeout(t, resolver_timeout_ms(g->res));
-		if (g->dns)
-			t = min_timeout(t, dnsep_timeout_ms(g->dns));
-		n = epoll_wait(g->ep, ev, 16, t);
+		n = epoll_wait(g->ep, ev, 16, min_timeout(tc, min_timeout(tr, td)));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -475,13 +484,23 @@ int gateway_run(struct gateway *g)
 			case EV_CT:
 				ct_events_dispatch(g->ct, gw_flow_event, g);
 				break;
-			default: /* the rest is dispatched below, timers or not */
+			case EV_CTL:
+				ctl = true;
+				break;
+			case EV_RES:
+				res = true;
+				break;
+			case EV_DNS:
+				dns = true;
 				break;
 			}
 		}
-		ctl_loop_dispatch(g->loop);
-		resolver_dispatch(g->res);
-		if (g->dns)
+		now = time_mono_ns() / 1000000;
+		if (ctl || due(tc, start, now))
+			ctl_loop_dispatch(g->loop);
+		if (res || due(tr, start, now))
+			resolver_dispatch(g->res);
+		if (g->dns && (dns || due(td, start, now)))
 			dnsep_dispatch(g->dns);
 	}
 	return 0;

@@ -427,21 +427,32 @@ int nat_bind_del(struct nat *n, int family, const uint8_t *client, const uint8_t
 
 /* Allow elements. */
 
+/* The normalized rule, its kind, and its record if there is one. */
+static int allow_find(struct nat *n, const struct nat_rule *in, struct nat_rule *r,
+		      enum nat_kind *kind, struct nat_client **c, struct nat_elem **e)
+{
+	int err;
+
+	if (!in)
+		return -EINVAL;
+	err = nat_rule_norm(in, r, kind);
+	if (err)
+		return err;
+	*c = client_get(n, r->family, r->client);
+	*e = elem_find(*c, (uint8_t)*kind, r);
+	return 0;
+}
+
 int nat_allow_add(struct nat *n, const struct nat_rule *in)
 {
 	struct nat_client *c;
 	struct nat_elem *e;
 	struct nat_rule r;
 	enum nat_kind kind;
-	int err;
+	int err = allow_find(n, in, &r, &kind, &c, &e);
 
-	if (!in)
-		return -EINVAL;
-	err = nat_rule_norm(in, &r, &kind);
 	if (err)
 		return err;
-	c = client_get(n, r.family, r.client);
-	e = elem_find(c, (uint8_t)kind, &r);
 	if (e) {
 		e->refs++;
 		return 0;
@@ -481,15 +492,10 @@ int nat_allow_del(struct nat *n, const struct nat_rule *in)
 	struct nat_elem *e;
 	struct nat_rule r;
 	enum nat_kind kind;
-	int err;
+	int err = allow_find(n, in, &r, &kind, &c, &e);
 
-	if (!in)
-		return -EINVAL;
-	err = nat_rule_norm(in, &r, &kind);
 	if (err)
 		return err;
-	c = client_get(n, r.family, r.client);
-	e = elem_find(c, (uint8_t)kind, &r);
 	if (!e)
 		return 0;
 	if (e->refs > 1) {

@@ -37,10 +37,14 @@ test: build build-asan
 test-unit: build
 	@cd build && ctest --output-on-failure -j$(JOBS) -L 'unit|fuzz'
 
-# The world with the portal and the demo's policy, the gateway, then what it shows today.
+# The world with the portal and the demo's policy, both gateways and both
+# devices' clients, then what it shows.
 demo: build
 	@tests/world/world.sh up
 	@tests/world/gateway.sh start
+	@tests/world/gateway.sh --name gw2 start
+	@tests/world/client.sh start
+	@tests/world/client.sh --name client2 start
 	@tests/world/demo.sh
 
 demo-down:

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "gateway/sysctl.h"
+#include "net/sysctl.h"
 #include "lib/log.h"
 
 /* A dump batch (libmnl's MNL_SOCKET_DUMP_SIZE is 32 KiB; more is fewer reads). */
@@ -33,7 +33,7 @@ struct ct {
 	size_t n_clients;
 	uint64_t lost;
 	struct log_ratelimit rl;
-	char old_acct[GW_SYSCTL_VALUE_MAX], old_tstamp[GW_SYSCTL_VALUE_MAX];
+	char old_acct[SYSCTL_VALUE_MAX], old_tstamp[SYSCTL_VALUE_MAX];
 	bool set_acct, set_tstamp;
 	alignas(8) uint8_t buf[CT_BUF_SIZE]; /* netlink headers are read in place */
 };
@@ -258,13 +258,13 @@ int ct_open(const struct ct_config *cfg, struct ct **out)
 		setsockopt(mnl_socket_get_fd(c->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 			   sizeof(rcvbuf));
 	/* The sockets above load conntrack if it was not yet: its sysctls exist now. */
-	err = gw_sysctl_swap(sysctl_acct, "1", c->old_acct);
+	err = sysctl_swap(sysctl_acct, "1", c->old_acct);
 	if (err) {
 		log_err("conntrack: cannot turn on %s: %s", sysctl_acct, strerror(-err));
 		goto fail_ev;
 	}
 	c->set_acct = true;
-	err = gw_sysctl_swap(sysctl_tstamp, "1", c->old_tstamp);
+	err = sysctl_swap(sysctl_tstamp, "1", c->old_tstamp);
 	if (err) {
 		log_err("conntrack: cannot turn on %s: %s", sysctl_tstamp, strerror(-err));
 		goto fail_acct;
@@ -274,7 +274,7 @@ int ct_open(const struct ct_config *cfg, struct ct **out)
 	return 0;
 
 fail_acct:
-	gw_sysctl_write(sysctl_acct, c->old_acct);
+	sysctl_write(sysctl_acct, c->old_acct);
 fail_ev:
 	mnl_socket_close(c->ev);
 fail_req:
@@ -289,9 +289,9 @@ void ct_close(struct ct *c)
 	if (!c)
 		return;
 	if (c->set_tstamp)
-		gw_sysctl_write(sysctl_tstamp, c->old_tstamp);
+		sysctl_write(sysctl_tstamp, c->old_tstamp);
 	if (c->set_acct)
-		gw_sysctl_write(sysctl_acct, c->old_acct);
+		sysctl_write(sysctl_acct, c->old_acct);
 	mnl_socket_close(c->ev);
 	mnl_socket_close(c->req);
 	free(c);

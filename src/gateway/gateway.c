@@ -21,7 +21,7 @@
 #include "gateway/gateway_priv.h"
 #include "gateway/keyfile.h"
 #include "gateway/resolver.h"
-#include "gateway/sysctl.h"
+#include "net/sysctl.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "wg/crypto.h"
@@ -106,7 +106,7 @@ static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ct
 	/* The DNS endpoint binds the IPv6 address at once: no duplicate address
 	 * detection on a point-to-point tunnel. */
 	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", g->cfg.ifname);
-	gw_sysctl_write(path, "0");
+	sysctl_write(path, "0");
 	if ((err = nl_addr_add(g->nl, g->ifindex, AF_INET, v4->addr, client_ranges[0].len)) < 0 &&
 	    err != -EEXIST)
 		goto fail;

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "gateway/nat_text.h"
-#include "gateway/sysctl.h"
+#include "net/sysctl.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 
@@ -40,7 +40,7 @@ struct nat {
 	size_t n_elems;
 	struct buf cmd;
 	struct log_ratelimit rl;
-	char old_fwd4[GW_SYSCTL_VALUE_MAX], old_fwd6[GW_SYSCTL_VALUE_MAX];
+	char old_fwd4[SYSCTL_VALUE_MAX], old_fwd6[SYSCTL_VALUE_MAX];
 	bool set_fwd4, set_fwd6;
 };
 
@@ -144,14 +144,14 @@ int nat_new(const struct nat_config *c, struct nat **out)
 	err = nat_run(n);
 	if (err)
 		goto fail_nft;
-	err = gw_sysctl_swap(fwd4, "1", n->old_fwd4);
+	err = sysctl_swap(fwd4, "1", n->old_fwd4);
 	if (err) {
 		log_err("nat: cannot turn on IPv4 forwarding: %s", strerror(-err));
 		goto fail_table;
 	}
 	n->set_fwd4 = true;
 	/* A kernel without IPv6 has no such file: IPv4 alone then. */
-	err = gw_sysctl_swap(fwd6, "1", n->old_fwd6);
+	err = sysctl_swap(fwd6, "1", n->old_fwd6);
 	if (err && err != -ENOENT) {
 		log_err("nat: cannot turn on IPv6 forwarding: %s", strerror(-err));
 		goto fail_fwd4;
@@ -161,7 +161,7 @@ int nat_new(const struct nat_config *c, struct nat **out)
 	return 0;
 
 fail_fwd4:
-	gw_sysctl_write(fwd4, n->old_fwd4);
+	sysctl_write(fwd4, n->old_fwd4);
 fail_table:
 	buf_printf(&n->cmd, "delete table inet %s\n", n->table);
 	nat_run(n);
@@ -181,9 +181,9 @@ void nat_free(struct nat *n)
 	if (buf_printf(&n->cmd, "delete table inet %s\n", n->table) == 0)
 		nat_run(n);
 	if (n->set_fwd6)
-		gw_sysctl_write(fwd6, n->old_fwd6);
+		sysctl_write(fwd6, n->old_fwd6);
 	if (n->set_fwd4)
-		gw_sysctl_write(fwd4, n->old_fwd4);
+		sysctl_write(fwd4, n->old_fwd4);
 	for (size_t i = 0; i < n->n_clients; i++)
 		free(n->clients[i].elems);
 	free(n->clients);

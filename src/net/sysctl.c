@@ -1,4 +1,4 @@
-#include "gateway/sysctl.h"
+#include "net/sysctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@ static int sysctl_open(const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int gw_sysctl_write(const char *path, const char *value)
+int sysctl_write(const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	int fd = sysctl_open(path, O_WRONLY), err = 0;
@@ -31,19 +31,19 @@ int gw_sysctl_write(const char *path, const char *value)
 	return err;
 }
 
-int gw_sysctl_swap(const char *path, const char *value, char old[GW_SYSCTL_VALUE_MAX])
+int sysctl_swap(const char *path, const char *value, char old[SYSCTL_VALUE_MAX])
 {
 	int fd = sysctl_open(path, O_RDONLY);
 	ssize_t n;
 
 	if (fd < 0)
 		return fd;
-	n = read(fd, old, GW_SYSCTL_VALUE_MAX - 1);
+	n = read(fd, old, SYSCTL_VALUE_MAX - 1);
 	close(fd);
 	if (n < 0)
 		return -errno;
 	while (n > 0 && (old[n - 1] == '\n' || old[n - 1] == ' '))
 		n--;
 	old[n] = '\0';
-	return gw_sysctl_write(path, value);
+	return sysctl_write(path, value);
 }

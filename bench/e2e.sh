@@ -13,9 +13,10 @@
 #
 # 1. Throughput to the CIDR resource 203.0.113.200 (the demo policy grants alice
 #    203.0.113.128/25), --rounds rounds, each running both paths one after the
-#    other: iperf3 TCP (one stream, --seconds) and iperf3 UDP (1372-byte payloads,
-#    1400-byte IP packets, 4 MiB socket buffers). UDP reports the highest offered
-#    rate found with loss < 1%: first as fast as iperf3 sends (-b 0); while the loss
+#    other: iperf3 TCP (one stream, --seconds) and iperf3 UDP (1368-byte payloads:
+#    1396-byte IP packets, within the tunnel MTU of 1420 and the MSS iperf3 checks
+#    them against; 4 MiB socket buffers). UDP reports the highest offered rate
+#    found with loss < 1%: first as fast as iperf3 sends (-b 0); while the loss
 #    is >= 1%, again at 0.9 x what the receiver got, at most 5 tries; the figure is
 #    the receiver's goodput at that rate. sluice-client routes 203.0.113.128/25 into
 #    its device for as long as it runs; the wireguard-go rounds add a route of
@@ -257,6 +258,11 @@ d = json.load(sys.stdin)
 sys.exit(0 if any(r.get("address") == sys.argv[1] for r in d.get("resources") or []) else 1)' "$1" \
 		<"$TMP/status.json"
 }
+handshakes() { # -> how many gateways sluice-client has a WireGuard session with
+	status_json && python3 -c '
+import json, sys
+print(sum(1 for g in json.load(sys.stdin).get("gateways") or [] if g.get("last_handshake")))' <"$TMP/status.json"
+}
 sluice_up() {
 	# not through g() / c(): $! must be the daemon itself (ip netns exec execs it)
 	ip netns exec $NS_G "$GW_BIN" --portal "$PORTAL" --token-file "$WORLD/gw.token" --ca "$WORLD/ca.pem" \
@@ -284,6 +290,7 @@ if [ "$SLUICE_ON" = 1 ]; then
 sluice_up
 RUNID=$(date +%s)
 GROUP=1 SITE=1          # engineering (alice's) and home, of the world's demo policy
+HS0=$(handshakes) || die "sluice status failed"
 for ((i = 0; i < RUNS; i++)); do
 	name=r$i-$RUNID.e2e.home.int
 	res=$(admin resources create --site $SITE --type dns --address "$name" --name "e2e r$i") ||
@@ -324,7 +331,7 @@ iperf_tcp() { # -> Mb/s received
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)'
 }
 iperf_udp() { # RATE (bits/s, 0: as fast as it sends) -> "goodput-Mb/s loss-%"
-	c iperf3 -c 203.0.113.200 -u -b "$1" -l 1372 -w 4M -t "$SECS" -J | python3 -c '
+	c iperf3 -c 203.0.113.200 -u -b "$1" -l 1368 -w 4M -t "$SECS" -J | python3 -c '
 import json, sys
 e = json.load(sys.stdin)["end"]
 print(e["sum_received"]["bits_per_second"] / 1e6, e["sum"]["lost_percent"])'
@@ -420,8 +427,9 @@ fi
 if [ "$SLUICE_ON" = 1 ]; then
 	us() { printf '%.0f' "$1"; }
 	printf '%s\n' "${NEWRES[@]:1}" >"$TMP/newres.txt"
-	printf 'dns new resource            first %s us (the first WireGuard handshake); then median %s us, p90 %s us over %d (target <= 20000 us)\n' \
-		"$(us "${NEWRES[0]}")" "$(us "$(median <"$TMP/newres.txt")")" "$(us "$(p90 <"$TMP/newres.txt")")" $((RUNS - 1))
+	[ "$HS0" = 0 ] && first="the first WireGuard handshake" || first="a WireGuard session was up already"
+	printf 'dns new resource            first %s us (%s); then median %s us, p90 %s us over %d (target <= 20000 us)\n' \
+		"$(us "${NEWRES[0]}")" "$first" "$(us "$(median <"$TMP/newres.txt")")" "$(us "$(p90 <"$TMP/newres.txt")")" $((RUNS - 1))
 	NN=$(median <"$TMP/newname.txt") PD=$(median <"$TMP/private.txt")
 	printf 'dns new name                median %s us, p90 %s us through the stub (%d names); private DNS directly median %s us, p90 %s us\n' \
 		"$(us "$NN")" "$(us "$(p90 <"$TMP/newname.txt")")" "$NAMES" "$(us "$PD")" "$(us "$(p90 <"$TMP/private.txt")")"

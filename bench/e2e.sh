@@ -18,7 +18,8 @@
 #    them against; 4 MiB socket buffers). UDP reports the highest offered rate
 #    found with loss < 1%: first as fast as iperf3 sends (-b 0); while the loss
 #    is >= 1%, again at 0.9 x what the receiver got, at most 5 tries; the figure is
-#    the receiver's goodput at that rate. sluice-client routes 203.0.113.128/25 into
+#    the goodput at that rate (packets sent less those the server counted lost),
+#    each round printing what was sent too (sent = goodput: the sender was the limit). sluice-client routes 203.0.113.128/25 into
 #    its device for as long as it runs; the wireguard-go rounds add a route of
 #    their own for 203.0.113.200/32 (longest prefix wins) and delete it after, so
 #    the two paths never share a route. Printed: the medians and the median of the
@@ -334,23 +335,21 @@ iperf_tcp() { # -> Mb/s received
 	c iperf3 -c 203.0.113.200 -t "$SECS" -J |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)'
 }
-iperf_udp() { # RATE (bits/s, 0: as fast as it sends) -> "goodput-Mb/s loss-%"
+iperf_udp() { # RATE (bits/s, 0: as fast as it sends) -> "goodput-Mb/s loss-% sent-Mb/s"
 	c iperf3 -c 203.0.113.200 -u -b "$1" -l 1368 -w 4M -t "$SECS" -J | python3 -c '
 import json, sys
-e = json.load(sys.stdin)["end"]
-print(e["sum_received"]["bits_per_second"] / 1e6, e["sum"]["lost_percent"])'
+s = json.load(sys.stdin)["end"]["sum"]        # packets sent, and lost as the server counted
+mbit = 1368 * 8 / s["seconds"] / 1e6
+print((s["packets"] - s["lost_packets"]) * mbit, s["lost_percent"], s["packets"] * mbit)'
 }
-udp_search() { # -> "goodput-Mb/s loss-% offered" at the highest rate found with loss < 1%
-	local rate=0 gp loss try
+udp_search() { # -> "goodput-Mb/s loss-% sent-Mb/s" at the highest rate found with loss < 1%
+	local rate=0 gp loss sent try
 	for ((try = 0; try < 5; try++)); do
-		read -r gp loss < <(iperf_udp "$rate")
-		if python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)"; then
-			echo "$gp $loss $rate"
-			return 0
-		fi
+		read -r gp loss sent < <(iperf_udp "$rate") || return 1
+		python3 -c "import sys; sys.exit(0 if $loss < 1 else 1)" && break
 		rate=$(python3 -c "print(int($gp * 1e6 * 0.9))")
 	done
-	echo "$gp $loss $rate"
+	echo "$gp $loss $sent"
 }
 declare -a TCP_W=() TCP_S=() UDP_W=() UDP_S=() UDPL_W=() UDPL_S=() R_TCP=() R_UDP=()
 CPU_W=0 CPU_S=0 T_W=0 T_S=0
@@ -365,21 +364,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		c ping -c 1 -W 2 203.0.113.200 >/dev/null || die "no path to 203.0.113.200 through wireguard-go"
 		k0=$(cpu_ticks $WGC_PID $WGG_PID); t0=$(date +%s%N)
 		TCP_W+=("$(iperf_tcp)") || die "iperf3 TCP through wireguard-go failed"
-		read -r gp loss _ < <(udp_search) || die "iperf3 UDP through wireguard-go failed"
+		read -r gp loss sent < <(udp_search) || die "iperf3 UDP through wireguard-go failed"
 		UDP_W+=("$gp"); UDPL_W+=("$loss")
 		CPU_W=$(( CPU_W + $(cpu_ticks $WGC_PID $WGG_PID) - k0 )); T_W=$(( T_W + $(date +%s%N) - t0 ))
 		wggo_route del
-		printf 'round %d: wireguard-go TCP %.0f Mb/s, UDP %.0f Mb/s (loss %.2f%%)\n' \
-			"$r" "${TCP_W[-1]}" "$gp" "$loss"
+		printf 'round %d: wireguard-go TCP %.0f Mb/s, UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
+			"$r" "${TCP_W[-1]}" "$gp" "$sent" "$loss"
 	fi
 	if [ "$SLUICE_ON" = 1 ]; then
 		k0=$(cpu_ticks $CL_PID $GW_PID); t0=$(date +%s%N)
 		TCP_S+=("$(iperf_tcp)") || die "iperf3 TCP through sluice failed"
-		read -r gp loss _ < <(udp_search) || die "iperf3 UDP through sluice failed"
+		read -r gp loss sent < <(udp_search) || die "iperf3 UDP through sluice failed"
 		UDP_S+=("$gp"); UDPL_S+=("$loss")
 		CPU_S=$(( CPU_S + $(cpu_ticks $CL_PID $GW_PID) - k0 )); T_S=$(( T_S + $(date +%s%N) - t0 ))
-		printf 'round %d: sluice TCP %.0f Mb/s, UDP %.0f Mb/s (loss %.2f%%)\n' \
-			"$r" "${TCP_S[-1]}" "$gp" "$loss"
+		printf 'round %d: sluice TCP %.0f Mb/s, UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
+			"$r" "${TCP_S[-1]}" "$gp" "$sent" "$loss"
 	fi
 	if [ "$WGGO" = 1 ] && [ "$SLUICE_ON" = 1 ]; then
 		R_TCP+=("$(ratio "${TCP_S[-1]}" "${TCP_W[-1]}")")

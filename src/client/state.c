@@ -134,7 +134,8 @@ static bool parse_addr(const char *s, size_t len, struct state_binding *b)
 {
 	char t[ADDR_TEXT_MAX];
 
-	if (len == 0 || len >= sizeof(t))
+	/* inet_pton() would stop at a NUL and take the text before it. */
+	if (len == 0 || len >= sizeof(t) || memchr(s, '\0', len))
 		return false;
 	memcpy(t, s, len);
 	t[len] = '\0';
@@ -224,6 +225,8 @@ int state_parse(const char *text, size_t len, int (*fn)(void *arg, const struct 
 		*bad = 0;
 	if (len > STATE_MAX_FILE)
 		return -EFBIG;
+	if (!len)
+		return -EBADMSG;
 	cur_init_ro(&c, text, len);
 	line = next_line(&c, &llen);
 	r = check_header(line, llen);

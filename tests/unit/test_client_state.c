@@ -166,6 +166,17 @@ static void test_parse_headers(void **state)
 	assert_int_equal(parse("# sluice-client bindings v10\n", &g, NULL), -EPROTONOSUPPORT);
 	assert_int_equal(parse("# sluice-client bindings v1 \n", &g, NULL), -EPROTONOSUPPORT);
 	assert_int_equal(parse("", &g, &bad), -EBADMSG);
+	assert_int_equal(state_parse(NULL, 0, collect, &g, &bad), -EBADMSG);
+	/* A NUL inside a field: a bad line, not the text before it. */
+	{
+		static const char nul[] = "# sluice-client bindings v1\n1.2.3.4\0x a 1 1\n1.2.3.5 a 1 1\n";
+
+		memset(&g, 0, sizeof(g));
+		assert_int_equal(state_parse(nul, sizeof(nul) - 1, collect, &g, &bad), 0);
+		assert_int_equal(bad, 1);
+		assert_int_equal(g.n, 1);
+		free(g.b);
+	}
 	assert_int_equal(parse("\n# sluice-client bindings v1\n", &g, NULL), -EBADMSG);
 	assert_int_equal(parse("1.2.3.4 a 1 1\n", &g, NULL), -EBADMSG);
 	assert_int_equal(g.n, 0);

@@ -138,16 +138,16 @@ uint64_t wg_device_no_peer_drops(const struct wg_device *dev);
 /* Sends one IP packet into the tunnel as if the TX thread had read it from the TUN:
  * to the peer whose allowed IPs cover its destination (staged and a handshake
  * started if there is no session yet, as for TUN traffic; behind the packets
- * staged already). Owner's thread (the lead calls it after granting access, for
- * packets that on_no_peer handed over earlier); takes the device's lock for
- * reading. 0, -EHOSTUNREACH (no peer covers it; on_no_peer is not called),
+ * staged already). Owner's thread (the client daemon calls it once access is
+ * granted, for packets that on_no_peer handed over earlier); takes the device's
+ * lock for reading. 0, -EHOSTUNREACH (no peer covers it; on_no_peer is not called),
  * -EINVAL (not an IPv4/IPv6 packet), -EMSGSIZE (over the MTU), -ENOMEM, or a
  * send error of the UDP socket. */
 int wg_device_send(struct wg_device *dev, const uint8_t *pkt, size_t len);
 /* Writes one IP packet to the TUN, as if it came out of the tunnel (an ICMP error for
- * a local application, net/icmp.h). Any thread but on_no_peer's (the TX thread's,
- * which holds the lock); no device lock taken. 0 or -errno (-EINVAL: empty or
- * over 65535 bytes). */
+ * a local application, net/icmp.h). Any thread, on_event included, but not from
+ * on_no_peer (its rules above); takes no device lock. 0 or -errno (-EINVAL: empty
+ * or over 65535 bytes). */
 int wg_device_tun_write(struct wg_device *dev, const uint8_t *pkt, size_t len);
 
 /* Per-peer state, for the owner: a copy taken under the locks. */

@@ -20,13 +20,14 @@
 
 struct cl_prefix; /* client/config.h */
 
-/* Pure: the first route among routes[] (as nl_route_dump gives them, every
- * table) that overlaps one of ranges[] and is not the client's own (device
- * own_ifindex, which also covers the local and broadcast routes of its own
- * addresses, or protocol HOSTNET_RTPROT) nor a default route (prefixlen 0).
- * Writes a reason naming both ("proxy range 100.96.0.0/11 overlaps the route
- * 100.100.0.0/16 dev eth1") and returns -EADDRINUSE; 0 when none. range_names
- * may be NULL ("range"). */
+/* Pure but for the device's name in the message (if_indextoname): the first
+ * route among routes[] (as nl_route_dump gives them, every table) that
+ * overlaps one of ranges[] and is not the client's own (device own_ifindex,
+ * which also covers the local and broadcast routes of its own addresses, or
+ * protocol HOSTNET_RTPROT) nor a default route (prefixlen 0). Writes a reason
+ * naming both ("proxy range 100.96.0.0/11 overlaps the route 100.100.0.0/16
+ * dev eth1") and returns -EADDRINUSE; 0 when none. range_names may be NULL
+ * ("range"). */
 int hostnet_overlap(const struct nl_route *routes, size_t n, const struct cl_prefix *ranges,
 		    const char *const *range_names, size_t n_ranges, int own_ifindex,
 		    char *err, size_t errlen);

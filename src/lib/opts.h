@@ -18,7 +18,8 @@ struct opt_spec {
 };
 
 /* Stores one option's value; what is the flag or variable it came from, for
- * the message. 0 or -EINVAL with the reason in err. */
+ * the message. 0 or -EINVAL with the reason in err. Called only from within
+ * opts_parse, in its caller's thread, in the order the options come. */
 typedef int (*opts_apply_fn)(void *ctx, unsigned idx, const char *v, const char *what,
 			     char *err, size_t errlen);
 

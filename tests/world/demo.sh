@@ -70,7 +70,7 @@ show client '^gist\.github\.saas\.test .*hello 198\.51\.100\.10$' "curl http://g
 	http http://gist.github.saas.test/
 show client "Couldn't connect|unreachable|No route" "curl http://203.0.113.50/" http http://203.0.113.50/
 echo "the gateway, ${PREFIX}gw (198.51.100.20): what sluice-gateway will forward to, from its own address"
-show gw '^nas\.home\.int .*hello 203\.0\.113\.1$' "curl http://nas.home.int/" http http://nas.home.int/
+show gw '^nas\.home\.int .*hello (203\.0\.113\.1|2001:db8:113::1)$' "curl http://nas.home.int/" http http://nas.home.int/
 show gw '^github\.saas\.test .*hello 198\.51\.100\.20$' "curl http://github.saas.test/" http http://github.saas.test/
 echo "the portal, ${PREFIX}portal ($PORTAL), holding the policy sluice admin built:"
 echo "  (SLUICE_PORTAL=$PORTAL SLUICE_CA=$(rel "$STATE/ca.pem") SLUICE_TOKEN_FILE=$(rel "$STATE/admin.token"))"

@@ -15,7 +15,7 @@
 WORLD_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/world.sh
 WORLD_PREFIX=${WORLD_PREFIX:-}
 WORLD_STATE=${WORLD_STATE:-}
-WORLD_NAMES=(net client portal gw saas lan)
+WORLD_NAMES=(net client client2 portal gw gw2 saas lan)
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 

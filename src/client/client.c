@@ -610,15 +610,6 @@ fail:
 	return err;
 }
 
-static int min_timeout(int a, int b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static void on_tick(struct client *c)
 {
 	uint64_t v;

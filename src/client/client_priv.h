@@ -76,6 +76,7 @@ struct cl_resource {
 	struct cl_pkt *pkts;       /* waiting for access */
 	unsigned n_pkts;
 	bool routed;               /* ip/cidr: its route is in the main table */
+	bool want_route;           /* ip/cidr: routed, or about to be */
 	bool refresh;              /* re-offer its proxy IPs on the next grant */
 	bool renewing;             /* a renewal is in flight (state stays GRANTED) */
 };

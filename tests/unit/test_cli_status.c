@@ -36,18 +36,23 @@ static char *render(const char *json)
 
 static const char sample[] =
 	"{\"user\":{\"id\":1,\"name\":\"alice\"},\"device\":{\"id\":3,\"name\":\"laptop\"},"
-	" \"portal\":{\"url\":\"https://198.51.100.30:8443\",\"connected\":true,\"since\":1765000000},"
-	" \"tunnel\":{\"interface\":\"sluice0\",\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\"},"
-	" \"resources\":[{\"id\":1,\"name\":\"NAS\",\"type\":\"dns\",\"address\":\"nas.home.int\",\"state\":\"granted\","
-	"   \"gateway_id\":1,\"expires_at\":1765003600,"
-	"   \"proxy_ips\":[{\"ip\":\"100.96.0.1\",\"name\":\"nas.home.int\"}]},"
-	"   {\"id\":2,\"name\":\"Lab\",\"type\":\"dns\",\"address\":\"*.lab.int\",\"state\":\"requesting\",\"gateway_id\":0,\"expires_at\":0,\"proxy_ips\":[{\"ip\":\"100.96.0.2\",\"name\":\"a.lab.int\"},{\"ip\":\"100.96.0.3\",\"name\":\"b.lab.int\"}]}],"
-	" \"gateways\":[{\"id\":1,\"public_key\":\"base64\",\"endpoint\":\"198.51.100.20:51820\","
-	"   \"tunnel_ipv4\":\"100.64.0.1\",\"tunnel_ipv6\":\"fd00:2021:1111::1\","
-	"   \"last_handshake\":1765000100,\"rx_bytes\":1234,\"tx_bytes\":5678},{\"id\":2,\"endpoint\":\"203.0.113.5:51820\",\"last_handshake\":0,\"rx_bytes\":0,\"tx_bytes\":3221225472}],"
-	" \"dns\":{\"sentinels\":[{\"address\":\"100.100.111.1\",\"upstream\":\"198.51.100.53\"}],"
-	"   \"queries_udp\":10,\"queries_tcp\":0,\"forwarded\":4,\"answered_local\":3,\"resource_queries\":3,"
-	"   \"resource_failed\":0,\"timeouts\":0,\"spoofed_dropped\":0,\"truncated\":0,\"formerr\":0}}";
+	"\"portal\":{\"url\":\"https://198.51.100.30:8443\",\"connected\":true,\"since\":1765000000},"
+	"\"tunnel\":{\"interface\":\"sluice0\",\"ipv4\":\"100.64.0.2\",\"ipv6\":\"fd00:2021:1111::2\"},"
+	"\"resources\":[{\"id\":1,\"name\":\"NAS\",\"type\":\"dns\",\"address\":\"nas.home.int\","
+	"\"state\":\"granted\",\"gateway_id\":1,\"expires_at\":1765003600,"
+	"\"proxy_ips\":[{\"ip\":\"100.96.0.1\",\"name\":\"nas.home.int\"}]},"
+	"{\"id\":2,\"name\":\"Lab\",\"type\":\"dns\",\"address\":\"*.lab.int\",\"state\":\"requesting\","
+	"\"gateway_id\":0,\"expires_at\":0,\"proxy_ips\":[{\"ip\":\"100.96.0.2\",\"name\":\"a.lab.int\"},"
+	"{\"ip\":\"100.96.0.3\",\"name\":\"b.lab.int\"}]}],"
+	"\"gateways\":[{\"id\":1,\"public_key\":\"base64\",\"endpoint\":\"198.51.100.20:51820\","
+	"\"tunnel_ipv4\":\"100.64.0.1\",\"tunnel_ipv6\":\"fd00:2021:1111::1\","
+	"\"last_handshake\":1765000100,\"rx_bytes\":1234,\"tx_bytes\":5678},"
+	"{\"id\":2,\"endpoint\":\"203.0.113.5:51820\",\"last_handshake\":0,\"rx_bytes\":0,"
+	"\"tx_bytes\":3221225472}],"
+	"\"dns\":{\"sentinels\":[{\"address\":\"100.100.111.1\",\"upstream\":\"198.51.100.53\"}],"
+	"\"queries_udp\":10,\"queries_tcp\":0,\"forwarded\":4,\"answered_local\":3,"
+	"\"resource_queries\":3,\"resource_failed\":0,\"timeouts\":0,\"spoofed_dropped\":0,"
+	"\"truncated\":0,\"formerr\":0}}";
 
 static void test_sample(void **state)
 {
@@ -57,13 +62,15 @@ static void test_sample(void **state)
 	assert_string_equal(text,
 		"user:    alice (1)\n"
 		"device:  laptop (3)\n"
-		"portal:  https://198.51.100.30:8443, connected since 2025-12-06 05:46:40 UTC (1m ago)\n"
+		"portal:  https://198.51.100.30:8443, connected since "
+		"2025-12-06 05:46:40 UTC (1m ago)\n"
 		"tunnel:  sluice0  100.64.0.2  fd00:2021:1111::2\n"
 		"\n"
 		"RESOURCES\n"
 		"ID  NAME  ADDRESS       STATE       GATEWAY  EXPIRES  PROXY IPS\n"
 		"1   NAS   nas.home.int  granted     1        in 58m   100.96.0.1\n"
-		"2   Lab   *.lab.int     requesting  -        -        100.96.0.2 (a.lab.int), 100.96.0.3 (b.lab.int)\n"
+		"2   Lab   *.lab.int     requesting  -        -        "
+		"100.96.0.2 (a.lab.int), 100.96.0.3 (b.lab.int)\n"
 		"\n"
 		"GATEWAYS\n"
 		"ID  ENDPOINT             HANDSHAKE  RX       TX\n"

@@ -456,7 +456,7 @@ static void test_stale_and_live(void **state)
 	struct status_config c = { .path = f->path, .snapshot = snap, .arg = f };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct status_server *other = NULL;
-	char run[160];
+	char run[160], long_path[sizeof(sa.sun_path) + 1];
 	char *text;
 	int fd;
 
@@ -489,7 +489,10 @@ static void test_stale_and_live(void **state)
 	assert_int_equal(status_open(&c, &other), -EEXIST);
 	assert_int_equal(unlink(f->path), 0);
 
-	c.path = "/tmp/a-path-longer-than-sun-path-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock";
+	memset(long_path, 'x', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	c.path = long_path;
 	assert_int_equal(status_open(&c, &other), -ENAMETOOLONG);
 }
 

@@ -45,6 +45,11 @@ static void check_prefix(const struct cl_prefix *p, int family, unsigned min, un
 		abort();
 }
 
+static bool around(const struct cl_prefix *sentinel, const struct cl_prefix *proxy)
+{
+	return sentinel->len <= proxy->len && cl_prefix_overlaps(sentinel, proxy);
+}
+
 static bool terminated(const char *s, size_t cap)
 {
 	return memchr(s, 0, cap) != NULL;
@@ -91,8 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_prefix(&c.proxy6, AF_INET6, 96, 126);
 		check_prefix(&c.sentinel4, AF_INET, 16, CL_SENTINEL4_MAXLEN);
 		check_prefix(&c.sentinel6, AF_INET6, 112, CL_SENTINEL6_MAXLEN);
-		if ((c.sentinel4.len <= c.proxy4.len && cl_prefix_overlaps(&c.sentinel4, &c.proxy4)) ||
-		    (c.sentinel6.len <= c.proxy6.len && cl_prefix_overlaps(&c.sentinel6, &c.proxy6)))
+		if (around(&c.sentinel4, &c.proxy4) || around(&c.sentinel6, &c.proxy6))
 			abort();
 	} else if (!terminated(err, sizeof(err)) || !err[0]) {
 		abort(); /* every refusal says why */

@@ -327,9 +327,9 @@ static int nl_route_ex(struct nl *nl, uint16_t type, uint16_t flags, const struc
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)r->family;
 	rtm->rtm_dst_len = (uint8_t)r->prefixlen;
-	rtm->rtm_table = r->table && r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
-	if (!r->table)
-		rtm->rtm_table = RT_TABLE_MAIN;
+	/* ids past 255 only fit RTA_TABLE (below) */
+	rtm->rtm_table = !r->table ? RT_TABLE_MAIN
+		       : r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
 	if (type == RTM_NEWROUTE) {
 		rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_STATIC;
 		rtm->rtm_scope = rtype == RTN_UNICAST && !r->has_gateway ? RT_SCOPE_LINK

@@ -65,7 +65,8 @@ static void test_overlap_table(void **state)
 		{ "::", 0, ETH, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_RA, 0, NULL },
 		{ "100.96.0.0", 11, OWN, RT_TABLE_MAIN, RTN_UNICAST, RTPROT_STATIC, 0, NULL },
 		{ "100.100.111.1", 32, OWN, RT_TABLE_LOCAL, RTN_LOCAL, RTPROT_KERNEL, 0, NULL },
-		{ "100.100.111.255", 32, OWN, RT_TABLE_LOCAL, RTN_BROADCAST, RTPROT_KERNEL, 0, NULL },
+		{ "100.100.111.255", 32, OWN, RT_TABLE_LOCAL, RTN_BROADCAST, RTPROT_KERNEL, 0,
+		  NULL },
 		{ "fd00:2021:1111:8000:100:100:111:1", 128, OWN, RT_TABLE_LOCAL, RTN_LOCAL,
 		  RTPROT_KERNEL, 0, NULL },
 		{ "100.100.0.9", 32, ETH, RT_TABLE_MAIN, RTN_UNICAST, HOSTNET_RTPROT, 0, NULL },
@@ -85,8 +86,8 @@ static void test_overlap_table(void **state)
 		  -EADDRINUSE, "proxy range fd00:2021:1111:8000::/107 overlaps the route "
 			       "fd00:2021:1111:8000::/64" },
 		{ "fd00:2021:1111:8000:100:100:111:80", 121, ETH, RT_TABLE_MAIN, RTN_UNICAST,
-		  RTPROT_STATIC, -EADDRINUSE, "sentinel range fd00:2021:1111:8000:100:100:111:0/120 "
-					      "overlaps the route" },
+		  RTPROT_STATIC, -EADDRINUSE,
+		  "sentinel range fd00:2021:1111:8000:100:100:111:0/120 overlaps the route" },
 	};
 	char err[256];
 
@@ -99,7 +100,8 @@ static void test_overlap_table(void **state)
 		if (hostnet_overlap(&r, 1, ranges, names, 3, OWN, err, sizeof(err)) !=
 			    cases[i].want ||
 		    (cases[i].says && !strstr(err, cases[i].says)))
-			fail_msg("case %zu (%s/%u): err \"%s\"", i, cases[i].dst, cases[i].len, err);
+			fail_msg("case %zu (%s/%u): err \"%s\"", i, cases[i].dst, cases[i].len,
+				 err);
 	}
 	/* the first taken one is named; no names: "range"; a gateway is shown */
 	struct nl_route list[3] = {
@@ -209,7 +211,8 @@ static int count_marked(struct fixture *f, uint8_t protocol)
 static void test_check_on_host(void **state)
 {
 	struct fixture *f = *state;
-	const struct cl_prefix ranges[] = { pfx("100.96.0.0/11"), pfx("fd00:2021:1111:8000::/107") };
+	const struct cl_prefix ranges[] = { pfx("100.96.0.0/11"),
+					    pfx("fd00:2021:1111:8000::/107") };
 	static const char *const names[] = { "proxy range", "proxy range" };
 	uint8_t d[16], own4[4];
 	char err[256] = "";

@@ -358,8 +358,7 @@ check_match "status: the LAN's bridge and its ports" '^  br0 ports: (gw|gw2|host
 check_match "status: the LAN's IPv6 default route" '^  route: default via 2001:db8:113::1$' status_of lan
 check_match "status: no sluice-client on client2" '^  sluice-client: not running$' status_of client2
 
-# ---- tests/world/gateway.sh runs both gateways at once (when sluice-gateway is built)
-GWSH=$SRC/tests/world/gateway.sh
+# ---- tests/world/gateway.sh (world_gateway) runs both gateways at once (when sluice-gateway is built)
 if [[ -x $BUILD/src/gateway/sluice-gateway ]]; then
 	# the rows gw and gw2 hold the keys of the enrollments above: new rows, as
 	# `up` made them, for the gateways' own keys
@@ -376,9 +375,8 @@ if [[ -x $BUILD/src/gateway/sluice-gateway ]]; then
 			admin_q gateways create --site "$site" --name gw2 >/dev/null
 	}
 	check "the rows gw and gw2 are made again" remake
-	gwsh() { local n=$1; shift; "$GWSH" --prefix "$PREFIX" --state "$STATE" --build "$BUILD" --name "$n" "$@"; }
-	check "gateway.sh --name gw starts sluice-gateway in gw" gwsh gw start -- --ifname slworld-gw
-	check "gateway.sh --name gw2 starts sluice-gateway in gw2, at the same time" gwsh gw2 start -- --ifname slworld-gw2
+	check "gateway.sh --name gw starts sluice-gateway in gw" world_gateway gw start --ifname slworld-gw
+	check "gateway.sh --name gw2 starts sluice-gateway in gw2, at the same time" world_gateway gw2 start --ifname slworld-gw2
 	gateways() {
 		in_ns client "$BUILD/src/cli/sluice" admin --portal "$PORTAL" --ca "$STATE/ca.pem" \
 			--token-file "$STATE/admin.token" --timeout 5 gateways list
@@ -388,16 +386,15 @@ if [[ -x $BUILD/src/gateway/sluice-gateway ]]; then
 	check "gw2's TUN is in gw2" in_ns gw2 ip link show slworld-gw2
 	check_eq "gw2's state, log and pid file are its own" "gateway2/private.key logs/gateway2.log run/gateway2.pid" \
 		sh -c "cd '$STATE' && ls gateway2/private.key logs/gateway2.log run/gateway2.pid | paste -sd' '"
-	check "gateway.sh --name gw2 stop" gwsh gw2 stop
+	check "gateway.sh --name gw2 stop" world_gateway gw2 stop
 	check_fails "gw2's TUN is gone" in_ns gw2 ip link show slworld-gw2
 	check "gw's sluice-gateway still runs" test -d "/proc/$(cat "$STATE/run/gateway.pid")"
-	check "gateway.sh --name gw kill" gwsh gw kill
-	check_fails "gateway.sh --name gw3 is refused" gwsh gw3 start
+	check "gateway.sh --name gw kill" world_gateway gw kill
+	check_fails "gateway.sh --name gw3 is refused" world_gateway gw3 start
 else
 	diag "no $BUILD/src/gateway/sluice-gateway: gateway.sh not run"
 fi
-check_fails "client.sh --name client3 is refused" "$SRC/tests/world/client.sh" --prefix "$PREFIX" \
-	--state "$STATE" --build "$BUILD" --name client3 start
+check_fails "client.sh --name client3 is refused" world_client client3 start
 
 # ---- down leaves nothing
 # daemons started after up (sluice-client, sluice-gateway...), and a device's

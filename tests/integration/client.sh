@@ -14,7 +14,8 @@ BUILD=${SLUICE_BUILD:-$SRC/build}
 source "$SRC/tests/world/lib.sh"
 world_require_root
 
-PREFIX=sl-test-
+PREFIX=${SLUICE_TEST_PREFIX:-sl-test-}
+TAG=${SLUICE_TEST_IFTAG:-sltest}
 tmp=$(mktemp -d /tmp/sluice-client-test.XXXXXX)
 STATE=$tmp/state
 # shellcheck disable=SC2016 # expanded when the trap runs
@@ -23,9 +24,8 @@ world_trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"'
 PORTAL=https://198.51.100.30:8443
 GWSH=$SRC/tests/world/gateway.sh
 CLSH=$SRC/tests/world/client.sh
-PORTALSH=$SRC/tests/world/portal.sh
 # /var/run/wireguard is the host's: names of the test's own
-declare -A IFNAME=([gw]=sltest-gw [gw2]=sltest-gw2 [client]=sltest-cl [client2]=sltest-cl2)
+declare -A IFNAME=([gw]=$TAG-gw [gw2]=$TAG-gw2 [client]=$TAG-cl [client2]=$TAG-cl2)
 
 world_up "$PREFIX" "$STATE" || world_bail "world.sh up failed"
 
@@ -71,7 +71,8 @@ check_match "wg show works on the client's device" 'listening port' \
 # ---- 1. private names
 check "nas.home.int resolves to a proxy IP" resolves_proxy client nas.home.int
 check_match "the nas page loads through the tunnel" \
-	'^nas\.home\.int \(203\.0\.113\.50\): hello 203\.0\.113\.1$' page client nas.home.int
+	'^nas\.home\.int \((203\.0\.113|2001:db8:113:)[:.]50\): hello (203\.0\.113\.1|2001:db8:113::1)$' \
+	page client nas.home.int
 check "gitlab.company.com resolves to a proxy IP" resolves_proxy client gitlab.company.com
 check_match "the gitlab page loads" '^gitlab\.company\.com ' page client gitlab.company.com
 check_eq "server.home.int (no resource) goes to the public resolver: NXDOMAIN" NXDOMAIN \
@@ -171,15 +172,27 @@ check "tcp/80 to the tcp/443 resource is refused at once (ICMP prohibited)" refu
 
 # ---- 8. failover
 before=$(addr_of client nas.home.int)
-check_match "the nas goes through gw (203.0.113.1)" 'hello 203\.0\.113\.1$' page client nas.home.int
+check_match "the nas goes through gw (203.0.113.1)" 'hello (203\.0\.113\.1|2001:db8:113::1)$' \
+	page client nas.home.int
 check "gw is killed" gw gw kill
-retry_page() { page client nas.home.int | grep -q 'hello 203\.0\.113\.2$'; }
+retry_page() { page client nas.home.int | grep -qE 'hello (203\.0\.113\.2|2001:db8:113::2)$'; }
 wait_for 5 "a retried download succeeds through gw2 within 5 s" retry_page
 check_eq "with the same proxy IP" "$before" addr_of client nas.home.int
 check "gw comes back" gw gw start
 
 # ---- 9. restarts
-check "the portal restarts" "$PORTALSH" --prefix "$PREFIX" --state "$STATE" --build "$BUILD" restart
+portal_restart() { # SIGTERM, wait until it is gone, serve again from the same data
+	local pid i
+	pid=$(cat "$STATE/run/portal.pid") || return 1
+	kill "$pid" || return 1
+	for ((i = 0; i < 100; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+	! pid_alive "$pid" || return 1
+	ip netns exec "${PREFIX}portal" setsid "$BUILD/src/portal/sluice-portal" serve \
+		--data "$STATE/portal" --listen 198.51.100.30 --port 8443 \
+		</dev/null >>"$STATE/logs/portal.log" 2>&1 &
+	echo $! >"$STATE/run/portal.pid"
+}
+check "the portal restarts" portal_restart
 check "flows go on meanwhile" page client nas.home.int
 connected() { status client | grep -q '"connected": *true'; }
 wait_for 10 "alice reconnects to the portal" connected

@@ -129,6 +129,8 @@ struct client {
 	bool dns_applied;
 	struct sockaddr_storage sentinels[CL_MAX_SENTINELS], upstreams[CL_MAX_SENTINELS];
 	size_t n_sentinels;
+	struct sockaddr_storage admin_upstreams[CTL_UPSTREAMS_MAX]; /* the portal's dns settings */
+	unsigned n_admin_upstreams;
 
 	/* the portal */
 	bool connected;

@@ -121,8 +121,11 @@ static json_t *dns_json(struct client *c)
 
 	stub_get_stats(c->stub, &st);
 	for (size_t i = 0; i < c->n_sentinels; i++)
-		json_array_append_new(sen, json_pack("{so so}", "address", sa_json(&c->sentinels[i]),
-						     "upstream", sa_json(&c->upstreams[i])));
+		json_array_append_new(
+			sen, json_pack("{so so}", "address", sa_json(&c->sentinels[i]), "upstream",
+				       sa_json(c->n_admin_upstreams
+						       ? &c->admin_upstreams[i % c->n_admin_upstreams]
+						       : &c->upstreams[i])));
 	return json_pack("{so sI sI sI sI sI sI sI sI sI sI}", "sentinels", sen, "queries_udp",
 			 (json_int_t)st.queries_udp, "queries_tcp", (json_int_t)st.queries_tcp,
 			 "forwarded", (json_int_t)st.forwarded, "answered_local",

@@ -152,6 +152,11 @@ int stub_proxy_restore(struct stub *s, int family, const uint8_t *addr, const ch
  * (that value is returned; 0 once all were seen). */
 int stub_proxy_walk(const struct stub *s, int (*fn)(void *arg, const struct stub_proxy *p),
 		    void *arg);
+/* The admin's nameservers (the portal's dns settings) instead of the host's:
+ * sentinel i forwards to up[i % n] from now on; n == 0 goes back to the
+ * upstreams given at stub_new. Queries in flight finish with the upstream
+ * they went to. 0 or -EAFNOSUPPORT (nothing changed). */
+int stub_upstreams_set(struct stub *s, const struct sockaddr_storage *up, size_t n);
 /* Runs cb in the stub's loop whenever fd is readable (for a resolver's socket). */
 int stub_add_fd(struct stub *s, int fd, void (*cb)(void *arg), void *arg);
 

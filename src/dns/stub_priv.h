@@ -35,6 +35,7 @@ struct stub_sentinel {
 	struct stub_watch wu, wl;  /* W_UDP, W_LISTEN */
 	struct stub_fsock *fsock;  /* the UDP socket new forwards use, or NULL */
 	struct sockaddr_storage addr, upstream;
+	struct sockaddr_storage host_upstream; /* the one given at stub_new */
 	socklen_t addrlen, uplen;
 	int udp_fd, tcp_fd;
 };
@@ -196,6 +197,9 @@ void stub_fsock_event(struct stub *s, struct stub_fsock *fs);
 void stub_fwd_answer(struct stub *s, struct stub_fsock *fs, uint8_t *ans, size_t len, bool trunc);
 void stub_fwd_expire(struct stub *s, uint64_t now);
 void stub_fwd_free_all(struct stub *s);
+/* New forwards of sen leave from a new socket (its upstream changed); the
+ * ones in flight finish on theirs. */
+void stub_fwd_retire(struct stub *s, struct stub_sentinel *sen);
 
 /* stub_tcp.c */
 int stub_tcp_listen(struct stub *s, struct stub_sentinel *sen);

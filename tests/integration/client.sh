@@ -132,14 +132,14 @@ check_eq "bob has no resources: nas.home.int is forwarded (NXDOMAIN)" NXDOMAIN \
 	dns_status client2 100.100.111.1 nas.home.int
 bob=$(admin -q users list | sed -n 2p)
 alice=$(admin -q users list | sed -n 1p)
-admin members add --group "$eng" --user "$bob" >/dev/null
+admin groups add-member "$eng" "$bob" >/dev/null
 wait_for 1.5 "adding bob to the group gives him the nas within 1 s" \
 	resolves_proxy client2 nas.home.int
 check_match "and the page loads for bob" '^nas\.home\.int ' page client2 nas.home.int
 in_ns client iperf3 -c 203.0.113.200 -t 20 -i 0.2 --forceflush >"$tmp/iperf.out" 2>&1 &
 iperf_pid=$!
 wait_for 5 "alice's iperf3 runs" grep -q 'bits/sec' "$tmp/iperf.out"
-admin members remove --group "$eng" --user "$alice" >/dev/null
+admin groups remove-member "$eng" "$alice" >/dev/null
 t0=${EPOCHREALTIME/./}
 no_route() { ! ip -n "${PREFIX}client" route show 203.0.113.128/25 | grep -q .; }
 wait_for 1.5 "removing alice withdraws her route to 203.0.113.128/25 within 1 s" no_route
@@ -152,7 +152,7 @@ kill "$iperf_pid" 2>/dev/null
 not_hers() { ! dns_short client 100.100.111.1 nas.home.int | grep -q '^100\.'; }
 check "nas.home.int is no longer hers" not_hers
 (( ${EPOCHREALTIME/./} - t0 < 3000000 )) || diag "revocation took over 3 s"
-admin members add --group "$eng" --user "$alice" >/dev/null
+admin groups add-member "$eng" "$alice" >/dev/null
 wait_for 3 "alice back in the group gets the nas again" resolves_proxy client nas.home.int
 
 # ---- 7. filters

@@ -94,7 +94,7 @@ try more (as root, from the repository):
   ip netns exec ${PREFIX}client $CLI status --json
   add bob to engineering, and his queries resolve within a second:
   ip netns exec ${PREFIX}client env SLUICE_PORTAL=$PORTAL SLUICE_CA=$(rel "$STATE/ca.pem") \\
-      SLUICE_TOKEN_FILE=$(rel "$STATE/admin.token") $CLI admin members add --group 1 --user 2
+      SLUICE_TOKEN_FILE=$(rel "$STATE/admin.token") $CLI admin groups add-member 1 2
   logs: $(rel "$STATE/logs/")   make demo-down tears it all down.
 EOF
 exit "$RC"

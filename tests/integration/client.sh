@@ -90,6 +90,14 @@ check_match "and loads directly (the SaaS sees alice's own address)" \
 	'hello 198\.51\.100\.10$' page client gist.github.saas.test
 
 # ---- 3. wildcards
+# three first queries at once for one resource: one access_request, one grant
+slack=$(admin -q resources list | sed -n 3p)
+for n in a b c; do dns_short client 100.100.111.1 "$n.slack.saas.test" >"$tmp/slack-$n" & done
+wait
+all_proxy() { cat "$tmp"/slack-? | in_proxy4; }
+check "concurrent first queries of one resource all get proxy IPs" all_proxy
+slack_grants() { admin -q flows list --resource "$slack" --event granted | wc -l; }
+check_eq "and share one grant" 1 slack_grants
 check "a.slack.saas.test is a resource" resolves_proxy client a.slack.saas.test
 check "slack.saas.test is a resource" resolves_proxy client slack.saas.test
 check_eq "a.b.slack.saas.test is not: the real address" 198.51.100.41 \

@@ -253,5 +253,12 @@ check_fails "resolv.conf no longer names the sentinel" \
 	grep -q 100.100.111 "/etc/netns/${PREFIX}client/resolv.conf"
 tunnel_routes() { ip -n "${PREFIX}client" route show | grep '100\.96\.'; }
 check_fails "no route into the tunnel is left" tunnel_routes
+check "bob's client stops" cl client2 stop
+check "gw stops" gw gw stop
+check "gw2 stops" gw gw2 stop
+# under the sanitizer build the daemons' own reports land in their logs
+sanitizer_reports() { cat "$STATE"/logs/{client,client2,gateway,gateway2}.log | grep -cE 'runtime error|Sanitizer'; }
+check_eq "no sanitizer report in the daemons' logs" 0 sanitizer_reports
+check_match "alice's client said it stopped" 'stopped' cat "$STATE/logs/client.log"
 
 finish

@@ -7,6 +7,10 @@
  *   flags bit 2: answer the same query twice (a late duplicate)
  *   flags bit 3: a forwarded query: give the upstream's answer the forward's ID
  *   flags bit 4: a forwarded query: the answer was cut short by the read buffer
+ *   flags bit 5: the resolver fails the query (stub_resource_fail) instead
+ *   flags bit 6: then a refresh of every resource; the last query it sent gets
+ *                the same answer bytes
+ *   flags bit 7: then every resource removed (its proxy IPs freed) and set again
  * When the query is forwarded over UDP, the answer bytes are the upstream's.
  * The stub is real: a sentinel on 127.0.0.1 at a free port, an upstream nobody
  * answers, the default proxy pool; replies go to a socket nobody reads. */
@@ -41,7 +45,7 @@ static int fake_send(void *arg, uint64_t token, uint64_t resource_id, const uint
 	return 0;
 }
 
-static struct stub_resolver resolver = { fake_send, NULL };
+static struct stub_resolver resolver = { .send = fake_send };
 
 static struct sockaddr_storage loopback(uint16_t port)
 {
@@ -54,15 +58,25 @@ static struct sockaddr_storage loopback(uint16_t port)
 	return ss;
 }
 
+static const char *const patterns[] = { "*.corp.test", "nas.home.int", "**.deep.test",
+					 "a?.q.test", "app*.x.test" };
+enum { N_PATTERNS = sizeof(patterns) / sizeof(patterns[0]) };
+
+static void set_all(struct stub *s)
+{
+	char err[128];
+
+	for (size_t i = 0; i < N_PATTERNS; i++)
+		if (stub_resource_set(s, i + 1, patterns[i], err, sizeof(err)) < 0)
+			abort();
+}
+
 static struct harness *setup(void)
 {
 	static struct harness h;
 	static struct sockaddr_storage sen, up;
 	struct stub_config cfg = { 0 };
 	struct pool_config pc;
-	const char *const patterns[] = { "*.corp.test", "nas.home.int", "**.deep.test",
-					 "a?.q.test", "app*.x.test" };
-	char err[128];
 
 	if (h.stub)
 		return &h;
@@ -83,9 +97,7 @@ static struct harness *setup(void)
 	}
 	if (!h.stub)
 		abort();
-	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
-		if (stub_resource_set(h.stub, i + 1, patterns[i], err, sizeof(err)) < 0)
-			abort();
+	set_all(h.stub);
 	return &h;
 }
 
@@ -129,10 +141,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(ans, data + 3 + qlen, alen);
 		if ((flags & 2) && alen >= 2 && h->sent_len >= 2)
 			memcpy(ans, h->sent, 2);
-		stub_resource_answer(s, h->token, ans, alen);
+		if (flags & 32)
+			stub_resource_fail(s, h->token, DNS_RCODE_REFUSED);
+		else
+			stub_resource_answer(s, h->token, ans, alen);
 		if (flags & 4)
 			stub_resource_answer(s, h->token, ans, alen);
+		if (flags & 64) {
+			h->have_token = false;
+			for (uint64_t id = 1; id <= N_PATTERNS; id++)
+				stub_resource_refresh(s, id);
+			if (h->have_token) {
+				if ((flags & 2) && alen >= 2 && h->sent_len >= 2)
+					memcpy(ans, h->sent, 2);
+				stub_resource_answer(s, h->token, ans, alen);
+			}
+		}
 		free(ans);
+	}
+	if (flags & 128) {
+		for (uint64_t id = 1; id <= N_PATTERNS; id++)
+			stub_resource_remove(s, id);
+		set_all(s);
 	}
 	/* Time out whatever is still waiting, so state does not pile up. */
 	stub_fwd_expire(s, UINT64_MAX);

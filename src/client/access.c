@@ -205,7 +205,7 @@ static bool res_covers(const struct cl_resource *res, int family, const uint8_t 
 {
 	unsigned bits = res->r.prefix, full = bits / 8;
 
-	if (!res->routed || res->r.ip.family != family)
+	if (!(res->routed || res->want_route) || res->r.ip.family != family)
 		return false;
 	if (memcmp(res->r.ip.addr, a, full) != 0)
 		return false;
@@ -642,6 +642,7 @@ void cl_res_put(struct client *c, const struct ctl_resource *r)
 			/* another address: what was granted and routed was for the old one */
 			cl_access_end(c, res, "resource changed");
 			route(c, res, false);
+			res->want_route = false;
 			if (res->r.type == CTL_RES_DNS && r->type != CTL_RES_DNS)
 				stub_resource_remove(c->stub, r->id);
 		}
@@ -668,8 +669,11 @@ void cl_res_put(struct client *c, const struct ctl_resource *r)
 			log_rl(&c->rl, LOG_LVL_WARN, "resource %llu (%s): %s",
 			       (unsigned long long)r->id, r->address, err);
 	} else {
-		route(c, res, true);
+		/* pinned before the route that would catch them (hostnet_pin
+		 * refuses an address the client already routes) */
+		res->want_route = true;
 		pins_update(c);
+		route(c, res, true);
 	}
 }
 
@@ -686,6 +690,7 @@ void cl_res_remove(struct client *c, uint64_t id)
 	cl_dns_fail(c, id, DNS_RCODE_REFUSED);
 	cl_pkts_refuse(c, res);
 	route(c, res, false);
+	res->want_route = false;
 	/* its proxy IPs go back to the pool, its cached answers with them */
 	stub_resource_remove(c->stub, id);
 	memmove(&c->res[i], &c->res[i + 1], (c->n_res - i - 1) * sizeof(*c->res));

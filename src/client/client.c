@@ -108,6 +108,45 @@ static void tunnel_up(struct client *c, const struct ctl_ip *v4, const struct ct
 
 /* ---- the portal's messages ---- */
 
+/* The admin's nameservers replace the host's behind the sentinels (none: the
+ * host's again); queries in flight finish where they went. */
+static void upstreams_set(struct client *c, const struct ctl_ip *ips, unsigned n)
+{
+	struct sockaddr_storage up[CTL_UPSTREAMS_MAX] = { 0 };
+	int err;
+
+	for (unsigned i = 0; i < n; i++) {
+		memset(&up[i], 0, sizeof(up[i]));
+		if (ips[i].family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&up[i];
+
+			a->sin_family = AF_INET;
+			a->sin_port = htons(53);
+			memcpy(&a->sin_addr, ips[i].addr, 4);
+		} else {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&up[i];
+
+			a->sin6_family = AF_INET6;
+			a->sin6_port = htons(53);
+			memcpy(&a->sin6_addr, ips[i].addr, 16);
+		}
+	}
+	if (n == c->n_admin_upstreams && memcmp(up, c->admin_upstreams, n * sizeof(up[0])) == 0)
+		return;
+	err = stub_upstreams_set(c->stub, up, n);
+	if (err < 0) {
+		log_rl(&c->rl, LOG_LVL_WARN, "portal: upstream nameservers not used: %s",
+		       strerror(-err));
+		return;
+	}
+	memcpy(c->admin_upstreams, up, n * sizeof(up[0]));
+	c->n_admin_upstreams = n;
+	if (n)
+		log_info("DNS: %u nameservers set by the admin behind the sentinels", n);
+	else
+		log_info("DNS: the host's own nameservers behind the sentinels");
+}
+
 struct restored_ctx {
 	uint64_t *ids;
 	size_t n, cap;
@@ -148,6 +187,7 @@ static void on_init(struct client *c, const struct ctl_msg *m)
 	struct restored_ctx x = { 0 };
 
 	tunnel_up(c, &m->tunnel_ipv4, &m->tunnel_ipv6);
+	upstreams_set(c, m->upstreams, m->n_upstreams);
 	c->user_id = m->user.id;
 	snprintf(c->user_name, sizeof(c->user_name), "%s", m->user.name);
 	c->device_id = m->device.id;
@@ -192,7 +232,7 @@ static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m
 		cl_res_remove(c, m->resource_id);
 		break;
 	case CTL_DNS_SETTINGS:
-		log_info("portal: %u upstream nameservers set by the admin", m->n_upstreams);
+		upstreams_set(c, m->upstreams, m->n_upstreams);
 		break;
 	case CTL_ACCESS_GRANTED:
 		cl_access_granted(c, m);
@@ -608,15 +648,6 @@ fail:
 		log_err("client: start failed: %s", strerror(-err));
 	client_free(c);
 	return err;
-}
-
-static int min_timeout(int a, int b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
 }
 
 static void on_tick(struct client *c)

@@ -76,6 +76,7 @@ struct cl_resource {
 	struct cl_pkt *pkts;       /* waiting for access */
 	unsigned n_pkts;
 	bool routed;               /* ip/cidr: its route is in the main table */
+	bool want_route;           /* ip/cidr: routed, or about to be */
 	bool refresh;              /* re-offer its proxy IPs on the next grant */
 	bool renewing;             /* a renewal is in flight (state stays GRANTED) */
 };
@@ -128,6 +129,8 @@ struct client {
 	bool dns_applied;
 	struct sockaddr_storage sentinels[CL_MAX_SENTINELS], upstreams[CL_MAX_SENTINELS];
 	size_t n_sentinels;
+	struct sockaddr_storage admin_upstreams[CTL_UPSTREAMS_MAX]; /* the portal's dns settings */
+	unsigned n_admin_upstreams;
 
 	/* the portal */
 	bool connected;

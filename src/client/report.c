@@ -121,8 +121,11 @@ static json_t *dns_json(struct client *c)
 
 	stub_get_stats(c->stub, &st);
 	for (size_t i = 0; i < c->n_sentinels; i++)
-		json_array_append_new(sen, json_pack("{so so}", "address", sa_json(&c->sentinels[i]),
-						     "upstream", sa_json(&c->upstreams[i])));
+		json_array_append_new(
+			sen, json_pack("{so so}", "address", sa_json(&c->sentinels[i]), "upstream",
+				       sa_json(c->n_admin_upstreams
+						       ? &c->admin_upstreams[i % c->n_admin_upstreams]
+						       : &c->upstreams[i])));
 	return json_pack("{so sI sI sI sI sI sI sI sI sI sI}", "sentinels", sen, "queries_udp",
 			 (json_int_t)st.queries_udp, "queries_tcp", (json_int_t)st.queries_tcp,
 			 "forwarded", (json_int_t)st.forwarded, "answered_local",
@@ -173,7 +176,7 @@ void cl_state_restore(struct client *c)
 	size_t bad = 0;
 	int err;
 
-	buf_init(&text, 0);
+	buf_init(&text, STATE_MAX_FILE);
 	err = state_read(c->cfg.state_dir, STATE_FILE, &text);
 	if (err == 0)
 		err = state_parse((const char *)text.data, text.len, restore_one, c, &bad);
@@ -234,20 +237,19 @@ void cl_state_save(struct client *c, bool now)
 
 	if (!c->state_dirty || (!now && cl_now_ms() - c->state_saved_ms < 1000))
 		return;
-	buf_init(&text, 0);
+	buf_init(&text, STATE_MAX_FILE);
 	stub_proxy_walk(c->stub, save_one, &x);
 	err = x.err;
 	if (err == 0)
 		err = state_format(&text, x.v, x.n);
 	if (err == 0)
 		err = state_write(c->cfg.state_dir, STATE_FILE, &text);
-	if (err < 0) {
+	if (err < 0)
 		log_rl(&c->rl, LOG_LVL_ERR, "state: %s/%s not written: %s", c->cfg.state_dir,
 		       STATE_FILE, strerror(-err));
-	} else {
+	else
 		c->state_dirty = false;
-		c->state_saved_ms = cl_now_ms();
-	}
+	c->state_saved_ms = cl_now_ms(); /* a failure is tried again in a second */
 	free(x.v);
 	buf_free(&text);
 }

@@ -27,6 +27,7 @@ static const char *const type_names[] = {
 	[CTL_REVOKE] = "revoke",
 	[CTL_FLOW_LOG] = "flow_log",
 	[CTL_ERROR] = "error",
+	[CTL_GATEWAY_OFFLINE] = "gateway_offline",
 };
 
 const char *ctl_type_name(enum ctl_type t)
@@ -159,7 +160,7 @@ const char *ctl_check_ident(const char *s, size_t size)
 	return NULL;
 }
 
-const char *ctl_check_name(const char *s, size_t size)
+static const char *check_name(const char *s, size_t size, bool may_be_empty)
 {
 	size_t n = strnlen(s, size);
 	long chars;
@@ -169,11 +170,21 @@ const char *ctl_check_name(const char *s, size_t size)
 	chars = utf8_chars(s, n);
 	if (chars < 0)
 		return "not UTF-8";
-	if (chars == 0)
+	if (chars == 0 && !may_be_empty)
 		return "empty";
 	if (chars > CTL_NAME_MAX)
 		return "too long (at most 128 characters)";
 	return NULL;
+}
+
+const char *ctl_check_name(const char *s, size_t size)
+{
+	return check_name(s, size, false);
+}
+
+const char *ctl_check_name0(const char *s, size_t size)
+{
+	return check_name(s, size, true);
 }
 
 const char *ctl_check_message(const char *s, size_t size)

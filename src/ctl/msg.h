@@ -53,6 +53,7 @@ enum ctl_type {
 	CTL_REVOKE,
 	CTL_FLOW_LOG,
 	CTL_ERROR,
+	CTL_GATEWAY_OFFLINE,       /* to a client only */
 };
 
 /* Which side a frame is read by decides what "init" means and which types are
@@ -114,6 +115,12 @@ struct ctl_authorization {
 	int64_t expires_at;
 };
 
+/* Who a client session is: its user and its device (init, optional). */
+struct ctl_named {
+	uint64_t id;           /* 0: absent (not on the wire) */
+	char name[4 * CTL_NAME_MAX + 1]; /* user: 1-128 characters; device: 0-128 */
+};
+
 struct ctl_flow {
 	uint64_t client_id, resource_id;
 	int64_t start, end;
@@ -130,6 +137,7 @@ struct ctl_msg {
 	uint64_t resource_id;  /* access_*, resource_delete (as id), revoke */
 	uint64_t client_id;    /* revoke */
 	uint64_t ref;          /* authorize, authorized */
+	uint64_t gateway_id;   /* gateway_offline */
 	int64_t expires_at;    /* access_granted, authorize */
 	char reason[CTL_IDENT_MAX + 1];     /* access_denied */
 	char code[CTL_IDENT_MAX + 1];       /* error */
@@ -141,6 +149,7 @@ struct ctl_msg {
 	struct ctl_gateway gateway;     /* access_granted */
 	struct ctl_client client;       /* authorize */
 	uint8_t psk[CTL_KEY_LEN];       /* access_granted, authorize */
+	struct ctl_named user, device;  /* init (client), each optional */
 	struct ctl_resource *resources; /* init (client) */
 	size_t n_resources;
 	struct ctl_authorization *auths; /* init (gateway) */

@@ -530,6 +530,33 @@ static int dec_dns(struct dec *d, const json_t *o, void *out)
 	return get_ip_list(d, o, "upstreams", m->upstreams, &m->n_upstreams);
 }
 
+static int dec_user(struct dec *d, const json_t *o, void *out)
+{
+	struct ctl_named *n = out;
+	int r = get_id(d, o, "id", &n->id);
+
+	return r < 0 ? r : get_text(d, o, "name", n->name, sizeof(n->name), ctl_check_name);
+}
+
+static int dec_device(struct dec *d, const json_t *o, void *out)
+{
+	struct ctl_named *n = out;
+	int r = get_id(d, o, "id", &n->id);
+
+	return r < 0 ? r : get_text(d, o, "name", n->name, sizeof(n->name), ctl_check_name0);
+}
+
+/* An object that an older writer leaves out: absent (or null) reads as zeros. */
+static int nested_opt(struct dec *d, const json_t *o, const char *key, dec_elem_fn fn,
+		      void *out)
+{
+	json_t *v;
+
+	if (jsonx_get_object(o, key, &v) == -ENOENT)
+		return 0;
+	return nested(d, o, key, fn, out);
+}
+
 static int dec_init(struct dec *d, const json_t *o, struct ctl_msg *m)
 {
 	int r = nested(d, o, "tunnel", dec_tunnel, m);
@@ -539,10 +566,12 @@ static int dec_init(struct dec *d, const json_t *o, struct ctl_msg *m)
 	if (m->type == CTL_INIT_GATEWAY)
 		return dec_list(d, o, "authorizations", sizeof(*m->auths), dec_auth,
 				(void **)&m->auths, &m->n_auths);
-	if ((r = nested(d, o, "dns", dec_dns, m)) < 0)
+	if ((r = nested(d, o, "dns", dec_dns, m)) < 0 ||
+	    (r = dec_list(d, o, "resources", sizeof(*m->resources), dec_resource,
+			  (void **)&m->resources, &m->n_resources)) < 0 ||
+	    (r = nested_opt(d, o, "user", dec_user, &m->user)) < 0)
 		return r;
-	return dec_list(d, o, "resources", sizeof(*m->resources), dec_resource,
-			(void **)&m->resources, &m->n_resources);
+	return nested_opt(d, o, "device", dec_device, &m->device);
 }
 
 static int dec_resource_upsert(struct dec *d, const json_t *o, struct ctl_msg *m)
@@ -614,6 +643,11 @@ static int dec_flow_log(struct dec *d, const json_t *o, struct ctl_msg *m)
 			(void **)&m->flows, &m->n_flows);
 }
 
+static int dec_gateway_offline(struct dec *d, const json_t *o, struct ctl_msg *m)
+{
+	return get_id(d, o, "gateway_id", &m->gateway_id);
+}
+
 static int dec_error(struct dec *d, const json_t *o, struct ctl_msg *m)
 {
 	int r = get_text(d, o, "code", m->code, sizeof(m->code), ctl_check_ident);
@@ -646,6 +680,7 @@ static const struct {
 	{ CTL_REVOKE, TO_GATEWAY, dec_revoke },
 	{ CTL_FLOW_LOG, FROM_GATEWAY, dec_flow_log },
 	{ CTL_ERROR, TO_CLIENT | TO_GATEWAY | FROM_CLIENT | FROM_GATEWAY, dec_error },
+	{ CTL_GATEWAY_OFFLINE, TO_CLIENT, dec_gateway_offline },
 };
 
 static const char *const role_names[] = {

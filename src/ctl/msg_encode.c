@@ -263,6 +263,26 @@ static bool list_ok(struct enc *e, const void *p, size_t n)
 	return !e->err;
 }
 
+/* user, device: written when set (id not 0); a name without an id would not
+ * decode back to the same message. */
+static void put_named(struct enc *e, json_t *o, const char *key, const struct ctl_named *n,
+		      const char *(*check)(const char *, size_t))
+{
+	json_t *v;
+
+	if (!n->id) {
+		if (n->name[0])
+			bad(e, -EINVAL);
+		return;
+	}
+	v = json_object();
+	put(e, o, key, v);
+	if (e->err)
+		return;
+	put_id(e, v, "id", n->id);
+	put_text(e, v, "name", n->name, sizeof(n->name), check);
+}
+
 static void enc_init(struct enc *e, json_t *o, const struct ctl_msg *m)
 {
 	json_t *t = json_object(), *dns, *a;
@@ -297,6 +317,8 @@ static void enc_init(struct enc *e, json_t *o, const struct ctl_msg *m)
 		return;
 	for (size_t i = 0; i < m->n_resources && !e->err; i++)
 		push(e, a, enc_resource(e, &m->resources[i]));
+	put_named(e, o, "user", &m->user, ctl_check_name);
+	put_named(e, o, "device", &m->device, ctl_check_name0);
 }
 
 static void enc_body(struct enc *e, json_t *o, const struct ctl_msg *m)
@@ -353,6 +375,9 @@ static void enc_body(struct enc *e, json_t *o, const struct ctl_msg *m)
 	case CTL_ERROR:
 		put_text(e, o, "code", m->code, sizeof(m->code), ctl_check_ident);
 		put_text(e, o, "message", m->message, sizeof(m->message), ctl_check_message);
+		break;
+	case CTL_GATEWAY_OFFLINE:
+		put_id(e, o, "gateway_id", m->gateway_id);
 		break;
 	default:
 		bad(e, -EINVAL);

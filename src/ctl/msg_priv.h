@@ -20,6 +20,8 @@ int ctl_parse_port(const char *s, size_t len, uint16_t *out);
 /* Text in a char[size] field: NUL-terminated inside it, then its own rules. */
 const char *ctl_check_ident(const char *s, size_t size);
 const char *ctl_check_name(const char *s, size_t size);
+/* A name that may be empty (a device's). */
+const char *ctl_check_name0(const char *s, size_t size);
 const char *ctl_check_message(const char *s, size_t size);
 /* An endpoint host: IPv6 (no brackets), IPv4 or a host name. */
 const char *ctl_check_host(const char *s, size_t size);

@@ -1,6 +1,8 @@
 /* Addresses are offsets into their family's range (at most 2^32, since a v6
  * range is /96 or longer). Per family: a cursor over fresh offsets, a hash of
- * the pending ones (offered or returned) and a FIFO ring of the returned ones.
+ * the pending ones (offered or returned) and a FIFO ring of the returned ones
+ * (released ones join it as returned), and a sorted array of the offsets
+ * restored ahead of the cursor, which the cursor skips and then forgets.
  * Offset 0, the network address, is never handed out, so it marks an empty
  * hash slot. The ring is kept as large as the hash can hold entries, so a
  * return never allocates and never fails for memory. */
@@ -39,6 +41,8 @@ struct fam {
 	size_t slot_mask, used, max_pending;
 	uint32_t *ring;      /* returned offsets, oldest at head */
 	size_t ring_cap, ring_head, ring_len;
+	uint32_t *rs;        /* restored offsets, sorted; those from rs_next on */
+	size_t n_rs, rs_cap, rs_next; /* lie ahead of the cursor */
 };
 
 struct pool {
@@ -164,6 +168,7 @@ static void fam_release(struct fam *f)
 	free(f->ex);
 	free(f->slots);
 	free(f->ring);
+	free(f->rs);
 }
 
 int pool_new(struct pool **out, const struct pool_config *c)
@@ -296,7 +301,39 @@ static int reserve(struct fam *f)
 	return 0;
 }
 
-/* The next fresh offset, skipping exclusions; fresh_left says there is one. */
+static bool excluded(const struct fam *f, uint64_t off)
+{
+	for (size_t i = 0; i < f->n_ex; i++)
+		if (f->ex[i].lo <= off && off <= f->ex[i].hi)
+			return true;
+	return false;
+}
+
+/* Where off is or would go in the restored offsets ahead of the cursor. */
+static size_t rs_pos(const struct fam *f, uint32_t off)
+{
+	size_t lo = f->rs_next, hi = f->n_rs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->rs[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool rs_has(const struct fam *f, uint64_t off)
+{
+	size_t i = rs_pos(f, (uint32_t)off);
+
+	return off >= f->cursor && i < f->n_rs && f->rs[i] == off;
+}
+
+/* The next fresh offset, skipping exclusions and restored offsets; fresh_left
+ * says there is one. */
 static uint64_t next_fresh(struct fam *f)
 {
 	for (;;) {
@@ -306,6 +343,14 @@ static uint64_t next_fresh(struct fam *f)
 			f->cursor = f->ex[f->ex_next].hi + 1;
 			continue;
 		}
+		while (f->rs_next < f->n_rs && f->rs[f->rs_next] < f->cursor)
+			f->rs_next++;
+		if (f->rs_next < f->n_rs && f->rs[f->rs_next] == f->cursor) {
+			f->cursor++;
+			continue;
+		}
+		if (f->rs_next == f->n_rs)
+			f->n_rs = f->rs_next = 0; /* all behind the cursor: bound as any */
 		return f->cursor++;
 	}
 }
@@ -363,13 +408,12 @@ static int pending(struct pool *p, int family, const void *addr, struct fam **fp
 	*sp = off ? find(f, (uint32_t)off) : NULL;
 	if (*sp && (*sp)->state == ST_OFFERED)
 		return 0;
-	if (*sp || !off || (uint64_t)off >= f->cursor || (uint64_t)off > f->size - 2)
+	if (*sp || !off || (uint64_t)off > f->size - 2)
 		return -ENOENT;
+	if ((uint64_t)off >= f->cursor)
+		return rs_has(f, (uint64_t)off) ? -EALREADY : -ENOENT;
 	/* behind the cursor and not pending: bound, unless excluded */
-	for (size_t i = 0; i < f->n_ex; i++)
-		if (f->ex[i].lo <= (uint64_t)off && (uint64_t)off <= f->ex[i].hi)
-			return -ENOENT;
-	return -EALREADY;
+	return excluded(f, (uint64_t)off) ? -ENOENT : -EALREADY;
 }
 
 int pool_return(struct pool *p, int family, const void *addr)
@@ -395,6 +439,92 @@ int pool_bind(struct pool *p, int family, const void *addr)
 	if (r)
 		return r;
 	erase(f, s);
+	return 0;
+}
+
+int pool_release(struct pool *p, int family, const void *addr)
+{
+	struct fam *f;
+	struct slot *s;
+	int64_t off;
+	int r = pending(p, family, addr, &f, &s);
+
+	if (r != -EALREADY)
+		return r ? r : -ENOENT; /* 0: on offer, not bound */
+	off = offset_of(f, addr);
+	if ((uint64_t)off >= f->cursor) {
+		/* restored ahead of the cursor: fresh again, no memory needed */
+		size_t i = rs_pos(f, (uint32_t)off);
+
+		memmove(f->rs + i, f->rs + i + 1, (f->n_rs - i - 1) * sizeof(*f->rs));
+		f->n_rs--;
+		f->fresh_left++;
+		return 0;
+	}
+	r = reserve(f);
+	if (r)
+		return r; /* past the cap: it stays bound */
+	insert(f, (uint32_t)off, ST_RETURNED);
+	f->ring[(f->ring_head + f->ring_len) % f->ring_cap] = (uint32_t)off;
+	f->ring_len++;
+	return 0;
+}
+
+/* Takes the returned offset off the ring (rare: a restore of an address that
+ * was offered and returned in this run). */
+static void ring_remove(struct fam *f, uint32_t off)
+{
+	size_t i, j;
+
+	for (i = 0; i < f->ring_len; i++)
+		if (f->ring[(f->ring_head + i) % f->ring_cap] == off)
+			break;
+	if (i == f->ring_len)
+		return;
+	for (j = i; j + 1 < f->ring_len; j++)
+		f->ring[(f->ring_head + j) % f->ring_cap] =
+			f->ring[(f->ring_head + j + 1) % f->ring_cap];
+	f->ring_len--;
+}
+
+int pool_restore(struct pool *p, int family, const void *addr)
+{
+	struct fam *f = fam_of(p, family);
+	struct slot *s;
+	int64_t off;
+	size_t i;
+
+	if (!f)
+		return -EAFNOSUPPORT;
+	off = offset_of(f, addr);
+	if (off <= 0 || (uint64_t)off > f->size - 2 || excluded(f, (uint64_t)off))
+		return -EINVAL;
+	s = find(f, (uint32_t)off);
+	if (s && s->state == ST_OFFERED)
+		return -EBUSY;
+	if (s) {
+		ring_remove(f, s->off);
+		erase(f, s);
+		return 0;
+	}
+	if ((uint64_t)off < f->cursor)
+		return -EALREADY;
+	i = rs_pos(f, (uint32_t)off);
+	if (i < f->n_rs && f->rs[i] == off)
+		return -EALREADY;
+	if (f->n_rs == f->rs_cap) {
+		size_t cap = f->rs_cap ? f->rs_cap * 2 : 16;
+		uint32_t *rs = realloc(f->rs, cap * sizeof(*rs));
+
+		if (!rs)
+			return -ENOMEM;
+		f->rs = rs;
+		f->rs_cap = cap;
+	}
+	memmove(f->rs + i + 1, f->rs + i, (f->n_rs - i) * sizeof(*f->rs));
+	f->rs[i] = (uint32_t)off;
+	f->n_rs++;
+	f->fresh_left--;
 	return 0;
 }
 

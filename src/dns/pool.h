@@ -8,9 +8,16 @@
  * lives) or returned (unused: handed out again before any fresh address, in the
  * order returned).
  *
- * Memory grows with the addresses offered or returned and not yet taken again,
- * capped at max_pending per family, not with the size of the ranges: bound
- * addresses are known only as "behind the cursor and not pending".
+ * A bound address can be released (its name went away: pool_release) and is
+ * then handed out again like a returned one, after those returned before it.
+ * An address bound in an earlier run (the client's state file) is restored
+ * (pool_restore): bound without ever being offered, the cursor skips it.
+ *
+ * Memory grows with the addresses offered, returned or released and not yet
+ * taken again, capped at max_pending per family, and with the addresses
+ * restored ahead of the cursor (until the cursor passes the last of them), not
+ * with the size of the ranges: bound addresses are known only as "behind the
+ * cursor and not pending".
  *
  * Not thread-safe: one owner (the client's DNS loop), or the caller's lock. */
 #ifndef SLUICE_DNS_POOL_H
@@ -58,6 +65,21 @@ int pool_return(struct pool *p, int family, const void *addr);
 /* An offered address, now in use for good. 0, -EALREADY (bound before),
  * -ENOENT (not on offer), -EINVAL, -EAFNOSUPPORT. */
 int pool_bind(struct pool *p, int family, const void *addr);
+
+/* A bound address (pool_bind, pool_restore) is free again: handed out after
+ * the addresses returned before it; one restored ahead of the cursor becomes
+ * fresh again instead. 0, -ENOENT (not bound: on offer, returned, never handed
+ * out, excluded), -EINVAL, -EAFNOSUPPORT; past the cap (max_pending pending
+ * already: -ENOBUFS) or out of memory (-ENOMEM) the address stays bound, lost
+ * to this pool until it is made anew (the client's next start). */
+int pool_release(struct pool *p, int family, const void *addr);
+/* Marks an address of the range bound though this pool never offered it (a
+ * binding from an earlier run): never handed out afterwards, unless released.
+ * A returned one is taken off the returned queue. 0, -EALREADY (bound or
+ * restored already), -EBUSY (on offer right now: bind or return it first),
+ * -EINVAL (outside the range, its first or last address, or excluded),
+ * -ENOMEM, -EAFNOSUPPORT. */
+int pool_restore(struct pool *p, int family, const void *addr);
 
 /* Addresses pool_take() could still hand out (returned ones included). */
 uint64_t pool_available(const struct pool *p, int family);

@@ -324,6 +324,7 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 		set_port_default(&sen->upstream, 53);
 		sen->addrlen = sa_len(&sen->addr);
 		sen->uplen = sa_len(&sen->upstream);
+		sen->host_upstream = sen->upstream;
 		r = sentinel_open(s, sen);
 		if (r < 0)
 			goto fail;
@@ -482,4 +483,23 @@ void stub_free(struct stub *s)
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
 	free(s);
+}
+
+int stub_upstreams_set(struct stub *s, const struct sockaddr_storage *up, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (up[i].ss_family != AF_INET && up[i].ss_family != AF_INET6)
+			return -EAFNOSUPPORT;
+	for (size_t i = 0; i < s->n_sen; i++) {
+		struct stub_sentinel *sen = &s->sen[i];
+		struct sockaddr_storage next = n ? up[i % n] : sen->host_upstream;
+
+		set_port_default(&next, 53);
+		if (sa_len(&next) == sen->uplen && memcmp(&next, &sen->upstream, sen->uplen) == 0)
+			continue;
+		sen->upstream = next;
+		sen->uplen = sa_len(&next);
+		stub_fwd_retire(s, sen);
+	}
+	return 0;
 }

@@ -383,6 +383,12 @@ void stub_fwd_expire(struct stub *s, uint64_t now)
 	}
 }
 
+void stub_fwd_retire(struct stub *s, struct stub_sentinel *sen)
+{
+	if (sen->fsock)
+		fsock_retire(s, sen);
+}
+
 void stub_fwd_free_all(struct stub *s)
 {
 	while (s->fwd_head)

@@ -35,6 +35,7 @@ struct stub_sentinel {
 	struct stub_watch wu, wl;  /* W_UDP, W_LISTEN */
 	struct stub_fsock *fsock;  /* the UDP socket new forwards use, or NULL */
 	struct sockaddr_storage addr, upstream;
+	struct sockaddr_storage host_upstream; /* the one given at stub_new */
 	socklen_t addrlen, uplen;
 	int udp_fd, tcp_fd;
 };
@@ -99,7 +100,7 @@ struct stub_ext {
 	void *arg;
 };
 
-struct proxy_entry;
+struct proxy_table;
 struct res_pending;
 struct restable;
 struct dns_cache;
@@ -126,7 +127,7 @@ struct stub {
 	/* resources (stub_res.c) */
 	struct restable *resources;
 	struct dns_cache *cache;
-	struct proxy_entry **proxy;    /* proxy IP -> name, resource */
+	struct proxy_table *proxy;     /* proxy IP <-> name, resource (stub_proxy.c) */
 	struct res_pending *res_pending;
 	unsigned n_res_pending;
 	uint64_t next_token;
@@ -163,6 +164,30 @@ bool stub_res_query(struct stub *s, struct stub_client *cl, const uint8_t *msg,
 		    const struct dns_query *q);
 void stub_res_expire(struct stub *s, uint64_t now);
 
+/* stub_proxy.c */
+int stub_proxy_init(struct stub *s);
+void stub_proxy_free_all(struct stub *s);
+/* 1: newly bound (on_proxy BOUND if notify), 0: bound to that name already
+ * (its resource updated), -EEXIST: bound to another name, -ENOMEM. The pool is
+ * the caller's business. */
+int stub_proxy_bind(struct stub *s, int family, const uint8_t *a, const struct dns_name *name,
+		    uint64_t resource_id, bool notify);
+bool stub_proxy_bound_to(const struct stub *s, int family, const uint8_t *a,
+			 const struct dns_name *name);
+/* The name's proxy IPs of family in bind order, at most max, into out (4 or 16
+ * bytes each); returns how many. */
+unsigned stub_proxy_of_name(const struct stub *s, const struct dns_name *name, int family,
+			    uint8_t *out, unsigned max);
+/* on_proxy FREED, pool_release and gone, for every proxy IP of resource id. */
+void stub_proxy_free_resource(struct stub *s, uint64_t id);
+/* The names holding proxy IPs of resource id (a malloc()ed copy, *out NULL if none). */
+struct stub_proxy_ref {
+	struct dns_name name;
+	bool has4, has6;
+};
+int stub_proxy_names(const struct stub *s, uint64_t id, struct stub_proxy_ref **out,
+		     size_t *n_out);
+
 /* stub_fwd.c */
 void stub_forward(struct stub *s, struct stub_client *cl, const uint8_t *msg, size_t len,
 		  const struct dns_query *q);
@@ -172,6 +197,9 @@ void stub_fsock_event(struct stub *s, struct stub_fsock *fs);
 void stub_fwd_answer(struct stub *s, struct stub_fsock *fs, uint8_t *ans, size_t len, bool trunc);
 void stub_fwd_expire(struct stub *s, uint64_t now);
 void stub_fwd_free_all(struct stub *s);
+/* New forwards of sen leave from a new socket (its upstream changed); the
+ * ones in flight finish on theirs. */
+void stub_fwd_retire(struct stub *s, struct stub_sentinel *sen);
 
 /* stub_tcp.c */
 int stub_tcp_listen(struct stub *s, struct stub_sentinel *sen);

@@ -17,17 +17,8 @@
 #include "lib/time.h"
 
 enum {
-	PROXY_BUCKETS = 4096,
 	RES_WAITERS_MAX = 16,   /* identical queries answered by one round trip */
 	TUNNEL_QUERY_MAX = DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11 + OFFER_OPT_MAX,
-};
-
-struct proxy_entry {
-	struct proxy_entry *next;
-	int family;
-	uint8_t addr[16];
-	struct dns_name name;
-	uint64_t resource_id;
 };
 
 struct res_waiter {
@@ -42,72 +33,18 @@ struct res_pending {
 	uint64_t deadline;
 	struct dns_question q;
 	uint16_t id_sent;
-	struct offer offer;
+	struct offer offer;            /* the name's proxy IPs first: nb4, nb6 of them */
+	uint8_t nb4, nb6;
 	struct res_waiter w[RES_WAITERS_MAX];
 	unsigned n_w;
 };
 
-static size_t proxy_hash(int family, const uint8_t *a)
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < (family == AF_INET ? 4 : 16); i++)
-		h = (h ^ a[i]) * 16777619u;
-	return h & (PROXY_BUCKETS - 1);
-}
-
-static struct proxy_entry *proxy_find(const struct stub *s, int family, const uint8_t *a)
-{
-	size_t alen = family == AF_INET ? 4 : 16;
-
-	for (struct proxy_entry *e = s->proxy[proxy_hash(family, a)]; e; e = e->next)
-		if (e->family == family && memcmp(e->addr, a, alen) == 0)
-			return e;
-	return NULL;
-}
-
-static void proxy_add(struct stub *s, int family, const uint8_t *a, const struct dns_name *name,
-		      uint64_t resource_id)
-{
-	struct proxy_entry *e = proxy_find(s, family, a);
-	size_t h;
-
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e)
-			return;
-		h = proxy_hash(family, a);
-		e->family = family;
-		memcpy(e->addr, a, family == AF_INET ? 4 : 16);
-		e->next = s->proxy[h];
-		s->proxy[h] = e;
-	}
-	e->name = *name;
-	dns_name_lower(&e->name);
-	e->resource_id = resource_id;
-}
-
-int stub_proxy_lookup(const struct stub *s, int family, const uint8_t *addr,
-		      struct dns_name *name, uint64_t *resource_id)
-{
-	const struct proxy_entry *e = s->proxy ? proxy_find(s, family, addr) : NULL;
-
-	if (!e)
-		return -ENOENT;
-	if (name)
-		*name = e->name;
-	if (resource_id)
-		*resource_id = e->resource_id;
-	return 0;
-}
-
 int stub_res_init(struct stub *s)
 {
-	int r;
+	int r = stub_proxy_init(s);
 
-	s->proxy = calloc(PROXY_BUCKETS, sizeof(*s->proxy));
-	if (!s->proxy)
-		return -ENOMEM;
+	if (r < 0)
+		return r;
 	r = restable_new(&s->resources, 100000);
 	if (r < 0)
 		return r;
@@ -118,24 +55,34 @@ int stub_res_init(struct stub *s)
 	return 0;
 }
 
-static void pending_release(struct stub *s, struct res_pending *p, bool answered)
+/* How pending_release answers the askers: not at all (answered already, or the
+ * stub goes away), SERVFAIL over TCP only (a timeout: the UDP asker retries as
+ * it would without sluice; the TCP one waits on its connection), or rcode >= 0
+ * to every asker. */
+enum { REPLY_NONE = -1, REPLY_TCP_SERVFAIL = -2 };
+
+/* Frees p, unlinked already: its fresh offer back to the pool, its askers
+ * answered as reply says, the resolver told to forget it if cancel. */
+static void pending_release(struct stub *s, struct res_pending *p, int reply, bool cancel)
 {
-	for (unsigned i = 0; i < p->offer.n4; i++)
+	if (cancel && s->cfg.resolver && s->cfg.resolver->cancel)
+		s->cfg.resolver->cancel(s->cfg.resolver->arg, p->token);
+	/* the name's own proxy IPs (the first nb) stay bound */
+	for (unsigned i = p->nb4; i < p->offer.n4; i++)
 		pool_return(s->cfg.pool, AF_INET, p->offer.v4[i]);
-	for (unsigned i = 0; i < p->offer.n6; i++)
+	for (unsigned i = p->nb6; i < p->offer.n6; i++)
 		pool_return(s->cfg.pool, AF_INET6, p->offer.v6[i]);
 	for (unsigned i = 0; i < p->n_w; i++) {
 		struct stub_client *cl = &p->w[i].cl;
+		int rcode = reply == REPLY_TCP_SERVFAIL && cl->conn ? DNS_RCODE_SERVFAIL : reply;
 
-		/* Not answered: silence over UDP (the application retries), SERVFAIL
-		 * over TCP, where the asker waits on the connection. */
-		if (!answered && cl->conn) {
+		if (rcode >= 0) {
 			struct dns_query q = { .id = cl->id, .flags = DNS_F_RD, .q = p->q };
 
 			q.q.name = p->w[i].qname;
 			q.edns.present = cl->edns;
 			q.edns.do_bit = cl->do_bit;
-			stub_reply_rcode(s, cl, &q, DNS_RCODE_SERVFAIL);
+			stub_reply_rcode(s, cl, &q, (uint16_t)rcode);
 		}
 		if (cl->conn)
 			stub_conn_release(s, cl->conn);
@@ -144,25 +91,28 @@ static void pending_release(struct stub *s, struct res_pending *p, bool answered
 	s->n_res_pending--;
 }
 
+/* Unlinks and returns the query in flight with token, or NULL. */
+static struct res_pending *pending_take(struct stub *s, uint64_t token)
+{
+	struct res_pending **pp, *p;
+
+	for (pp = &s->res_pending; *pp && (*pp)->token != token; pp = &(*pp)->next)
+		;
+	p = *pp;
+	if (p)
+		*pp = p->next;
+	return p;
+}
+
 void stub_res_free(struct stub *s)
 {
 	while (s->res_pending) {
 		struct res_pending *p = s->res_pending;
 
 		s->res_pending = p->next;
-		pending_release(s, p, true);
+		pending_release(s, p, REPLY_NONE, true);
 	}
-	if (s->proxy) {
-		for (size_t b = 0; b < PROXY_BUCKETS; b++) {
-			while (s->proxy[b]) {
-				struct proxy_entry *e = s->proxy[b];
-
-				s->proxy[b] = e->next;
-				free(e);
-			}
-		}
-		free(s->proxy);
-	}
+	stub_proxy_free_all(s);
 	restable_free(s->resources);
 	dns_cache_free(s->cache);
 	dns_msg_free(&s->res_msg);
@@ -179,7 +129,7 @@ void stub_res_expire(struct stub *s, uint64_t now)
 		}
 		*pp = p->next;
 		s->stats.timeouts++;
-		pending_release(s, p, false);
+		pending_release(s, p, REPLY_TCP_SERVFAIL, true);
 	}
 }
 
@@ -196,7 +146,34 @@ int stub_resource_set(struct stub *s, uint64_t id, const char *pattern, char *er
 int stub_resource_remove(struct stub *s, uint64_t id)
 {
 	dns_cache_forget_resource(s->cache, id);
+	/* its queries first: their offers may hold the proxy IPs freed below */
+	for (struct res_pending **pp = &s->res_pending; *pp;) {
+		struct res_pending *p = *pp;
+
+		if (p->resource_id != id) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		pending_release(s, p, DNS_RCODE_SERVFAIL, true);
+	}
+	stub_proxy_free_resource(s, id);
 	return restable_remove(s->resources, id);
+}
+
+void stub_resource_flush(struct stub *s, uint64_t id)
+{
+	dns_cache_forget_resource(s->cache, id);
+}
+
+void stub_resource_fail(struct stub *s, uint64_t token, uint16_t rcode)
+{
+	struct res_pending *p = pending_take(s, token);
+
+	if (!p)
+		return;
+	s->stats.resource_failed++;
+	pending_release(s, p, rcode, false);
 }
 
 /* in-addr.arpa / ip6.arpa names of proxy IPs, for PTR. */
@@ -304,6 +281,80 @@ static int pending_send(struct stub *s, struct res_pending *p)
 	return s->cfg.resolver->send(s->cfg.resolver->arg, p->token, p->resource_id, msg, len);
 }
 
+/* A query in flight for q of resource res_id, not linked yet, with its offer for
+ * an A/AAAA question: the name's proxy IPs of the family first, in the order
+ * they were bound, then fresh ones from the pool, offer_size in all. NULL and
+ * *err when the pool has nothing to offer (or memory is short). */
+static struct res_pending *pending_new(struct stub *s, uint64_t res_id,
+				       const struct dns_question *q, int *err)
+{
+	struct res_pending *p;
+	int family, n;
+	unsigned want, nb, max;
+	uint8_t *out;
+
+	if (s->n_res_pending >= s->cfg.max_pending) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	p->token = ++s->next_token;
+	p->resource_id = res_id;
+	p->q = *q;
+	p->id_sent = (uint16_t)rand_u32();
+	p->deadline = time_mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ull;
+	if (q->type != DNS_T_A && q->type != DNS_T_AAAA)
+		return p;
+	family = q->type == DNS_T_A ? AF_INET : AF_INET6;
+	max = family == AF_INET ? OFFER_MAX4 : OFFER_MAX6;
+	want = s->cfg.offer_size ? s->cfg.offer_size : 8;
+	if (want > max)
+		want = max;
+	out = family == AF_INET ? &p->offer.v4[0][0] : &p->offer.v6[0][0];
+	nb = stub_proxy_of_name(s, &q->name, family, out, want);
+	n = nb < want ? pool_take(s->cfg.pool, family, want - nb,
+				  out + nb * (family == AF_INET ? 4 : 16)) : 0;
+	if (n < 0 && nb == 0) {
+		free(p);
+		*err = n;
+		return NULL;
+	}
+	n = n < 0 ? 0 : n; /* the name's own proxy IPs are offer enough */
+	if (family == AF_INET) {
+		p->nb4 = (uint8_t)nb;
+		p->offer.n4 = (uint8_t)(nb + (unsigned)n);
+	} else {
+		p->nb6 = (uint8_t)nb;
+		p->offer.n6 = (uint8_t)(nb + (unsigned)n);
+	}
+	return p;
+}
+
+/* Links p and sends it. If send() fails, its askers get SERVFAIL. send() may
+ * have answered or failed the token itself: p is looked up again, not used. */
+static int pending_start(struct stub *s, struct res_pending *p)
+{
+	uint64_t token = p->token;
+	int r;
+
+	p->next = s->res_pending;
+	s->res_pending = p;
+	s->n_res_pending++;
+	r = pending_send(s, p);
+	if (r >= 0) {
+		s->stats.resource_queries++;
+		return 0;
+	}
+	p = pending_take(s, token);
+	if (p)
+		pending_release(s, p, DNS_RCODE_SERVFAIL, false);
+	return r;
+}
+
 /* A query whose name matches a resource. Returns false to have it forwarded. */
 bool stub_res_query(struct stub *s, struct stub_client *cl, const uint8_t *msg,
 		    const struct dns_query *q)
@@ -312,7 +363,7 @@ bool stub_res_query(struct stub *s, struct stub_client *cl, const uint8_t *msg,
 	const struct restable_entry *res;
 	struct res_pending *p;
 	uint8_t out[DNS_MSG_MAX];
-	int len, n;
+	int len, r;
 
 	if (answer_ptr(s, cl, q))
 		return true;
@@ -340,71 +391,72 @@ bool stub_res_query(struct stub *s, struct stub_client *cl, const uint8_t *msg,
 			pending_add_waiter(p, cl, q);
 		return true; /* one round trip answers them all */
 	}
-	if (s->n_res_pending >= s->cfg.max_pending || !(p = calloc(1, sizeof(*p))))
-		goto servfail;
-	p->token = ++s->next_token;
-	p->resource_id = res->id;
-	p->q = q->q;
-	p->id_sent = (uint16_t)rand_u32();
-	p->deadline = time_mono_ns() + (uint64_t)s->cfg.timeout_ms * 1000000ull;
-	if (q->q.type == DNS_T_A || q->q.type == DNS_T_AAAA) {
-		int family = q->q.type == DNS_T_A ? AF_INET : AF_INET6;
-		unsigned want = s->cfg.offer_size ? s->cfg.offer_size : 8;
-
-		n = pool_take(s->cfg.pool, family, want,
-			      family == AF_INET ? (void *)p->offer.v4 : (void *)p->offer.v6);
-		if (n < 0) {
+	p = pending_new(s, res->id, &q->q, &r);
+	if (!p) {
+		if (r != -ENOMEM && s->n_res_pending < s->cfg.max_pending)
 			log_rl(&s->rl, LOG_LVL_ERR, "dns: no proxy IPs left for %s (%s): "
-			       "answering SERVFAIL", name, strerror(-n));
-			free(p);
-			goto servfail;
-		}
-		if (family == AF_INET)
-			p->offer.n4 = (uint8_t)n;
-		else
-			p->offer.n6 = (uint8_t)n;
+			       "answering SERVFAIL", name, strerror(-r));
+		goto servfail;
 	}
-	p->next = s->res_pending;
-	s->res_pending = p;
-	s->n_res_pending++;
 	pending_add_waiter(p, cl, q);
-	if (pending_send(s, p) < 0) {
-		s->res_pending = p->next;
-		pending_release(s, p, false);
-	}
+	pending_start(s, p);
 	return true;
 servfail:
 	stub_reply_rcode(s, cl, q, DNS_RCODE_SERVFAIL);
 	return true;
 }
 
-/* Keeps only A/AAAA records whose address is one we offered for this query, or
- * one the gateway bound to this very name before (it keeps a name's proxy IPs
- * for good): whatever the gateway sends, it cannot make us route other traffic. */
-static bool addr_ok(struct stub *s, const struct offer *o, const struct dns_name *qname,
-		    int family, const uint8_t *a)
+int stub_resource_refresh(struct stub *s, uint64_t id)
 {
-	struct dns_name bound;
-	unsigned n = family == AF_INET ? o->n4 : o->n6;
+	struct stub_proxy_ref *names;
+	size_t n;
+	int sent = 0, err = 0, r;
 
-	for (unsigned k = 0; k < n; k++)
-		if (memcmp(a, family == AF_INET ? o->v4[k] : o->v6[k],
-			   family == AF_INET ? 4 : 16) == 0)
-			return true;
-	return stub_proxy_lookup(s, family, a, &bound, NULL) == 0 &&
-	       dns_name_equal(&bound, qname);
+	if (!s->cfg.resolver || !s->cfg.pool)
+		return -EINVAL;
+	/* a copy: send() may change the table */
+	r = stub_proxy_names(s, id, &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		for (int f = 0; f < 2; f++) {
+			struct dns_question q = { .name = names[i].name, .cls = DNS_C_IN,
+						  .type = f ? DNS_T_AAAA : DNS_T_A };
+			struct res_pending *p;
+
+			if (!(f ? names[i].has6 : names[i].has4))
+				continue;
+			p = pending_new(s, id, &q, &r);
+			if (p)
+				r = pending_start(s, p);
+			if (r < 0)
+				err = r;
+			else
+				sent++;
+		}
+	}
+	free(names);
+	return sent || !err ? sent : err;
 }
 
-static void keep_offered(struct stub *s, struct dns_msg *m, const struct offer *o)
+/* Keeps only A/AAAA records whose address is bound to the query's name (offered
+ * and used by this answer, bound just before; or bound to it before): whatever
+ * the gateway sends, it cannot make us route other traffic. */
+static bool addr_ok(struct stub *s, const struct dns_name *qname, int family, const uint8_t *a)
+{
+	return stub_proxy_bound_to(s, family, a, qname);
+}
+
+static void keep_offered(struct stub *s, struct dns_msg *m)
 {
 	for (size_t i = 0; i < m->count[0];) {
 		struct dns_rr *rr = &m->rr[i];
 		bool ok;
 
 		if (rr->type == DNS_T_A)
-			ok = rr->rdlen == 4 && addr_ok(s, o, &m->q.name, AF_INET, rr->rdata);
+			ok = rr->rdlen == 4 && addr_ok(s, &m->q.name, AF_INET, rr->rdata);
 		else if (rr->type == DNS_T_AAAA)
-			ok = rr->rdlen == 16 && addr_ok(s, o, &m->q.name, AF_INET6, rr->rdata);
+			ok = rr->rdlen == 16 && addr_ok(s, &m->q.name, AF_INET6, rr->rdata);
 		else
 			ok = rr->type != DNS_T_CNAME && rr->type != DNS_T_DNAME;
 		if (ok) {
@@ -416,45 +468,54 @@ static void keep_offered(struct stub *s, struct dns_msg *m, const struct offer *
 	}
 }
 
+/* Offer entry i of family, used by the answer or not: a fresh one is bound to
+ * the name (on_proxy BOUND) or goes back to the pool; one of the name's own
+ * stays bound, now for this resource. */
+static void settle(struct stub *s, struct res_pending *p, int family, unsigned i, bool used)
+{
+	const uint8_t *a = family == AF_INET ? p->offer.v4[i] : p->offer.v6[i];
+	bool own = i < (family == AF_INET ? p->nb4 : p->nb6);
+
+	if (own) {
+		/* unless resource_remove freed it since the query left */
+		if (used && stub_proxy_bound_to(s, family, a, &p->q.name))
+			stub_proxy_bind(s, family, a, &p->q.name, p->resource_id, false);
+		return;
+	}
+	if (!used) {
+		pool_return(s->cfg.pool, family, a);
+		return;
+	}
+	if (pool_bind(s->cfg.pool, family, a) == 0 &&
+	    stub_proxy_bind(s, family, a, &p->q.name, p->resource_id, true) < 0 &&
+	    pool_release(s->cfg.pool, family, a) < 0)
+		log_rl(&s->rl, LOG_LVL_WARN, "dns: a proxy IP stays out of the pool");
+}
+
 void stub_resource_answer(struct stub *s, uint64_t token, const uint8_t *msg, size_t len)
 {
 	struct dns_msg *m = &s->res_msg;
-	struct res_pending **pp, *p;
+	struct res_pending *p = pending_take(s, token);
 	struct offer_use u;
 	uint16_t rcode;
 
-	for (pp = &s->res_pending; *pp && (*pp)->token != token; pp = &(*pp)->next)
-		;
-	p = *pp;
 	if (!p)
 		return; /* late, after a timeout */
-	*pp = p->next;
 	if (dns_msg_parse(m, msg, len) < 0 || !m->has_question || m->id != p->id_sent ||
 	    !(m->flags & DNS_F_QR) || m->q.type != p->q.type ||
 	    !dns_name_equal(&m->q.name, &p->q.name)) {
 		log_rl(&s->rl, LOG_LVL_WARN, "dns: a malformed answer from the resource resolver");
-		pending_release(s, p, false);
+		pending_release(s, p, REPLY_TCP_SERVFAIL, false);
 		return;
 	}
-	keep_offered(s, m, &p->offer);
+	/* bind what the answer used of the offer, then keep only bound addresses */
 	offer_used(&p->offer, m, &u);
-	for (unsigned i = 0; i < p->offer.n4; i++) {
-		if (u.used4 & (1u << i)) {
-			pool_bind(s->cfg.pool, AF_INET, p->offer.v4[i]);
-			proxy_add(s, AF_INET, p->offer.v4[i], &p->q.name, p->resource_id);
-		} else {
-			pool_return(s->cfg.pool, AF_INET, p->offer.v4[i]);
-		}
-	}
-	for (unsigned i = 0; i < p->offer.n6; i++) {
-		if (u.used6 & (1u << i)) {
-			pool_bind(s->cfg.pool, AF_INET6, p->offer.v6[i]);
-			proxy_add(s, AF_INET6, p->offer.v6[i], &p->q.name, p->resource_id);
-		} else {
-			pool_return(s->cfg.pool, AF_INET6, p->offer.v6[i]);
-		}
-	}
+	for (unsigned i = 0; i < p->offer.n4; i++)
+		settle(s, p, AF_INET, i, u.used4 & (1u << i));
+	for (unsigned i = 0; i < p->offer.n6; i++)
+		settle(s, p, AF_INET6, i, u.used6 & (1u << i));
 	p->offer.n4 = p->offer.n6 = 0; /* settled: nothing to return */
+	keep_offered(s, m);
 	m->count[2] = 0;               /* no additional records for the asker */
 	m->edns.present = false;
 	rcode = m->flags & DNS_F_RCODE_MASK;
@@ -474,5 +535,5 @@ void stub_resource_answer(struct stub *s, uint64_t token, const uint8_t *msg, si
 		if (dns_msg_write(m, out, sizeof(out), w->cl.limit, &n, &trunc) == 0)
 			stub_reply(s, &w->cl, out, n);
 	}
-	pending_release(s, p, true);
+	pending_release(s, p, REPLY_NONE, false);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/opts.h"
+
 static const char usage[] =
 	"usage: sluice-gateway --portal URL --token-file F --ca FILE --endpoint HOST:PORT\n"
 	"                      [--state DIR] [--name N] [--listen-port 51820] [--ifname IF]\n"
@@ -23,10 +25,7 @@ const char *gw_config_usage(void)
 enum opt { O_PORTAL, O_TOKEN, O_CA, O_STATE, O_NAME, O_PORT, O_ENDPOINT, O_IFNAME, O_LEVEL,
 	   O_JSON, O_COUNT };
 
-static const struct {
-	const char *flag, *env;
-	bool has_value;
-} opts[O_COUNT] = {
+static const struct opt_spec specs[O_COUNT] = {
 	[O_PORTAL] = { "--portal", "SLUICE_PORTAL", true },
 	[O_TOKEN] = { "--token-file", "SLUICE_TOKEN_FILE", true },
 	[O_CA] = { "--ca", "SLUICE_CA", true },
@@ -38,31 +37,6 @@ static const struct {
 	[O_LEVEL] = { "--log-level", "SLUICE_LOG_LEVEL", true },
 	[O_JSON] = { "--log-json", "SLUICE_LOG_JSON", false },
 };
-
-static int copy(char *dst, size_t cap, const char *v, const char *what, char *err,
-		size_t errlen)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || n >= cap) {
-		snprintf(err, errlen, "%s: %s", what, n ? "too long" : "empty");
-		return -EINVAL;
-	}
-	memcpy(dst, v, n + 1);
-	return 0;
-}
-
-static bool ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= GW_IFNAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] > '~')
-			return false;
-	return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
 
 /* HOST:PORT or [IPv6]:PORT, as docs/protocol.md allows for endpoints. */
 static bool endpoint_ok(const char *s)
@@ -98,56 +72,36 @@ static bool endpoint_ok(const char *s)
 	return s[0] != '-' && s[0] != '.';
 }
 
-static int apply(struct gw_config *c, enum opt o, const char *v, const char *what, char *err,
+static int apply(void *ctx, unsigned o, const char *v, const char *what, char *err,
 		 size_t errlen)
 {
-	char *e;
-	long port;
+	struct gw_config *c = ctx;
 
-	switch (o) {
+	switch ((enum opt)o) {
 	case O_PORTAL:
 		return ctl_portal_parse(v, &c->portal, err, errlen);
 	case O_TOKEN:
-		return copy(c->token_file, sizeof(c->token_file), v, what, err, errlen);
+		return opts_copy(c->token_file, sizeof(c->token_file), v, what, err, errlen);
 	case O_CA:
-		return copy(c->ca_file, sizeof(c->ca_file), v, what, err, errlen);
+		return opts_copy(c->ca_file, sizeof(c->ca_file), v, what, err, errlen);
 	case O_STATE:
-		return copy(c->state_dir, sizeof(c->state_dir), v, what, err, errlen);
+		return opts_copy(c->state_dir, sizeof(c->state_dir), v, what, err, errlen);
 	case O_NAME:
-		return copy(c->name, sizeof(c->name), v, what, err, errlen);
+		return opts_copy(c->name, sizeof(c->name), v, what, err, errlen);
 	case O_PORT:
-		port = strtol(v, &e, 10);
-		if (*e || e == v || v[0] == '-' || v[0] == '+' || port < 1 || port > 65535) {
-			snprintf(err, errlen, "%s: not a port (1-65535): %s", what, v);
-			return -EINVAL;
-		}
-		c->listen_port = (uint16_t)port;
-		return 0;
+		return opts_port(&c->listen_port, v, what, err, errlen);
 	case O_ENDPOINT:
 		if (!endpoint_ok(v)) {
 			snprintf(err, errlen, "%s: not HOST:PORT or [IPv6]:PORT: %s", what, v);
 			return -EINVAL;
 		}
-		return copy(c->endpoint, sizeof(c->endpoint), v, what, err, errlen);
+		return opts_copy(c->endpoint, sizeof(c->endpoint), v, what, err, errlen);
 	case O_IFNAME:
-		if (!ifname_ok(v)) {
-			snprintf(err, errlen, "%s: not an interface name: %s", what, v);
-			return -EINVAL;
-		}
-		return copy(c->ifname, sizeof(c->ifname), v, what, err, errlen);
+		return opts_ifname(c->ifname, sizeof(c->ifname), v, what, err, errlen);
 	case O_LEVEL:
-		if (log_level_parse(v, &c->log_level) < 0) {
-			snprintf(err, errlen, "%s: err, warn, info or debug, not %s", what, v);
-			return -EINVAL;
-		}
-		return 0;
+		return opts_log_level(&c->log_level, v, what, err, errlen);
 	case O_JSON:
-		if (strcmp(v, "1") && strcmp(v, "0")) {
-			snprintf(err, errlen, "%s: 1 or 0, not %s", what, v);
-			return -EINVAL;
-		}
-		c->log_json = v[0] == '1';
-		return 0;
+		return opts_bool(&c->log_json, v, what, err, errlen);
 	case O_COUNT:
 		break;
 	}
@@ -158,7 +112,8 @@ int gw_config_parse(struct gw_config *c, int argc, char *const argv[],
 		    const char *(*env)(void *arg, const char *name), void *env_arg,
 		    char *err, size_t errlen)
 {
-	bool seen[O_COUNT] = { false };
+	const struct opts o = { specs, O_COUNT, usage, apply, c };
+	bool seen[O_COUNT];
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -166,60 +121,11 @@ int gw_config_parse(struct gw_config *c, int argc, char *const argv[],
 	snprintf(c->ifname, sizeof(c->ifname), "sluice-gw");
 	c->listen_port = GW_LISTEN_PORT;
 	c->log_level = LOG_LVL_INFO;
-	if (err && errlen)
-		err[0] = '\0';
-
-	for (int o = 0; env && o < O_COUNT; o++) {
-		const char *v = env(env_arg, opts[o].env);
-
-		if (!v)
-			continue;
-		if ((r = apply(c, (enum opt)o, v, opts[o].env, err, errlen)) < 0)
-			return r;
-		seen[o] = true;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		int o;
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			snprintf(err, errlen, "%s", usage);
-			return 1;
-		}
-		for (o = 0; o < O_COUNT; o++) {
-			size_t n = strlen(opts[o].flag);
-
-			if (strncmp(a, opts[o].flag, n) != 0)
-				continue;
-			if (a[n] == '=' && opts[o].has_value)
-				v = a + n + 1;
-			else if (a[n] != '\0')
-				continue;
-			break;
-		}
-		if (o == O_COUNT) {
-			snprintf(err, errlen, "unknown argument: %s (--help for usage)", a);
-			return -EINVAL;
-		}
-		if (!opts[o].has_value)
-			v = "1";
-		else if (!v) {
-			if (i + 1 >= argc) {
-				snprintf(err, errlen, "%s needs a value", opts[o].flag);
-				return -EINVAL;
-			}
-			v = argv[++i];
-		}
-		if ((r = apply(c, (enum opt)o, v, opts[o].flag, err, errlen)) < 0)
-			return r;
-		seen[o] = true;
-	}
-	for (int o = O_PORTAL; o <= O_CA; o++)
-		if (!seen[o]) {
-			snprintf(err, errlen, "%s is required (or %s); --help for usage",
-				 opts[o].flag, opts[o].env);
-			return -EINVAL;
-		}
+	if ((r = opts_parse(&o, seen, argc, argv, env, env_arg, err, errlen)) != 0)
+		return r;
+	for (int i = O_PORTAL; i <= O_CA; i++)
+		if (!seen[i])
+			return opts_missing(&specs[i], err, errlen);
 	if (!seen[O_ENDPOINT]) {
 		snprintf(err, errlen, "--endpoint HOST:PORT is required (or SLUICE_ENDPOINT): "
 				      "where clients reach this gateway's WireGuard port");

@@ -19,7 +19,7 @@
 #include "gateway/conntrack.h"
 #include "gateway/dnsep.h"
 #include "gateway/gateway_priv.h"
-#include "gateway/keyfile.h"
+#include "wg/keyfile.h"
 #include "gateway/resolver.h"
 #include "net/sysctl.h"
 #include "lib/time.h"

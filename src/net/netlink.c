@@ -247,27 +247,44 @@ static int route_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* The fields of one RTM_NEWROUTE message. -EINVAL when it is cut short. */
+static int route_parse(const struct nlmsghdr *nlh, struct nl_route *r)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	size_t alen;
+
+	memset(r, 0, sizeof(*r));
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*rtm))
+		return -EINVAL;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return -EINVAL;
+	r->family = rtm->rtm_family;
+	alen = r->family == AF_INET ? 4 : 16;
+	r->prefixlen = rtm->rtm_dst_len;
+	r->type = rtm->rtm_type;
+	r->protocol = rtm->rtm_protocol;
+	r->table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
+		memcpy(r->dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
+	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == 4)
+		r->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == alen) {
+		memcpy(r->gateway, mnl_attr_get_payload(tb[RTA_GATEWAY]), alen);
+		r->has_gateway = true;
+	}
+	if (tb[RTA_PRIORITY] && mnl_attr_get_payload_len(tb[RTA_PRIORITY]) == 4)
+		r->priority = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	return 0;
+}
+
 static int route_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *ctx = data;
-	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct nl_route r = { 0 };
-	size_t alen;
+	struct nl_route r;
 
-	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*rtm))
+	if (route_parse(nlh, &r) < 0)
 		return MNL_CB_ERROR;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
-		return MNL_CB_ERROR;
-	r.family = rtm->rtm_family;
-	alen = r.family == AF_INET ? 4 : 16;
-	r.prefixlen = rtm->rtm_dst_len;
-	r.type = rtm->rtm_type;
-	r.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) == alen)
-		memcpy(r.dst, mnl_attr_get_payload(tb[RTA_DST]), alen);
-	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == 4)
-		r.ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
 	/* Once the caller has stopped, the rest of the dump is read and dropped, so
 	 * the socket is left clean for the next request. */
 	if (ctx->stop >= 0)
@@ -291,4 +308,96 @@ int nl_route_dump(struct nl *nl, int family,
 	rtm->rtm_family = (uint8_t)family;
 	r = nl_talk(nl, nlh, route_msg_cb, &ctx);
 	return ctx.stop < 0 ? ctx.stop : r;
+}
+
+static int nl_route_ex(struct nl *nl, uint16_t type, uint16_t flags, const struct nl_route *r)
+{
+	int alen = family_len(r->family, r->prefixlen);
+	uint8_t rtype = r->type ? r->type : RTN_UNICAST;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (alen < 0)
+		return alen;
+	if (!host_bits_clear(r->dst, alen, r->prefixlen))
+		return -EINVAL;
+	if (type == RTM_NEWROUTE && rtype == RTN_UNICAST && r->ifindex <= 0 && !r->has_gateway)
+		return -ENODEV;
+	nlh = nl_msg(nl, type, flags);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)r->family;
+	rtm->rtm_dst_len = (uint8_t)r->prefixlen;
+	/* ids past 255 only fit RTA_TABLE (below) */
+	rtm->rtm_table = !r->table ? RT_TABLE_MAIN
+		       : r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	if (type == RTM_NEWROUTE) {
+		rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_STATIC;
+		rtm->rtm_scope = rtype == RTN_UNICAST && !r->has_gateway ? RT_SCOPE_LINK
+									  : RT_SCOPE_UNIVERSE;
+		rtm->rtm_type = rtype;
+	} else {
+		/* zero and NOWHERE are the kernel's "any" when it matches */
+		rtm->rtm_protocol = r->protocol;
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+		rtm->rtm_type = r->type;
+	}
+	if (r->table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+	if (r->prefixlen)
+		mnl_attr_put(nlh, RTA_DST, (size_t)alen, r->dst);
+	if (r->ifindex > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->ifindex);
+	if (r->has_gateway)
+		mnl_attr_put(nlh, RTA_GATEWAY, (size_t)alen, r->gateway);
+	if (r->priority)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, r->priority);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int nl_route_add_ex(struct nl *nl, const struct nl_route *r)
+{
+	return nl_route_ex(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, r);
+}
+
+int nl_route_del_ex(struct nl *nl, const struct nl_route *r)
+{
+	return nl_route_ex(nl, RTM_DELROUTE, 0, r);
+}
+
+struct get_ctx {
+	struct nl_route *out;
+	int n;
+};
+
+static int route_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct get_ctx *ctx = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || ctx->n++ > 0)
+		return MNL_CB_OK;
+	return route_parse(nlh, ctx->out) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int nl_route_get(struct nl *nl, int family, const void *dst, struct nl_route *out)
+{
+	int alen = family_len(family, 0);
+	struct get_ctx ctx = { .out = out };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int r;
+
+	if (alen < 0)
+		return alen;
+	nlh = nl_msg(nl, RTM_GETROUTE, 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = (uint8_t)(alen * 8);
+	/* the FIB entry that matched, not the cached next hop: its prefix,
+	 * protocol and table are what callers decide on */
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	mnl_attr_put(nlh, RTA_DST, (size_t)alen, dst);
+	r = nl_talk(nl, nlh, route_get_cb, &ctx);
+	if (r < 0)
+		return r;
+	return ctx.n ? 0 : -EIO;
 }

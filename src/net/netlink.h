@@ -16,6 +16,10 @@ struct nl_route {
 	int ifindex;       /* 0 when the route has no single output device */
 	uint32_t table;
 	uint8_t type;      /* RTN_UNICAST, RTN_LOCAL, ... */
+	uint8_t protocol;  /* RTPROT_KERNEL, RTPROT_STATIC, ... or a daemon's own */
+	bool has_gateway;  /* next hop through gateway[] (same family) */
+	uint8_t gateway[16];
+	uint32_t priority; /* the metric; 0 when the kernel gave none */
 };
 
 int nl_open(struct nl **out);
@@ -38,6 +42,21 @@ int nl_route_del(struct nl *nl, int ifindex, int family, const void *dst, unsign
  * rate-limited). */
 int nl_route_add_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen);
 int nl_route_del_prohibit(struct nl *nl, int family, const void *dst, unsigned prefixlen);
+
+/* Any route: table (0: main), type (0: RTN_UNICAST), protocol (0: RTPROT_STATIC),
+ * priority (0: the kernel's default), gateway and device as set (a unicast route
+ * needs one of them: -ENODEV). Scope: link for a device route, universe through a
+ * gateway. The dst rule of nl_route_add holds (-EINVAL). */
+int nl_route_add_ex(struct nl *nl, const struct nl_route *r);
+/* Deletes the route matching r's dst/prefixlen, table (0: main) and whichever of
+ * type, protocol, priority, gateway and device are set: a route as dumped is
+ * deleted exactly. -ESRCH when none matches. */
+int nl_route_del_ex(struct nl *nl, const struct nl_route *r);
+/* The route the kernel would use now for packets to dst (4 or 16 bytes by
+ * family, RTM_GETROUTE with RTM_F_FIB_MATCH): the matching entry itself, with its
+ * prefix, table, type, protocol, device and gateway. A multipath route comes
+ * back with ifindex 0 and no gateway. -ENETUNREACH when nothing matches. */
+int nl_route_get(struct nl *nl, int family, const void *dst, struct nl_route *out);
 
 /* Calls fn for every route of the family (all tables); fn returns 0 to go on or a
  * negative value to stop, which nl_route_dump then returns. */

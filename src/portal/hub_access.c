@@ -148,6 +148,8 @@ static void send_init(struct hub *h, struct hub_client *c)
 
 	m.tunnel_ipv4 = c->cc.tunnel_ipv4;
 	m.tunnel_ipv6 = c->cc.tunnel_ipv6;
+	m.user = c->named_user;
+	m.device = c->named_device;
 	memcpy(m.upstreams, h->upstreams, sizeof(m.upstreams));
 	m.n_upstreams = h->n_upstreams;
 	if (c->nvis) {

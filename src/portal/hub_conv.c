@@ -100,6 +100,23 @@ int conv_client(const json_t *row, struct ctl_client *out)
 	return 0;
 }
 
+int conv_named(const json_t *row, const char *key, struct ctl_named *out)
+{
+	struct ctl_msg m;
+	json_t *msg;
+	int r;
+
+	msg = json_pack("{sss{ssss}s{s[]}s[]s{sOsO}}", "type", "init", "tunnel", "ipv4",
+			"0.0.0.0", "ipv6", "::", "dns", "upstreams", "resources", key, "id",
+			json_object_get(row, "id"), "name", json_object_get(row, "name"));
+	r = decode(msg, CTL_ROLE_CLIENT, &m);
+	if (r < 0)
+		return r;
+	*out = strcmp(key, "user") ? m.device : m.user;
+	ctl_msg_free(&m);
+	return out->id ? 0 : -EINVAL;
+}
+
 int conv_upstreams(const json_t *settings, struct ctl_ip *out, unsigned *n)
 {
 	json_t *list = json_object_get(settings, "upstream_dns");

@@ -73,11 +73,13 @@ struct hub_client {
 	struct hub_client *unext;
 	struct http_session *hs;
 	struct ctl_client cc;   /* for authorize */
+	struct ctl_named named_user, named_device; /* for init, as at connect */
 	struct policy_addr source;
 	uint64_t *vis;          /* resources announced to the session, sorted */
 	size_t nvis, capvis;
 	struct hub_auth *auths;
 	int64_t next_change;    /* hub clock: decisions may change then */
+	uint64_t offline_seq;   /* the last gateway_offline it was sent (hub's count) */
 	bool dirty, killed, need_init;
 	const char *kill_reason;
 	struct log_ratelimit rl;
@@ -107,6 +109,7 @@ struct hub {
 	struct ctl_ip upstreams[CTL_UPSTREAMS_MAX];
 	unsigned n_upstreams;
 	uint64_t next_ref;
+	uint64_t offline_seq;   /* gateway sessions ended, for one gateway_offline each */
 	bool dirty_any, dns_changed, closing;
 	struct hub_stats stats;
 	struct log_ratelimit rl;
@@ -139,6 +142,8 @@ void hub_flow_log(struct hub *h, struct hub_gateway *g, const struct ctl_msg *m)
 int conv_resource(const json_t *row, struct ctl_resource *out);
 int conv_gateway(const json_t *row, struct ctl_gateway *out);
 int conv_client(const json_t *row, struct ctl_client *out);
+/* A user or client row as init's "user" or "device" (key): {id, name}. */
+int conv_named(const json_t *row, const char *key, struct ctl_named *out);
 int conv_upstreams(const json_t *settings, struct ctl_ip *out, unsigned *n);
 int64_t conv_time(const json_t *row, const char *key); /* INT64_MAX when null */
 

@@ -75,6 +75,17 @@ static void client_detach(struct hub *h, struct hub_client *c)
 	}
 }
 
+/* Who the session is, for init; a name the client would refuse is left out
+ * (with its id: init's user and device are optional). */
+static void named(struct hub *h, const json_t *row, const char *key, struct ctl_named *out)
+{
+	if (conv_named(row, key, out) < 0) {
+		log_rl(&h->rl, LOG_LVL_WARN, "hub: %s %lld: its name cannot be sent in init", key,
+		       (long long)json_integer_value(json_object_get(row, "id")));
+		memset(out, 0, sizeof(*out));
+	}
+}
+
 static int client_open(struct hub *h, struct http_session *s, const struct http_request *req)
 {
 	char key[HDR_MAX], name[HDR_MAX];
@@ -82,6 +93,7 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 	int64_t user_id, token_id;
 	struct store_err err;
 	struct hub_client *c;
+	struct ctl_named user = { 0 }, device = { 0 };
 	struct ctl_client cc;
 	json_t *row = NULL;
 	bool fresh = false;
@@ -102,9 +114,15 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 		return r == -EPERM ? -EPERM : -EAGAIN;
 	}
 	r = conv_client(row, &cc);
+	if (r == 0)
+		named(h, row, "device", &device);
 	json_decref(row);
 	if (r < 0)
 		return -EAGAIN;
+	row = NULL;
+	if (store_get(h->st, "users", user_id, &row, NULL) == 0)
+		named(h, row, "user", &user);
+	json_decref(row);
 	c = map_get(&h->clients, (int64_t)cc.id);
 	if (!c) {
 		c = calloc(1, sizeof(*c));
@@ -125,6 +143,8 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 	c->token_id = token_id;
 	c->token_expires = token_expiry(h, token_id);
 	c->cc = cc;
+	c->named_user = user;
+	c->named_device = device;
 	if (policy_addr_parse(req->peer, &c->source) < 0)
 		c->source = (struct policy_addr){ .family = 0 };
 	if (fresh || !c->user) {
@@ -153,7 +173,28 @@ static void client_message(struct hub *h, struct hub_client *c, const struct ctl
 
 /* ---- gateways ----------------------------------------------------------- */
 
-static void gateway_detach(struct hub *h, struct hub_gateway *g)
+/* Tells each connected client with a live authorization on g, once, so that it
+ * asks again now (another gateway of the site then takes them) rather than
+ * after WireGuard's timeouts. Not on shutdown: the sessions are closing then
+ * (http_session_send() refuses), so a portal restart moves nobody. */
+static void gateway_offline(struct hub *h, struct hub_gateway *g)
+{
+	struct ctl_msg m = { .type = CTL_GATEWAY_OFFLINE, .gateway_id = (uint64_t)g->id };
+	uint64_t seq = ++h->offline_seq;
+
+	for (struct hub_auth *a = g->auths; a; a = a->gnext) {
+		struct hub_client *c = a->client;
+
+		if (!a->live || !c->hs || c->killed || c->offline_seq == seq)
+			continue;
+		c->offline_seq = seq;
+		hub_send(h, c->hs, &m);
+	}
+}
+
+/* tell: gateway_offline to its clients; not when its authorizations are
+ * being revoked anyway (access_revoked says more). */
+static void gateway_detach(struct hub *h, struct hub_gateway *g, bool tell)
 {
 	struct store_err err;
 	struct hub_auth *a, *next;
@@ -169,6 +210,8 @@ static void gateway_detach(struct hub *h, struct hub_gateway *g)
 		if (!a->live)
 			hub_auth_end(h, a, "denied", "offline", 0);
 	}
+	if (tell)
+		gateway_offline(h, g);
 }
 
 /* Revoked or deleted: closed, and what it carried is over for its clients. */
@@ -181,7 +224,7 @@ static void gateway_kill(struct hub *h, struct hub_gateway *g)
 		struct http_session *hs = g->hs;
 
 		http_session_set_user(hs, NULL);
-		gateway_detach(h, g);
+		gateway_detach(h, g, false);
 		http_session_close(hs, HUB_CLOSE_REVOKED, g->kill_reason);
 	}
 	for (a = g->auths; a; a = next) {
@@ -407,7 +450,7 @@ static void ws_closed(void *arg, struct http_session *s)
 		client_detach(h, c);
 		hub_client_maybe_free(h, c);
 	} else {
-		gateway_detach(h, obj);
+		gateway_detach(h, obj, true);
 		hub_gateway_maybe_free(h, obj);
 	}
 }

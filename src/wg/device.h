@@ -19,7 +19,10 @@
  * wg_device_dispatch(); wg_device_set(), wg_device_port() and
  * wg_device_free() are called from it too (never concurrently with dispatch:
  * they share the control state). wg_device_stop() may be called from any
- * thread or a signal handler. wg_device_peer_set_owner(),
+ * thread or a signal handler. wg_device_send() is the owner's too (it uses
+ * the control side's cipher context), from on_event as well.
+ * wg_device_tun_write() may be called from any thread but on_no_peer's.
+ * wg_device_peer_set_owner(),
  * wg_device_peer_get(), wg_device_public_key() and wg_device_no_peer_drops()
  * take the device's own locks and may be called from any thread, on_event
  * included, but not from on_no_peer.
@@ -131,6 +134,21 @@ int wg_device_public_key(const struct wg_device *dev, uint8_t out[WG_DEVICE_KEY_
 /* Packets from the TUN dropped because no peer owns their destination and
  * there is no on_no_peer hook. */
 uint64_t wg_device_no_peer_drops(const struct wg_device *dev);
+
+/* Sends one IP packet into the tunnel as if the TX thread had read it from the TUN:
+ * to the peer whose allowed IPs cover its destination (staged and a handshake
+ * started if there is no session yet, as for TUN traffic; behind the packets
+ * staged already). Owner's thread (the client daemon calls it once access is
+ * granted, for packets that on_no_peer handed over earlier); takes the device's
+ * lock for reading. 0, -EHOSTUNREACH (no peer covers it; on_no_peer is not called),
+ * -EINVAL (not an IPv4/IPv6 packet), -EMSGSIZE (over the MTU), -ENOMEM, or a
+ * send error of the UDP socket. */
+int wg_device_send(struct wg_device *dev, const uint8_t *pkt, size_t len);
+/* Writes one IP packet to the TUN, as if it came out of the tunnel (an ICMP error for
+ * a local application, net/icmp.h). Any thread, on_event included, but not from
+ * on_no_peer (its rules above); takes no device lock. 0 or -errno (-EINVAL: empty
+ * or over 65535 bytes). */
+int wg_device_tun_write(struct wg_device *dev, const uint8_t *pkt, size_t len);
 
 /* Per-peer state, for the owner: a copy taken under the locks. */
 struct wg_peer_info {

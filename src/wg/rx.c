@@ -12,6 +12,7 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/time.h"
@@ -287,4 +288,23 @@ void *wg_rx_thread(void *arg)
 	}
 	rx_free(r);
 	return NULL;
+}
+
+/* The owner's packets (wg_device_tun_write): one write of a plain virtio
+ * header and the packet. A TUN takes each write whole, so the RX thread's
+ * writes and these never interleave. */
+int wg_device_tun_write(struct wg_device *dev, const uint8_t *pkt, size_t len)
+{
+	uint8_t vh[VNET_HDR_LEN];
+	struct iovec iov[2] = {
+		{ .iov_base = vh, .iov_len = sizeof(vh) },
+		{ .iov_base = (void *)pkt, .iov_len = len },
+	};
+
+	if (!len || len > 65535)
+		return -EINVAL;
+	gro_plain_hdr(vh);
+	if (writev(dev->tun_fd, iov, 2) < 0)
+		return -errno;
+	return 0;
 }

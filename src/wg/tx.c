@@ -270,3 +270,56 @@ void *wg_tx_thread(void *arg)
 	tx_free(t);
 	return NULL;
 }
+
+/* The owner's packets (wg_device_send): the TX thread's path, one packet at a
+ * time, sealed with the control side's AEAD context, which is the owner's
+ * thread's own. */
+int wg_device_send(struct wg_device *dev, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *dst;
+	struct wg_peer *p;
+	int family, r = 0;
+	bool stage, have_kp;
+
+	if (len >= IPV4_HDR_LEN && pkt[0] >> 4 == 4) {
+		family = AF_INET;
+		dst = pkt + IPV4_OFF_DST;
+	} else if (len >= IPV6_HDR_LEN && pkt[0] >> 4 == 6) {
+		family = AF_INET6;
+		dst = pkt + IPV6_OFF_DST;
+	} else {
+		return -EINVAL;
+	}
+	if (len > atomic_load(&dev->mtu))
+		return -EMSGSIZE;
+	pthread_rwlock_rdlock(&dev->lock);
+	p = wg_allowedips_lookup(dev->aips, family, dst);
+	if (!p) {
+		pthread_rwlock_unlock(&dev->lock);
+		return -EHOSTUNREACH;
+	}
+	pthread_mutex_lock(&p->mu);
+	have_kp = wg_peer_send_keypair(p, time_boot_ns()) && p->endpoint.sa.sa_family != AF_UNSPEC;
+	/* Behind packets already staged, so that the flow keeps its order. */
+	stage = !have_kp || p->staged_count;
+	if (stage)
+		r = wg_peer_stage(p, pkt, len);
+	pthread_mutex_unlock(&p->mu);
+	if (!stage) {
+		r = wg_hs_send_data(dev, p, pkt, len);
+		if (r == -ENOKEY) {
+			/* The session expired in between: wait for the next one. */
+			pthread_mutex_lock(&p->mu);
+			r = wg_peer_stage(p, pkt, len);
+			pthread_mutex_unlock(&p->mu);
+			stage = true;
+			have_kp = false;
+		}
+	}
+	if (stage)
+		atomic_store(have_kp ? &p->want_staged : &p->want_handshake, true);
+	pthread_rwlock_unlock(&dev->lock);
+	if (stage)
+		wg_device_wake(dev);
+	return r;
+}

@@ -14,7 +14,8 @@ BUILD=${SLUICE_BUILD:-$SRC/build}
 source "$SRC/tests/world/lib.sh"
 world_require_root
 
-PREFIX=sl-test-
+PREFIX=${SLUICE_TEST_PREFIX:-sl-test-}
+TAG=${SLUICE_TEST_IFTAG:-sltest}
 tmp=$(mktemp -d /tmp/sluice-client-test.XXXXXX)
 STATE=$tmp/state
 # shellcheck disable=SC2016 # expanded when the trap runs
@@ -23,9 +24,8 @@ world_trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"'
 PORTAL=https://198.51.100.30:8443
 GWSH=$SRC/tests/world/gateway.sh
 CLSH=$SRC/tests/world/client.sh
-PORTALSH=$SRC/tests/world/portal.sh
 # /var/run/wireguard is the host's: names of the test's own
-declare -A IFNAME=([gw]=sltest-gw [gw2]=sltest-gw2 [client]=sltest-cl [client2]=sltest-cl2)
+declare -A IFNAME=([gw]=$TAG-gw [gw2]=$TAG-gw2 [client]=$TAG-cl [client2]=$TAG-cl2)
 
 world_up "$PREFIX" "$STATE" || world_bail "world.sh up failed"
 
@@ -71,7 +71,8 @@ check_match "wg show works on the client's device" 'listening port' \
 # ---- 1. private names
 check "nas.home.int resolves to a proxy IP" resolves_proxy client nas.home.int
 check_match "the nas page loads through the tunnel" \
-	'^nas\.home\.int \(203\.0\.113\.50\): hello 203\.0\.113\.1$' page client nas.home.int
+	'^nas\.home\.int \((203\.0\.113|2001:db8:113:)[:.]50\): hello (203\.0\.113\.1|2001:db8:113::1)$' \
+	page client nas.home.int
 check "gitlab.company.com resolves to a proxy IP" resolves_proxy client gitlab.company.com
 check_match "the gitlab page loads" '^gitlab\.company\.com ' page client gitlab.company.com
 check_eq "server.home.int (no resource) goes to the public resolver: NXDOMAIN" NXDOMAIN \
@@ -89,6 +90,14 @@ check_match "and loads directly (the SaaS sees alice's own address)" \
 	'hello 198\.51\.100\.10$' page client gist.github.saas.test
 
 # ---- 3. wildcards
+# three first queries at once for one resource: one access_request, one grant
+slack=$(admin -q resources list | sed -n 3p)
+for n in a b c; do dns_short client 100.100.111.1 "$n.slack.saas.test" >"$tmp/slack-$n" & done
+wait
+all_proxy() { cat "$tmp"/slack-? | in_proxy4; }
+check "concurrent first queries of one resource all get proxy IPs" all_proxy
+slack_grants() { admin -q flows list --resource "$slack" --event granted | wc -l; }
+check_eq "and share one grant" 1 slack_grants
 check "a.slack.saas.test is a resource" resolves_proxy client a.slack.saas.test
 check "slack.saas.test is a resource" resolves_proxy client slack.saas.test
 check_eq "a.b.slack.saas.test is not: the real address" 198.51.100.41 \
@@ -131,17 +140,17 @@ check_eq "bob has no resources: nas.home.int is forwarded (NXDOMAIN)" NXDOMAIN \
 	dns_status client2 100.100.111.1 nas.home.int
 bob=$(admin -q users list | sed -n 2p)
 alice=$(admin -q users list | sed -n 1p)
-admin members add --group "$eng" --user "$bob" >/dev/null
-wait_for 1.5 "adding bob to the group gives him the nas within 1 s" \
+admin groups add-member "$eng" "$bob" >/dev/null
+wait_for 1 "adding bob to the group gives him the nas within 1 s" \
 	resolves_proxy client2 nas.home.int
 check_match "and the page loads for bob" '^nas\.home\.int ' page client2 nas.home.int
 in_ns client iperf3 -c 203.0.113.200 -t 20 -i 0.2 --forceflush >"$tmp/iperf.out" 2>&1 &
 iperf_pid=$!
 wait_for 5 "alice's iperf3 runs" grep -q 'bits/sec' "$tmp/iperf.out"
-admin members remove --group "$eng" --user "$alice" >/dev/null
+admin groups remove-member "$eng" "$alice" >/dev/null
 t0=${EPOCHREALTIME/./}
 no_route() { ! ip -n "${PREFIX}client" route show 203.0.113.128/25 | grep -q .; }
-wait_for 1.5 "removing alice withdraws her route to 203.0.113.128/25 within 1 s" no_route
+wait_for 1 "removing alice withdraws her route to 203.0.113.128/25 within 1 s" no_route
 check_fails "her ping to 203.0.113.200 fails" in_ns client ping -c 1 -W 1 203.0.113.200
 sleep_until_quiet() { # the iperf3 intervals after the removal carry nothing
 	tail -n 3 "$tmp/iperf.out" | grep -E ' 0\.00 Bytes' >/dev/null
@@ -151,7 +160,7 @@ kill "$iperf_pid" 2>/dev/null
 not_hers() { ! dns_short client 100.100.111.1 nas.home.int | grep -q '^100\.'; }
 check "nas.home.int is no longer hers" not_hers
 (( ${EPOCHREALTIME/./} - t0 < 3000000 )) || diag "revocation took over 3 s"
-admin members add --group "$eng" --user "$alice" >/dev/null
+admin groups add-member "$eng" "$alice" >/dev/null
 wait_for 3 "alice back in the group gets the nas again" resolves_proxy client nas.home.int
 
 # ---- 7. filters
@@ -171,15 +180,38 @@ check "tcp/80 to the tcp/443 resource is refused at once (ICMP prohibited)" refu
 
 # ---- 8. failover
 before=$(addr_of client nas.home.int)
-check_match "the nas goes through gw (203.0.113.1)" 'hello 203\.0\.113\.1$' page client nas.home.int
+check_match "the nas goes through gw (203.0.113.1)" 'hello (203\.0\.113\.1|2001:db8:113::1)$' \
+	page client nas.home.int
+# a request under way through gw when it dies: its connection is lost with gw
+in_ns client python3 - "$before" "$tmp/mid" <<'EOF' &
+import socket, sys, time, os
+s = socket.create_connection((sys.argv[1], 80), timeout=20)
+s.sendall(b"GET / HTTP/1.1\r\n")
+open(sys.argv[2] + ".open", "w").close()
+time.sleep(30)
+EOF
+mid_pid=$!
+wait_for 5 "a download through gw is under way" test -e "$tmp/mid.open"
 check "gw is killed" gw gw kill
-retry_page() { page client nas.home.int | grep -q 'hello 203\.0\.113\.2$'; }
+retry_page() { page client nas.home.int | grep -qE 'hello (203\.0\.113\.2|2001:db8:113::2)$'; }
 wait_for 5 "a retried download succeeds through gw2 within 5 s" retry_page
+kill "$mid_pid" 2>/dev/null
 check_eq "with the same proxy IP" "$before" addr_of client nas.home.int
 check "gw comes back" gw gw start
 
 # ---- 9. restarts
-check "the portal restarts" "$PORTALSH" --prefix "$PREFIX" --state "$STATE" --build "$BUILD" restart
+portal_restart() { # SIGTERM, wait until it is gone, serve again from the same data
+	local pid i
+	pid=$(cat "$STATE/run/portal.pid") || return 1
+	kill "$pid" || return 1
+	for ((i = 0; i < 100; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+	! pid_alive "$pid" || return 1
+	ip netns exec "${PREFIX}portal" setsid "$BUILD/src/portal/sluice-portal" serve \
+		--data "$STATE/portal" --listen 198.51.100.30 --port 8443 \
+		</dev/null >>"$STATE/logs/portal.log" 2>&1 &
+	echo $! >"$STATE/run/portal.pid"
+}
+check "the portal restarts" portal_restart
 check "flows go on meanwhile" page client nas.home.int
 connected() { status client | grep -q '"connected": *true'; }
 wait_for 10 "alice reconnects to the portal" connected
@@ -187,6 +219,8 @@ check "gw2 stops" gw gw2 stop
 check "gw2 starts again" gw gw2 start
 same_and_loads() { [[ $(addr_of client nas.home.int) == "$before" ]] && page client nas.home.int; }
 wait_for 10 "access works again after the gateway's restart, with the same proxy IP" same_and_loads
+check_match "resolv.conf still names the sentinel" '^nameserver 100\.100\.111\.1$' \
+	in_ns client cat /etc/resolv.conf
 # an open TCP connection across the client's kill -9 and restart
 in_ns client python3 - "$before" "$tmp/conn" <<'EOF' &
 import socket, sys, time, os
@@ -219,5 +253,12 @@ check_fails "resolv.conf no longer names the sentinel" \
 	grep -q 100.100.111 "/etc/netns/${PREFIX}client/resolv.conf"
 tunnel_routes() { ip -n "${PREFIX}client" route show | grep '100\.96\.'; }
 check_fails "no route into the tunnel is left" tunnel_routes
+check "bob's client stops" cl client2 stop
+check "gw stops" gw gw stop
+check "gw2 stops" gw gw2 stop
+# under the sanitizer build the daemons' own reports land in their logs
+sanitizer_reports() { cat "$STATE"/logs/{client,client2,gateway,gateway2}.log | grep -cE 'runtime error|Sanitizer'; }
+check_eq "no sanitizer report in the daemons' logs" 0 sanitizer_reports
+check_match "alice's client said it stopped" 'stopped' cat "$STATE/logs/client.log"
 
 finish

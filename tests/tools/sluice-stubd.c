@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 	struct gateway gw = { .fd = -1 };
 	struct resources rs = { .sigfd = -1 };
 	sigset_t hup;
-	struct stub_resolver resolver = { gw_send, &gw };
+	struct stub_resolver resolver = { .send = gw_send, .arg = &gw };
 	struct stub_config cfg = { 0 };
 	struct hostdns_conf conf;
 	struct pool_config pc;

@@ -117,6 +117,23 @@ static inline void b_init_client_empty(struct ctl_msg *m)
 	m->tunnel_ipv6 = ip("fd00:2021:1111::5");
 }
 
+/* init with who the session is: user and device (both optional on the wire) */
+static inline void b_init_client_who(struct ctl_msg *m)
+{
+	b_init_client_empty(m);
+	m->user.id = 5;
+	strcpy(m->user.name, "Alice \"Ünal\" 😀");
+	m->device.id = 9;
+	strcpy(m->device.name, "laptop");
+}
+
+/* a device without a name, no user */
+static inline void b_init_client_unnamed(struct ctl_msg *m)
+{
+	b_init_client_empty(m);
+	m->device.id = CTL_ID_MAX;
+}
+
 static inline void b_init_gateway(struct ctl_msg *m)
 {
 	m->type = CTL_INIT_GATEWAY;
@@ -259,6 +276,12 @@ static inline void b_flow_log_empty(struct ctl_msg *m)
 	m->type = CTL_FLOW_LOG;
 }
 
+static inline void b_gateway_offline(struct ctl_msg *m)
+{
+	m->type = CTL_GATEWAY_OFFLINE;
+	m->gateway_id = 3;
+}
+
 static inline void b_error(struct ctl_msg *m)
 {
 	m->type = CTL_ERROR;
@@ -276,6 +299,8 @@ struct example {
 static __attribute__((unused)) const struct example examples[] = {
 	{ "init_client", b_init_client, TO_CLIENT, CTL_ROLE_CLIENT },
 	{ "init_client_empty", b_init_client_empty, TO_CLIENT, CTL_ROLE_CLIENT },
+	{ "init_client_who", b_init_client_who, TO_CLIENT, CTL_ROLE_CLIENT },
+	{ "init_client_unnamed", b_init_client_unnamed, TO_CLIENT, CTL_ROLE_CLIENT },
 	{ "init_gateway", b_init_gateway, TO_GATEWAY, CTL_ROLE_GATEWAY },
 	{ "init_gateway_empty", b_init_gateway_empty, TO_GATEWAY, CTL_ROLE_GATEWAY },
 	{ "resource_upsert", b_resource_upsert, TO_CLIENT | TO_GATEWAY, CTL_ROLE_CLIENT },
@@ -293,6 +318,7 @@ static __attribute__((unused)) const struct example examples[] = {
 	{ "flow_log", b_flow_log, FROM_GATEWAY, CTL_ROLE_PORTAL_FROM_GATEWAY },
 	{ "flow_log_empty", b_flow_log_empty, FROM_GATEWAY, CTL_ROLE_PORTAL_FROM_GATEWAY },
 	{ "error", b_error, ALL_ROLES, CTL_ROLE_PORTAL_FROM_CLIENT },
+	{ "gateway_offline", b_gateway_offline, TO_CLIENT, CTL_ROLE_CLIENT },
 };
 
 static inline const struct example *example(const char *name)
@@ -519,7 +545,8 @@ static inline bool optional(const char *path)
 	const char *last = strrchr(path, '.');
 
 	last = last ? last + 1 : path;
-	return !strcmp(last, "filters") || !strcmp(last, "ports");
+	return !strcmp(last, "filters") || !strcmp(last, "ports") || !strcmp(path, "user") ||
+	       !strcmp(path, "device");
 }
 
 static inline void mutate_expect(json_t *root, const struct example *ex, const char *path,

@@ -59,9 +59,10 @@ struct rec {
 	uint64_t auth_clients[8], auth_res[8];
 	int64_t auth_expires[8];
 	uint8_t auth_psks[8][CTL_KEY_LEN];
-	uint64_t gw_id;
+	uint64_t gw_id;         /* access_granted's gateway, gateway_offline's */
 	uint8_t psk[CTL_KEY_LEN];
 	struct ctl_client client;
+	struct ctl_named user, device; /* init (client) */
 };
 
 struct peer {
@@ -366,7 +367,9 @@ static inline void on_message(void *arg, struct ctl_session *s, const struct ctl
 		r->auth_expires[i] = m->auths[i].expires_at;
 		memcpy(r->auth_psks[i], m->auths[i].psk, CTL_KEY_LEN);
 	}
-	r->gw_id = m->gateway.id;
+	r->gw_id = m->type == CTL_GATEWAY_OFFLINE ? m->gateway_id : m->gateway.id;
+	r->user = m->user;
+	r->device = m->device;
 	memcpy(r->psk, m->psk, sizeof(r->psk));
 	r->client = m->client;
 	if (m->type == CTL_AUTHORIZE && p->auto_authorize) {

@@ -61,6 +61,12 @@ static void test_doc_examples(void **state)
 		"\"address\":\"*.corp.example.com\",\"name\":\"Intranet \\\"wiki\\\" — é\","
 		"\"filters\":[{\"protocol\":\"tcp\",\"ports\":\"443\"},{\"protocol\":\"udp\","
 		"\"ports\":\"8000-8100\"},{\"protocol\":\"icmp\"},{\"protocol\":\"tcp\"}]}}";
+	static const char init_who[] =
+		"{\"type\":\"init\",\"tunnel\":{\"ipv4\":\"100.64.0.5\",\"ipv6\":"
+		"\"fd00:2021:1111::5\"},\"dns\":{\"upstreams\":[]},\"resources\":[],\"user\":"
+		"{\"id\":5,\"name\":\"Alice \\\"Ünal\\\" 😀\"},\"device\":{\"id\":9,"
+		"\"name\":\"laptop\"}}";
+	static const char offline[] = "{\"type\":\"gateway_offline\",\"gateway_id\":3}";
 	struct ctl_msg m;
 	char *s;
 
@@ -73,6 +79,61 @@ static void test_doc_examples(void **state)
 	s = encode(&m);
 	assert_string_equal(s, upsert);
 	free(s);
+	build(example("init_client_who"), &m);
+	s = encode(&m);
+	assert_string_equal(s, init_who);
+	free(s);
+	build(example("gateway_offline"), &m);
+	s = encode(&m);
+	assert_string_equal(s, offline);
+	free(s);
+}
+
+/* An older portal's init has neither user nor device: zeros, as for null; a
+ * device's name may be empty, a user's may not. */
+static void test_init_who(void **state)
+{
+	static const char older[] =
+		"{\"type\":\"init\",\"tunnel\":{\"ipv4\":\"100.64.0.5\",\"ipv6\":\"fd00::5\"},"
+		"\"dns\":{\"upstreams\":[]},\"resources\":[]%s}";
+	static const struct {
+		const char *extra;
+		int rc;
+		uint64_t user_id, device_id;
+		const char *user_name, *device_name;
+	} cases[] = {
+		{ "", 0, 0, 0, "", "" },
+		{ ",\"user\":null,\"device\":null", 0, 0, 0, "", "" },
+		{ ",\"device\":{\"id\":4,\"name\":\"\"}", 0, 0, 4, "", "" },
+		{ ",\"user\":{\"id\":2,\"name\":\"bob\"}", 0, 2, 0, "bob", "" },
+		{ ",\"user\":{\"id\":2,\"name\":\"bob\"},\"device\":{\"id\":4,\"name\":\"pc\"}",
+		  0, 2, 4, "bob", "pc" },
+		{ ",\"user\":{\"id\":2,\"name\":\"\"}", -EBADMSG, 0, 0, "", "" },
+		{ ",\"device\":{\"id\":0,\"name\":\"pc\"}", -EBADMSG, 0, 0, "", "" },
+		{ ",\"device\":\"pc\"", -EBADMSG, 0, 0, "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char frame[512], err[256];
+		struct ctl_msg m;
+		int r;
+
+		snprintf(frame, sizeof(frame), older, cases[i].extra);
+		r = ctl_msg_decode(frame, strlen(frame), CTL_ROLE_CLIENT, &m, err, sizeof(err));
+		if (r != cases[i].rc)
+			fail_msg("case %zu: %d (%s), want %d", i, r, err, cases[i].rc);
+		if (r < 0) {
+			assert_true(all_zero(&m, sizeof(m)));
+			continue;
+		}
+		assert_int_equal(m.type, CTL_INIT_CLIENT);
+		assert_int_equal(m.user.id, cases[i].user_id);
+		assert_string_equal(m.user.name, cases[i].user_name);
+		assert_int_equal(m.device.id, cases[i].device_id);
+		assert_string_equal(m.device.name, cases[i].device_name);
+		ctl_msg_free(&m);
+	}
 }
 
 /* ---- generated: every field missing, of the wrong type, or joined by unknown ones */
@@ -177,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_doc_examples),
+		cmocka_unit_test(test_init_who),
 		cmocka_unit_test(test_each_field),
 		cmocka_unit_test(test_unknown_fields),
 	};

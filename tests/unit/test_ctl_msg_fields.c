@@ -199,6 +199,25 @@ static const struct field_case field_cases[] = {
 	{ "access_denied", "reason", "'r\\u00e9ason'", -EBADMSG, "reason: only a-z" },
 	{ "error", "code", "'Bad'", -EBADMSG, "code: must start with a letter" },
 	{ "error", "message", "''", 0, NULL },
+	/* init's user and device: optional objects, all of their fields required */
+	{ "init_client_who", "user.id", "0", -EBADMSG, "user.id: out of range" },
+	{ "init_client_who", "user.id", "9007199254740993", -EBADMSG, "user.id: out of range" },
+	{ "init_client_who", "user.name", "''", -EBADMSG, "user.name: empty" },
+	{ "init_client_who", "user", "{}", -EBADMSG, "user.id: missing" },
+	{ "init_client_who", "user", "{'id':5}", -EBADMSG, "user.name: missing" },
+	{ "init_client_who", "user", "[5,'alice']", -EBADMSG, "user: expected an object" },
+	{ "init_client_who", "device.name", "''", 0, NULL },
+	{ "init_client_who", "device.id", "0", -EBADMSG, "device.id: out of range" },
+	{ "init_client_who", "device", "{'name':'x'}", -EBADMSG, "device.id: missing" },
+	{ "init_client_unnamed", "device.id", "9007199254740993", -EBADMSG,
+	  "device.id: out of range" },
+	{ "init_client_unnamed", "device.name", "null", -EBADMSG, "device.name: missing" },
+	{ "init_client_unnamed", "user", "null", 0, NULL },
+	/* gateway_offline */
+	{ "gateway_offline", "gateway_id", "0", -EBADMSG, "gateway_id: out of range" },
+	{ "gateway_offline", "gateway_id", "9007199254740993", -EBADMSG, "gateway_id: out" },
+	{ "gateway_offline", "gateway_id", "'3'", -EBADMSG, "gateway_id: expected an integer" },
+	{ "gateway_offline", "gateway_id", "9007199254740992", 0, NULL },
 };
 
 static void test_field_cases(void **state)
@@ -252,6 +271,14 @@ static void test_lengths(void **state)
 		{ "error", "message", "€", 86, "", -EBADMSG, "message: too long" },
 		{ "error", "code", "c", 31, "", 0, NULL },
 		{ "error", "code", "c", 32, "", -EBADMSG, "code: too long" },
+		{ "init_client_who", "user.name", "a", 128, "", 0, NULL },
+		{ "init_client_who", "user.name", "a", 129, "", -EBADMSG,
+		  "user.name: too long (at most 128 characters)" },
+		{ "init_client_who", "device.name", "é", 128, "", 0, NULL },
+		{ "init_client_who", "device.name", "é", 129, "", -EBADMSG,
+		  "device.name: too long" },
+		{ "init_client_unnamed", "device.name", "😀", 129, "", -EBADMSG,
+		  "device.name: too long (516 bytes, at most 512)" },
 		{ "access_granted", "gateway.endpoints[0]", "a.", 125, "com:1", 0, NULL },
 		{ "access_granted", "gateway.endpoints[0]", "a.", 125, "coms:1", -EBADMSG,
 		  "gateway.endpoints[0]: host too long" },
@@ -309,6 +336,16 @@ static void test_bad_frames(void **state)
 		  "type: \"dns_settings\" is never sent to a gateway" },
 		{ CTL_ROLE_GATEWAY, "{'type':'access_revoked','resource_id':1}", -ENOTSUP,
 		  "is never sent to a gateway" },
+		/* a gateway never reads gateway_offline, nor the portal */
+		{ CTL_ROLE_GATEWAY, "{'type':'gateway_offline','gateway_id':3}", -ENOTSUP,
+		  "type: \"gateway_offline\" is never sent to a gateway" },
+		{ CTL_ROLE_PORTAL_FROM_CLIENT, "{'type':'gateway_offline','gateway_id':3}", -ENOTSUP,
+		  "is never sent to the portal by a client" },
+		{ CTL_ROLE_PORTAL_FROM_GATEWAY, "{'type':'gateway_offline','gateway_id':3}",
+		  -ENOTSUP, "is never sent to the portal by a gateway" },
+		/* an older portal's init: no user, no device */
+		{ CTL_ROLE_CLIENT, "{'type':'init','tunnel':{'ipv4':'100.64.0.5','ipv6':'fd00::5'},"
+		  "'dns':{'upstreams':[]},'resources':[],'user':null}", 0, NULL },
 		{ CTL_ROLE_PORTAL_FROM_CLIENT, "{'type':'init'}", -ENOTSUP,
 		  "type: \"init\" is never sent to the portal by a client" },
 		{ CTL_ROLE_PORTAL_FROM_CLIENT, "{'type':'flow_log','flows':[]}", -ENOTSUP,
@@ -527,6 +564,14 @@ static int spoiled(size_t i, struct ctl_msg *m)
 	CASE(43, "error", -EINVAL, strcpy(m->code, "no way"));
 	CASE(44, "error", -EINVAL, m->type = 0);
 	CASE(45, "error", -EINVAL, m->type = 99);
+	CASE(46, "init_client_who", -EINVAL, m->user.id = 0); /* a name without an id */
+	CASE(47, "init_client_who", -EINVAL, m->device.id = 0);
+	CASE(48, "init_client_who", -EINVAL, m->user.name[0] = '\0');
+	CASE(49, "init_client_who", -EINVAL, m->user.id = CTL_ID_MAX + 1);
+	CASE(50, "init_client_who", -EINVAL, memset(m->device.name, 'a', 129));
+	CASE(51, "init_client_who", -EINVAL, strcpy(m->device.name, "\xc3("));
+	CASE(52, "gateway_offline", -EINVAL, m->gateway_id = 0);
+	CASE(53, "gateway_offline", -EINVAL, m->gateway_id = CTL_ID_MAX + 1);
 	default: return 1;
 	}
 #undef CASE
@@ -550,7 +595,7 @@ static void test_encode_refuses(void **state)
 		assert_int_equal(b.len, 0);
 		buf_free(&b);
 	}
-	assert_int_equal(i, 46);
+	assert_int_equal(i, 54);
 }
 
 static void test_encode_buffer(void **state)
@@ -694,6 +739,7 @@ static void test_names(void **state)
 	assert_string_equal(ctl_type_name(CTL_INIT_GATEWAY), "init");
 	assert_string_equal(ctl_type_name(CTL_FLOW_LOG), "flow_log");
 	assert_string_equal(ctl_type_name(CTL_ERROR), "error");
+	assert_string_equal(ctl_type_name(CTL_GATEWAY_OFFLINE), "gateway_offline");
 	assert_string_equal(ctl_type_name(0), "?");
 	assert_string_equal(ctl_type_name(99), "?");
 	assert_string_equal(ctl_error_code(-EBADMSG), "bad_message");

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "gateway/config.h"
-#include "gateway/keyfile.h"
+#include "wg/keyfile.h"
 
 struct env {
 	const char *const *kv; /* name, value, ..., NULL */

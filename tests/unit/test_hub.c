@@ -5,10 +5,27 @@
 
 #include <arpa/inet.h>
 
+struct device_row {
+	const char *key;
+	int64_t id;
+};
+
+static void read_device_id(struct fx *f, void *arg)
+{
+	struct device_row *d = arg;
+	json_t *filter = json_pack("{ss}", "public_key", d->key), *items = NULL;
+
+	assert_int_equal(store_list(f->st, "clients", filter, 0, 1, &items, NULL, NULL), 0);
+	d->id = json_integer_value(json_object_get(json_array_get(items, 0), "id"));
+	json_decref(items);
+	json_decref(filter);
+}
+
 static void test_init_contents(void **state)
 {
 	struct fx *f = *state;
 	struct peer *p = peer_open(f, f->client_tok, NULL, NULL, "laptop");
+	struct device_row dev;
 	struct rec *init;
 	char a4[64], a6[64], up[64];
 
@@ -29,6 +46,14 @@ static void test_init_contents(void **state)
 	assert_int_equal(init->n_upstreams, 2);
 	inet_ntop(AF_INET, init->up0.addr, up, sizeof(up));
 	assert_string_equal(up, "192.0.2.53");
+	/* who: the user and the device row with its name */
+	dev.key = p->key;
+	srv_run(f, read_device_id, &dev);
+	assert_true(dev.id > 0);
+	assert_int_equal(init->user.id, f->user);
+	assert_string_equal(init->user.name, "alice");
+	assert_int_equal(init->device.id, dev.id);
+	assert_string_equal(init->device.name, "laptop");
 	peer_close(p);
 
 	/* another device: other addresses */
@@ -41,6 +66,12 @@ static void test_init_contents(void **state)
 		assert_non_null(init);
 		inet_ntop(AF_INET, init->tunnel_ipv4.addr, b4, sizeof(b4));
 		assert_string_not_equal(a4, b4);
+		/* no X-Sluice-Name: a device row without a name */
+		dev.key = r->key;
+		srv_run(f, read_device_id, &dev);
+		assert_int_equal(init->device.id, dev.id);
+		assert_string_equal(init->device.name, "");
+		assert_int_equal(init->user.id, f->user);
 		peer_close(r);
 	}
 }

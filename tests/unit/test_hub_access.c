@@ -397,6 +397,188 @@ static void test_gateway_init_carries_auths(void **state)
 	peer_close(c);
 }
 
+static size_t count_type(const struct peer *p, size_t from, size_t to, enum ctl_type t)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++)
+		n += p->recs[i].type == t;
+	return n;
+}
+
+/* A request the portal answers at once (unknown resource): everything the portal
+ * sent before it has arrived once its answer has. The index of the answer, which
+ * is c->n as it was when called if nothing else came meanwhile. */
+static size_t sync_client(struct peer *c, uint64_t req)
+{
+	uint64_t end = time_mono_ns() + 3000 * NSEC_PER_MSEC;
+	size_t from = c->n;
+
+	send_request(c, req, 424242);
+	for (;;) {
+		for (size_t i = from; i < c->n; i++) {
+			struct rec *r = &c->recs[i];
+
+			if (r->type == CTL_ACCESS_DENIED && r->req == req) {
+				assert_string_equal(r->reason, "unknown_resource");
+				return i;
+			}
+		}
+		if (time_mono_ns() >= end)
+			fail_msg("no answer to request %llu", (unsigned long long)req);
+		ctl_loop_run(c->fx->loop, 10);
+	}
+}
+
+struct revoked_row {
+	int64_t gateway_id, resource_id;
+	char reason[32];
+	size_t n;
+};
+
+static void read_revoked_flows(struct fx *f, void *arg)
+{
+	struct revoked_row *rr = arg;
+	json_t *filter = J("{\"event\": \"revoked\"}"), *items = NULL, *row;
+
+	assert_int_equal(store_list(f->st, "flows", filter, 0, 0, &items, NULL, NULL), 0);
+	rr->n = json_array_size(items);
+	row = json_array_get(items, 0);
+	rr->gateway_id = json_integer_value(json_object_get(row, "gateway_id"));
+	rr->resource_id = json_integer_value(json_object_get(row, "resource_id"));
+	snprintf(rr->reason, sizeof(rr->reason), "%s",
+		 row ? json_string_value(json_object_get(row, "reason")) : "");
+	json_decref(items);
+	json_decref(filter);
+}
+
+/* docs/protocol.md "Presence": a gateway whose session ends is announced at once,
+ * once, to each connected client with a live authorization on it; the client's
+ * new request goes to another online gateway of the site, with that pair's PSK,
+ * and replaces the authorization on the old one; the old one coming back gets
+ * in init what is still live on it, and nobody is told it came back. */
+static void test_gateway_offline(void **state)
+{
+	struct fx *f = *state;
+	struct peer *g1 = gateway_up(f, "gw-1", "198.51.100.1:51820");
+	struct peer *g2 = gateway_up(f, "gw-2", "198.51.100.2:51820");
+	struct peer *c = client_up(f), *c2 = client_up(f), *g1b;
+	struct rec *a_dns, *a_ip, *ok, *off, *init, *a3, *ok3;
+	struct revoked_row rr = { 0 };
+	uint64_t gw1_id, gw2_id, client_id, ip_ref, t0;
+	uint8_t psk1[CTL_KEY_LEN];
+	char key1[64];
+	size_t at, before;
+
+	/* c holds two resources on gw-1 (the first, both idle), c2 one on gw-2 */
+	a_dns = grant(c, g1, 1, f->res_dns);
+	ok = wait_for(c, CTL_ACCESS_GRANTED, 0);
+	gw1_id = ok->gw_id;
+	client_id = a_dns->client.id;
+	memcpy(psk1, a_dns->psk, sizeof(psk1));
+	a_ip = grant(c, g1, 2, f->res_ip);
+	assert_memory_equal(a_ip->psk, psk1, CTL_KEY_LEN);
+	ip_ref = a_ip->ref; /* g1's records go with it */
+	grant(c2, g2, 1, f->res_ip);
+	ok = wait_for(c2, CTL_ACCESS_GRANTED, 0);
+	gw2_id = ok->gw_id;
+	assert_int_not_equal(gw1_id, gw2_id);
+
+	/* gw-1's session ends: c is told at once, once */
+	snprintf(key1, sizeof(key1), "%s", g1->key);
+	mark(c);
+	mark(c2);
+	t0 = time_mono_ns();
+	peer_close(g1);
+	off = wait_for(c, CTL_GATEWAY_OFFLINE, 3000);
+	assert_non_null(off);
+	assert_int_equal(off->gw_id, gw1_id);
+	assert_true(off->t_ns - t0 < NSEC_PER_SEC);
+	print_message("gateway_offline reached the client in %llu ms\n",
+		      (unsigned long long)((off->t_ns - t0) / NSEC_PER_MSEC));
+	wait_gateways(f, 1);
+	at = sync_client(c, 10);
+	assert_int_equal(count_type(c, (size_t)(off - c->recs), at, CTL_GATEWAY_OFFLINE), 1);
+	/* the authorizations themselves are not revoked: they wait for the client */
+	assert_int_equal(count_type(c, (size_t)(off - c->recs), at, CTL_ACCESS_REVOKED), 0);
+	/* c2 held nothing on gw-1: not told */
+	at = sync_client(c2, 10);
+	assert_int_equal(count_type(c2, 0, at, CTL_GATEWAY_OFFLINE), 0);
+
+	/* c asks again for dns: rule 3 takes gw-2, online; the pair (c, gw-2) had no
+	 * authorization, so a new PSK, which is gw-2's peer key for c */
+	a3 = grant(c, g2, 11, f->res_dns);
+	ok3 = wait_for(c, CTL_ACCESS_GRANTED, 0);
+	assert_int_equal(a3->client.id, client_id);
+	assert_int_equal(ok3->gw_id, gw2_id);
+	assert_memory_not_equal(a3->psk, psk1, CTL_KEY_LEN);
+	/* the one on gw-1 was replaced: ended there (revoked, superseded), and the
+	 * client, which asked, is not sent access_revoked for it */
+	srv_run(f, read_revoked_flows, &rr);
+	assert_int_equal(rr.n, 1);
+	assert_int_equal(rr.gateway_id, gw1_id);
+	assert_int_equal(rr.resource_id, f->res_dns);
+	assert_string_equal(rr.reason, "superseded");
+	assert_int_equal(count_type(c, (size_t)(off - c->recs), c->n, CTL_ACCESS_REVOKED), 0);
+
+	/* gw-1 comes back: its init lists what is live on it, the ip authorization
+	 * (as granted), not the replaced one; the clients are not told */
+	before = c->n;
+	g1b = peer_open(f, f->site_tok, key1, "198.51.100.1:51820", "gw-1");
+	g1b->auto_authorize = true;
+	assert_true(wait_connected(g1b, 5000));
+	init = wait_for(g1b, CTL_INIT_GATEWAY, 5000);
+	assert_non_null(init);
+	assert_int_equal(init->n_auths, 1);
+	assert_int_equal(init->auth_res[0], f->res_ip);
+	assert_int_equal(init->auth_clients[0], client_id);
+	assert_int_equal(init->auth_refs[0], ip_ref);
+	assert_memory_equal(init->auth_psks[0], psk1, CTL_KEY_LEN);
+	at = sync_client(c, 13);
+	assert_int_equal(at, before);
+	at = sync_client(c2, 13);
+	assert_int_equal(count_type(c2, 0, at, CTL_GATEWAY_OFFLINE), 0);
+	peer_close(g1b);
+	peer_close(c);
+	peer_close(c2);
+	peer_close(g2);
+}
+
+struct gw_ref {
+	int64_t id;
+};
+
+static void delete_gateway(struct fx *f, void *arg)
+{
+	del(f, "gateways", ((struct gw_ref *)arg)->id);
+}
+
+/* A gateway deleted (or its token revoked) ends its authorizations: the client
+ * gets access_revoked for each and no gateway_offline, which would ask it to
+ * carry them elsewhere. */
+static void test_gateway_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct peer *g = gateway_up(f, "gw-1", "198.51.100.1:51820"), *c = client_up(f);
+	struct gw_ref gr;
+	struct rec *ok;
+	size_t from, at;
+
+	grant(c, g, 1, f->res_dns);
+	ok = wait_for(c, CTL_ACCESS_GRANTED, 0);
+	gr.id = (int64_t)ok->gw_id;
+	mark(c);
+	from = c->n;
+	srv_run(f, delete_gateway, &gr);
+	assert_non_null(wait_res(c, CTL_ACCESS_REVOKED, (uint64_t)f->res_dns, 3000));
+	assert_true(wait_disconnected(g, 3000));
+	at = sync_client(c, 2);
+	assert_int_equal(count_type(c, from, at, CTL_ACCESS_REVOKED), 1);
+	assert_int_equal(count_type(c, from, at, CTL_GATEWAY_OFFLINE), 0);
+	peer_close(c);
+	peer_close(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +594,8 @@ int main(void)
 						fx_teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_init_carries_auths, fx_setup,
 						fx_teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_offline, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_gateway_deleted, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,6 +227,90 @@ static void test_tun_carries_packets(void **state)
 	assert_int_equal(nl_addr_del(f->nl, f->ifindex, AF_INET, a, 32), 0);
 }
 
+struct grab {
+	uint8_t dst[4];
+	unsigned plen;
+	struct nl_route got;
+	int n;
+};
+
+static int grab_cb(const struct nl_route *r, void *arg)
+{
+	struct grab *g = arg;
+
+	if (r->family == AF_INET && r->prefixlen == g->plen && memcmp(r->dst, g->dst, 4) == 0) {
+		g->got = *r;
+		g->n++;
+	}
+	return 0;
+}
+
+/* Routes with a gateway, a protocol, a metric and a table of their own; the
+ * kernel's choice for a destination. */
+static void test_route_ex_and_get(void **state)
+{
+	struct fixture *f = *state;
+	struct nl_route r = { .family = AF_INET, .prefixlen = 24, .ifindex = f->ifindex,
+			      .table = 1000, .protocol = 83, .priority = 50,
+			      .has_gateway = true };
+	struct grab g = { .plen = 24 };
+	struct nl_route got;
+	uint8_t a[4], dst[4];
+
+	inet_pton(AF_INET, "198.18.0.1", a);
+	inet_pton(AF_INET, "203.0.113.0", r.dst);
+	inet_pton(AF_INET, "198.18.0.254", r.gateway);
+	memcpy(g.dst, r.dst, 4);
+	assert_int_equal(nl_link_set_up(f->nl, f->ifindex, true), 0);
+	assert_int_equal(nl_addr_add(f->nl, f->ifindex, AF_INET, a, 24), 0);
+	assert_int_equal(nl_route_add_ex(f->nl, &r), 0);
+	assert_int_equal(nl_route_add_ex(f->nl, &r), -EEXIST);
+	assert_int_equal(nl_route_dump(f->nl, AF_INET, grab_cb, &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.got.table, 1000);
+	assert_int_equal(g.got.protocol, 83);
+	assert_int_equal(g.got.priority, 50);
+	assert_int_equal(g.got.ifindex, f->ifindex);
+	assert_true(g.got.has_gateway);
+	assert_memory_equal(g.got.gateway, r.gateway, 4);
+	/* a table of its own is not the main table's choice */
+	inet_pton(AF_INET, "203.0.113.9", dst);
+	assert_int_equal(nl_route_get(f->nl, AF_INET, dst, &got), -ENETUNREACH);
+	/* deleting matches what is given: another protocol is another route */
+	r.protocol = 84;
+	assert_int_equal(nl_route_del_ex(f->nl, &r), -ESRCH);
+	r.protocol = 83;
+	assert_int_equal(nl_route_del_ex(f->nl, &g.got), 0);
+	assert_int_equal(nl_route_del_ex(f->nl, &g.got), -ESRCH);
+
+	/* in the main table (defaults: static, unicast) the kernel picks it */
+	r.table = 0;
+	r.protocol = 0;
+	r.priority = 0;
+	assert_int_equal(nl_route_add_ex(f->nl, &r), 0);
+	assert_int_equal(nl_route_get(f->nl, AF_INET, dst, &got), 0);
+	assert_int_equal(got.prefixlen, 24);
+	assert_memory_equal(got.dst, r.dst, 4);
+	assert_int_equal(got.table, RT_TABLE_MAIN);
+	assert_int_equal(got.type, RTN_UNICAST);
+	assert_int_equal(got.protocol, RTPROT_STATIC);
+	assert_int_equal(got.ifindex, f->ifindex);
+	assert_true(got.has_gateway);
+	assert_memory_equal(got.gateway, r.gateway, 4);
+	assert_int_equal(nl_route_get(f->nl, AF_INET, a, &got), 0); /* our own address */
+	assert_int_equal(got.type, RTN_LOCAL);
+	assert_int_equal(nl_route_get(f->nl, AF_UNIX, a, &got), -EAFNOSUPPORT);
+	assert_int_equal(nl_route_del_ex(f->nl, &r), 0);
+	/* a unicast route needs a device or a gateway; the dst rule holds */
+	r.has_gateway = false;
+	r.ifindex = 0;
+	assert_int_equal(nl_route_add_ex(f->nl, &r), -ENODEV);
+	r.ifindex = f->ifindex;
+	r.dst[3] = 1;
+	assert_int_equal(nl_route_add_ex(f->nl, &r), -EINVAL);
+	assert_int_equal(nl_addr_del(f->nl, f->ifindex, AF_INET, a, 24), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_addr_route),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_tun_carries_packets),
+		cmocka_unit_test(test_route_ex_and_get),
 	};
 
 	if (unshare(CLONE_NEWNET) < 0) {

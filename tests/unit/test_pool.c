@@ -1,7 +1,7 @@
 /* Proxy IP pool: the default plan's order and its sentinel gap, return and
  * reuse, bound addresses never coming back, exhaustion and the pending cap on
- * small ranges, both families, a randomized run against a model, and invalid
- * configurations. */
+ * small ranges, both families, release and restore, randomized runs against a
+ * model, and invalid configurations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -355,6 +355,215 @@ static void test_random_vs_model(void **state)
 	pool_free(p);
 }
 
+/* Release and restore on a small range: a released address comes back after
+ * the returned ones, a restored one never comes back, one restored ahead of
+ * the cursor and released is fresh again, the cap keeps a release out. */
+static void test_release_restore(void **state)
+{
+	struct pool_prefix ex[] = { px("192.0.2.8", 30) };
+	struct pool_config c;
+	struct pool *p;
+	uint8_t a[16][4], b[16][4], x[16];
+
+	(void)state;
+	small_config(&c, ex, ARRAY_SIZE(ex));
+	c.max_pending = 6;
+	assert_int_equal(pool_new(&p, &c), 0);
+	/* .1-.7, .12-.14: 10 addresses */
+	assert_int_equal(pool_take(p, AF_INET, 3, a), 3);
+	assert_int_equal(pool_bind(p, AF_INET, a[0]), 0);
+	assert_int_equal(pool_bind(p, AF_INET, a[1]), 0);
+	assert_int_equal(pool_return(p, AF_INET, a[2]), 0);
+	assert_int_equal(pool_available(p, AF_INET), 8);
+
+	/* release: bound only */
+	assert_int_equal(pool_release(p, AF_INET, a[2]), -ENOENT); /* returned */
+	assert_int_equal(pool_release(p, AF_INET, a[0]), 0);
+	assert_int_equal(pool_release(p, AF_INET, a[0]), -ENOENT); /* released already */
+	assert_int_equal(pool_bind(p, AF_INET, a[0]), -ENOENT);    /* not on offer */
+	assert_int_equal(pool_available(p, AF_INET), 9);
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 5 }, 4);
+	assert_int_equal(pool_release(p, AF_INET, x), -ENOENT);    /* never handed out */
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 9 }, 4);
+	assert_int_equal(pool_release(p, AF_INET, x), -ENOENT);    /* excluded */
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 16 }, 4);
+	assert_int_equal(pool_release(p, AF_INET, x), -EINVAL);
+	assert_int_equal(pool_release(p, AF_UNIX, x), -EAFNOSUPPORT);
+
+	/* restore: .13 ahead of the cursor, .2 bound already, .3 returned */
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 13 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), 0);
+	assert_int_equal(pool_restore(p, AF_INET, x), -EALREADY);
+	assert_int_equal(pool_bind(p, AF_INET, x), -EALREADY);
+	assert_int_equal(pool_return(p, AF_INET, x), -ENOENT);
+	assert_int_equal(pool_available(p, AF_INET), 8);
+	assert_int_equal(pool_restore(p, AF_INET, a[1]), -EALREADY);
+	assert_int_equal(pool_restore(p, AF_INET, a[2]), 0);        /* off the returned queue */
+	assert_int_equal(pool_available(p, AF_INET), 7);
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 10 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), -EINVAL);     /* excluded */
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 0 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), -EINVAL);
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 15 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), -EINVAL);
+	memcpy(x, (uint8_t[]){ 192, 0, 3, 1 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), -EINVAL);
+	assert_int_equal(pool_restore(p, AF_UNIX, x), -EAFNOSUPPORT);
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 14 }, 4);
+	assert_int_equal(pool_restore(p, AF_INET, x), 0);
+	assert_int_equal(pool_release(p, AF_INET, x), 0);           /* fresh again */
+	assert_int_equal(pool_available(p, AF_INET), 7);
+
+	/* .1 (released) first, then fresh .4-.7, .12, .14: never .2, .3, .13 */
+	assert_int_equal(pool_take(p, AF_INET, 16, b), 6);
+	assert_addr(b[0], AF_INET, "192.0.2.1");
+	assert_addr(b[1], AF_INET, "192.0.2.4");
+	assert_addr(b[4], AF_INET, "192.0.2.7");
+	assert_addr(b[5], AF_INET, "192.0.2.12");
+	assert_int_equal(pool_restore(p, AF_INET, b[5]), -EBUSY);   /* on offer */
+	assert_int_equal(pool_take(p, AF_INET, 1, b[6]), -ENOBUFS); /* 6 pending */
+	/* the cap: a release past it keeps the address bound */
+	assert_int_equal(pool_release(p, AF_INET, a[1]), -ENOBUFS);
+	assert_int_equal(pool_bind(p, AF_INET, a[1]), -EALREADY);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(pool_bind(p, AF_INET, b[i]), 0);
+	assert_int_equal(pool_take(p, AF_INET, 4, b), 1);
+	assert_addr(b[0], AF_INET, "192.0.2.14");
+	assert_int_equal(pool_take(p, AF_INET, 1, b[1]), -ENOSPC);
+	/* .13, restored ahead and passed by the cursor: bound like any, releasable */
+	memcpy(x, (uint8_t[]){ 192, 0, 2, 13 }, 4);
+	assert_int_equal(pool_bind(p, AF_INET, x), -EALREADY);
+	assert_int_equal(pool_release(p, AF_INET, x), 0);
+	assert_int_equal(pool_take(p, AF_INET, 1, b[1]), 1);
+	assert_addr(b[1], AF_INET, "192.0.2.13");
+	pool_free(p);
+}
+
+/* Random takes, returns, binds, releases and restores on a /22 with holes,
+ * against a model that keeps one state per address and the cursor. */
+static void test_random_release_restore(void **state)
+{
+	enum { FREE, OFFERED, RETURNED, BOUND, EXCLUDED, SIZE = 1024, CAP = 100 };
+	struct pool_prefix ex[] = { px("198.51.100.0", 26), px("198.51.103.252", 30) };
+	struct pool_config c;
+	struct pool *p;
+	uint8_t st[SIZE];
+	uint16_t fifo[SIZE];
+	size_t fh = 0, fl = 0, next = 1, cur = 1, pending = 0, nfree = SIZE - 68;
+	size_t n_ok[5] = { 0 };
+	uint64_t s = 11;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.v4 = px("198.51.100.0", 22);
+	c.v6 = px("2001:db8::", 120);
+	c.exclude = ex;
+	c.n_exclude = ARRAY_SIZE(ex);
+	c.max_pending = CAP;
+	assert_int_equal(pool_new(&p, &c), 0);
+	memset(st, FREE, sizeof(st));
+	memset(st, EXCLUDED, 64);
+	memset(st + 1020, EXCLUDED, 4);
+
+	for (int round = 0; round < 200000; round++) {
+		unsigned op = rng_next(&s) % 5;
+		uint16_t off = (uint16_t)(rng_next(&s) % SIZE);
+		uint8_t a[16][4], x[4] = { 198, 51, (uint8_t)(100 + off / 256), (uint8_t)off };
+		int r, want = 0;
+
+		if (op == 0) {
+			size_t n = 1 + rng_next(&s) % 8, got = 0;
+
+			r = pool_take(p, AF_INET, n, a);
+			while (got < n) {
+				uint16_t o;
+
+				if (fl) {
+					o = fifo[fh++ % SIZE];
+					fl--;
+				} else {
+					while (next < SIZE && st[next] != FREE)
+						next++;
+					if (next == SIZE) {
+						want = -ENOSPC;
+						break;
+					}
+					if (pending == CAP) {
+						want = -ENOBUFS;
+						break;
+					}
+					o = (uint16_t)next;
+					cur = next + 1;
+					pending++;
+					nfree--;
+				}
+				st[o] = OFFERED;
+				if (r > (int)got &&
+				    (a[got][2] != 100 + o / 256 || a[got][3] != o % 256))
+					fail_msg("round %d: address %zu is .%u.%u, want offset %u",
+						 round, got, a[got][2], a[got][3], o);
+				got++;
+			}
+			want = got ? (int)got : want;
+		} else if (op == 1) {
+			want = st[off] == OFFERED ? 0 : -ENOENT;
+			r = pool_return(p, AF_INET, x);
+			if (!r) {
+				st[off] = RETURNED;
+				fifo[(fh + fl++) % SIZE] = off;
+			}
+		} else if (op == 2) {
+			want = st[off] == OFFERED ? 0 : st[off] == BOUND ? -EALREADY : -ENOENT;
+			r = pool_bind(p, AF_INET, x);
+			if (!r) {
+				st[off] = BOUND;
+				pending--;
+			}
+		} else if (op == 3) {
+			want = st[off] != BOUND ? -ENOENT : off >= cur || pending < CAP ? 0 : -ENOBUFS;
+			r = pool_release(p, AF_INET, x);
+			if (!r && off >= cur) {
+				st[off] = FREE; /* restored ahead of the cursor: fresh again */
+				nfree++;
+				if (off < next)
+					next = off; /* the model's scan may have passed it */
+			} else if (!r) {
+				st[off] = RETURNED;
+				fifo[(fh + fl++) % SIZE] = off;
+				pending++;
+			}
+		} else {
+			want = st[off] == EXCLUDED ? -EINVAL : st[off] == OFFERED ? -EBUSY :
+			       st[off] == BOUND ? -EALREADY : 0;
+			r = pool_restore(p, AF_INET, x);
+			if (!r && st[off] == FREE) {
+				nfree--;
+			} else if (!r) {
+				/* off the returned queue */
+				size_t k = 0;
+
+				for (size_t i = 0; i < fl; i++)
+					if (fifo[(fh + i) % SIZE] != off)
+						fifo[(fh + k++) % SIZE] = fifo[(fh + i) % SIZE];
+				fl = k;
+				pending--;
+			}
+			if (!r)
+				st[off] = BOUND;
+		}
+		if (r != want)
+			fail_msg("round %d: op %u on offset %u: %d, want %d", round, op, off, r,
+				 want);
+		n_ok[op] += r >= 0;
+		assert_int_equal(pool_available(p, AF_INET), fl + nfree);
+	}
+	print_message("random: %zu takes, %zu returns, %zu binds, %zu releases, %zu restores\n",
+		      n_ok[0], n_ok[1], n_ok[2], n_ok[3], n_ok[4]);
+	for (int i = 0; i < 5; i++)
+		assert_true(n_ok[i] > 100);
+	pool_free(p);
+}
+
 static void test_invalid_configs(void **state)
 {
 	struct pool_prefix sentinel6 = px("fd00:2021:1111:8000:100:100:111:0", 120);
@@ -434,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_bind_states),
 		cmocka_unit_test(test_pending_cap),
 		cmocka_unit_test(test_random_vs_model),
+		cmocka_unit_test(test_release_restore),
+		cmocka_unit_test(test_random_release_restore),
 		cmocka_unit_test(test_invalid_configs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,13 +10,19 @@
  *   ns1: sl-twg-a 100.64.0.1/24 [A] ══ UDP 127.0.0.1 ══ [B] sl-twg-b 100.64.0.2/24 :ns2
  *
  * A third device, read-only UAPI, answers a get and refuses a set on its
- * socket. */
+ * socket.
+ *
+ * The owner's packets: one handed to wg_device_send() crosses the tunnel (first
+ * staged while the handshake runs, then straight); a TCP SYN to an address no
+ * peer covers, taken from on_no_peer and refused with net/icmp's error through
+ * wg_device_tun_write(), makes connect() fail with EHOSTUNREACH at once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -36,6 +42,8 @@
 #include <cmocka.h>
 
 #include "lib/rand.h"
+#include "net/csum.h"
+#include "net/icmp.h"
 #include "net/netlink.h"
 #include "wg/crypto.h"
 #include "wg/device.h"
@@ -59,6 +67,8 @@ struct side {
 	pthread_mutex_t mu;
 	unsigned n_no_peer;
 	uint8_t no_peer_dst[4];
+	uint8_t no_peer_pkt[2048]; /* the last one, whole */
+	size_t no_peer_len;
 };
 
 struct env {
@@ -105,6 +115,8 @@ static void on_no_peer(void *arg, const uint8_t *pkt, size_t len)
 	s->n_no_peer++;
 	if (len >= 20 && pkt[0] >> 4 == 4)
 		memcpy(s->no_peer_dst, pkt + 16, 4);
+	s->no_peer_len = len < sizeof(s->no_peer_pkt) ? len : sizeof(s->no_peer_pkt);
+	memcpy(s->no_peer_pkt, pkt, s->no_peer_len);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -421,6 +433,131 @@ static void test_no_peer(void **state)
 	assert_true(pump(b_dropped, 5000));
 }
 
+/* An IPv4 UDP packet src:PORT1 -> dst:PORT2 carrying msg (no UDP checksum). */
+static size_t udp4(uint8_t *b, const char *src, const char *dst, const char *msg)
+{
+	size_t n = strlen(msg), len = 28 + n;
+	uint16_t c;
+
+	memset(b, 0, 28);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(len >> 8);
+	b[3] = (uint8_t)len;
+	b[8] = 64;
+	b[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	c = csum_ipv4_header(b, 20);
+	b[10] = (uint8_t)(c >> 8);
+	b[11] = (uint8_t)c;
+	b[20] = PORT1 >> 8;
+	b[21] = PORT1 & 0xff;
+	b[22] = PORT2 >> 8;
+	b[23] = PORT2 & 0xff;
+	b[24] = (uint8_t)((8 + n) >> 8);
+	b[25] = (uint8_t)(8 + n);
+	memcpy(b + 28, msg, n);
+	return len;
+}
+
+static bool injected_arrived(void)
+{
+	return got_on(E.s2, "injected");
+}
+
+static bool again_arrived(void)
+{
+	return got_on(E.s2, "again");
+}
+
+/* Before any session: staged, a handshake started, then delivered. Then again
+ * with the session up. Refusals: no peer (and the hook is not called), not IP,
+ * over the MTU. */
+static void test_send(void **state)
+{
+	uint8_t pkt[2048];
+	struct wg_peer_info info;
+	size_t len;
+	unsigned hooked;
+
+	(void)state;
+	assert_int_equal(wg_device_peer_get(E.a.dev, E.b.pub, &info), 0);
+	assert_int_equal(info.last_handshake_ns, 0);
+	len = udp4(pkt, "100.64.0.1", "100.64.0.2", "injected");
+	assert_int_equal(wg_device_send(E.a.dev, pkt, len), 0);
+	assert_true(pump(injected_arrived, 5000));
+	assert_int_equal(wg_device_peer_get(E.a.dev, E.b.pub, &info), 0);
+	assert_true(info.last_handshake_ns > 0);
+	len = udp4(pkt, "100.64.0.1", "100.64.0.2", "again");
+	assert_int_equal(wg_device_send(E.a.dev, pkt, len), 0);
+	assert_true(pump(again_arrived, 5000));
+
+	pthread_mutex_lock(&E.a.mu);
+	hooked = E.a.n_no_peer;
+	pthread_mutex_unlock(&E.a.mu);
+	len = udp4(pkt, "100.64.0.1", "100.64.0.9", "nobody");
+	assert_int_equal(wg_device_send(E.a.dev, pkt, len), -EHOSTUNREACH);
+	pthread_mutex_lock(&E.a.mu);
+	assert_int_equal(E.a.n_no_peer, hooked);
+	pthread_mutex_unlock(&E.a.mu);
+	assert_int_equal(wg_device_send(E.a.dev, pkt, 19), -EINVAL);
+	pkt[0] = 0x55;
+	assert_int_equal(wg_device_send(E.a.dev, pkt, len), -EINVAL);
+	assert_int_equal(wg_device_send(E.a.dev, pkt, 0), -EINVAL);
+	memset(pkt + 28, 'x', 1500);
+	len = udp4(pkt, "100.64.0.1", "100.64.0.2", "");
+	assert_int_equal(wg_device_send(E.a.dev, pkt, 1421), -EMSGSIZE);
+	assert_int_equal(wg_device_tun_write(E.a.dev, pkt, 0), -EINVAL);
+}
+
+static bool a_hook_saw_syn(void)
+{
+	const uint8_t dst[4] = { 100, 64, 0, 9 };
+	bool r;
+
+	pthread_mutex_lock(&E.a.mu);
+	r = E.a.no_peer_len >= 40 && E.a.no_peer_pkt[9] == IPPROTO_TCP &&
+	    memcmp(E.a.no_peer_pkt + 16, dst, 4) == 0 && (E.a.no_peer_pkt[33] & 0x02);
+	pthread_mutex_unlock(&E.a.mu);
+	return r;
+}
+
+/* A SYN no peer takes, refused with "administratively prohibited": connect()
+ * fails with EHOSTUNREACH at once (TCP would retry the SYN for two minutes). */
+static void test_refused_connect(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(80) };
+	uint8_t syn[2048], err[1280];
+	struct pollfd p;
+	size_t len;
+	int fd, n, soerr = 0;
+	socklen_t slen = sizeof(soerr);
+	uint64_t start;
+
+	(void)state;
+	inet_pton(AF_INET, "100.64.0.9", &to.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_true(pump(a_hook_saw_syn, 5000));
+	pthread_mutex_lock(&E.a.mu);
+	len = E.a.no_peer_len;
+	memcpy(syn, E.a.no_peer_pkt, len);
+	pthread_mutex_unlock(&E.a.mu);
+
+	n = icmp_prohibited(syn, len, err, sizeof(err));
+	assert_true(n > 0);
+	start = now_ms();
+	assert_int_equal(wg_device_tun_write(E.a.dev, err, (size_t)n), 0);
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true(now_ms() - start < 1000); /* before the first SYN retransmission */
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen), 0);
+	assert_int_equal(soerr, EHOSTUNREACH);
+	close(fd);
+}
+
 static int uapi_fd = -1;
 static char reply[4096];
 static size_t reply_len;
@@ -499,8 +636,10 @@ static void test_unresponsive_removed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_send),
 		cmocka_unit_test(test_tunnel),
 		cmocka_unit_test(test_no_peer),
+		cmocka_unit_test(test_refused_connect),
 		cmocka_unit_test(test_uapi_ro),
 		cmocka_unit_test(test_unresponsive_removed),
 	};

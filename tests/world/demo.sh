@@ -72,7 +72,7 @@ echo "== sluice at work"
 echo "alice's device, ${PREFIX}client (198.51.100.10), sluice-client running: its resolv.conf names the sentinel"
 show client '^nameserver 100\.100\.111\.1$' "grep nameserver /etc/resolv.conf" run grep nameserver /etc/resolv.conf
 show client '^NOERROR 100\.(9[6-9]|1[01][0-9]|12[0-7])\.' "dig nas.home.int" dns nas.home.int
-show client '^nas\.home\.int .*hello 203\.0\.113\.1$' "curl http://nas.home.int/" http http://nas.home.int/
+show client '^nas\.home\.int .*hello (203\.0\.113\.1|2001:db8:113::1)$' "curl http://nas.home.int/" http http://nas.home.int/
 show client '^github\.saas\.test .*hello 198\.51\.100\.20$' "curl http://github.saas.test/" \
 	http http://github.saas.test/
 show client '^gist\.github\.saas\.test .*hello 198\.51\.100\.10$' "curl http://gist.github.saas.test/" \
@@ -94,7 +94,7 @@ try more (as root, from the repository):
   ip netns exec ${PREFIX}client $CLI status --json
   add bob to engineering, and his queries resolve within a second:
   ip netns exec ${PREFIX}client env SLUICE_PORTAL=$PORTAL SLUICE_CA=$(rel "$STATE/ca.pem") \\
-      SLUICE_TOKEN_FILE=$(rel "$STATE/admin.token") $CLI admin members add --group 1 --user 2
+      SLUICE_TOKEN_FILE=$(rel "$STATE/admin.token") $CLI admin groups add-member 1 2
   logs: $(rel "$STATE/logs/")   make demo-down tears it all down.
 EOF
 exit "$RC"

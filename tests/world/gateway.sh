@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# tests/world/gateway.sh — sluice-gateway in the world's gateway namespace.
+# tests/world/gateway.sh — sluice-gateway in a gateway namespace of the world.
 #
-#   gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [-- ARGS...]
+#   gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name gw|gw2] [-- ARGS...]
 #
-# start  runs sluice-gateway in ${P}gw with the site token $STATE/gw.token, the
-#        portal's CA, its key in $STATE/gateway/ and its log in
-#        $STATE/logs/gateway.log (appended), then waits (10 s at most) until it
-#        has its tunnel from the portal. ARGS go to sluice-gateway.
+# --name  which gateway of site home (default gw):
+#           gw   in ${P}gw,  endpoint 198.51.100.20:51820, token $STATE/gw.token,
+#                key in $STATE/gateway/, log $STATE/logs/gateway.log,
+#                pid $STATE/run/gateway.pid
+#           gw2  in ${P}gw2, endpoint 198.51.100.21:51820, token $STATE/gw2.token,
+#                key in $STATE/gateway2/, log $STATE/logs/gateway2.log,
+#                pid $STATE/run/gateway2.pid, and --ifname sluice-gw2 unless ARGS
+#                name one: the TUN is in its own namespace, but the UAPI socket
+#                (/var/run/wireguard/IFNAME.sock) is the host's, so two gateways
+#                running at once need two names
+# start  runs sluice-gateway with the site token, the portal's CA, its key and
+#        its log (appended), then waits (10 s at most) until it has its tunnel
+#        from the portal. ARGS go to sluice-gateway.
 # stop   SIGTERM, and waits until it has exited (it removes its table and device)
 # kill   SIGKILL, and waits until it is gone (a crash: it removes nothing)
-# The pid is in $STATE/run/gateway.pid. `world.sh down` kills it with the rest.
+# `world.sh down` kills both with the rest.
 set -euo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
@@ -17,6 +26,7 @@ REPO_ROOT=$(cd "$(dirname "$SELF")/../.." && pwd)
 PREFIX=sl-
 STATE=$REPO_ROOT/.demo
 BUILD=${SLUICE_BUILD:-$REPO_ROOT/build}
+NAME=gw
 CMD=
 ARGS=()
 
@@ -27,16 +37,26 @@ while (($#)); do
 	--prefix) PREFIX=$2; shift 2 ;;
 	--state) STATE=$2; shift 2 ;;
 	--build) BUILD=$2; shift 2 ;;
+	--name) NAME=$2; shift 2 ;;
 	start | stop | kill) CMD=$1; shift ;;
 	--) shift; ARGS=("$@"); break ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
-[[ -n $CMD ]] || die "usage: gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [-- ARGS]"
+[[ -n $CMD ]] || die "usage: gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name gw|gw2] [-- ARGS]"
 
+case $NAME in
+gw) ADDR=198.51.100.20 SUB=gateway ;;
+gw2)
+	ADDR=198.51.100.21 SUB=gateway2
+	[[ " ${ARGS[*]} " == *" --ifname "* || " ${ARGS[*]} " == *" --ifname="* ]] ||
+		ARGS=(--ifname sluice-gw2 "${ARGS[@]}")
+	;;
+*) die "--name is gw or gw2, not '$NAME'" ;;
+esac
 BIN=$BUILD/src/gateway/sluice-gateway
-PIDF=$STATE/run/gateway.pid
-LOG=$STATE/logs/gateway.log
+PIDF=$STATE/run/$SUB.pid
+LOG=$STATE/logs/$SUB.log
 
 alive() {
 	local stat
@@ -58,30 +78,30 @@ wait_gone() {
 case $CMD in
 start)
 	[[ -x $BIN ]] || die "no $BIN: build first (make build)"
-	[[ -s $STATE/gw.token ]] || die "no $STATE/gw.token: bring the world up first"
+	[[ -s $STATE/$NAME.token ]] || die "no $STATE/$NAME.token: bring the world up first"
 	mkdir -p "$STATE/run" "$STATE/logs"
 	before=$(grep -c 'tunnel .* up' "$LOG" 2>/dev/null || true)
 	# setsid: it outlives this script and a Ctrl-C meant for it
-	ip netns exec "${PREFIX}gw" setsid "$BIN" --portal https://198.51.100.30:8443 \
-		--token-file "$STATE/gw.token" --ca "$STATE/ca.pem" \
-		--endpoint 198.51.100.20:51820 --state "$STATE/gateway" --name gw \
+	ip netns exec "$PREFIX$NAME" setsid "$BIN" --portal https://198.51.100.30:8443 \
+		--token-file "$STATE/$NAME.token" --ca "$STATE/ca.pem" \
+		--endpoint "$ADDR:51820" --state "$STATE/$SUB" --name "$NAME" \
 		"${ARGS[@]}" </dev/null >>"$LOG" 2>&1 &
 	pid=$!
 	echo "$pid" >"$PIDF"
 	for ((i = 0; i < 100; i++)); do
-		alive "$pid" || die "sluice-gateway exited: $(tail -n 5 "$LOG")"
+		alive "$pid" || die "sluice-gateway ($NAME) exited: $(tail -n 5 "$LOG")"
 		now=$(grep -c 'tunnel .* up' "$LOG" 2>/dev/null || true)
 		((now > before)) && exit 0
 		sleep 0.1
 	done
-	die "sluice-gateway got no tunnel from the portal within 10 s: $(tail -n 5 "$LOG")"
+	die "sluice-gateway ($NAME) got no tunnel from the portal within 10 s: $(tail -n 5 "$LOG")"
 	;;
 stop | kill)
 	[[ -s $PIDF ]] || exit 0
 	pid=$(cat "$PIDF")
 	alive "$pid" || { rm -f "$PIDF"; exit 0; }
 	kill "-$([[ $CMD == stop ]] && echo TERM || echo KILL)" "$pid"
-	wait_gone "$pid" 10 || die "sluice-gateway ($pid) did not exit"
+	wait_gone "$pid" 10 || die "sluice-gateway ($NAME, $pid) did not exit"
 	rm -f "$PIDF"
 	;;
 esac

@@ -6,6 +6,8 @@
 #   world_require_root
 #   world_trap                          # world_down on exit, Ctrl-C or kill
 #   world_up sl-test- "$state_dir" || world_bail "the world did not come up"
+#   world_gateway gw start              # tests/world/gateway.sh (gw, gw2)
+#   world_client client start           # tests/world/client.sh (client, client2)
 #   check "the client resolves gist" in_ns client getent hosts gist.github.saas.test
 #   check_eq "github's address" 198.51.100.40 in_ns client dig +short @198.51.100.53 github.saas.test
 #   finish                              # "N passed, N failed"; non-zero on a failure
@@ -15,7 +17,7 @@
 WORLD_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/world.sh
 WORLD_PREFIX=${WORLD_PREFIX:-}
 WORLD_STATE=${WORLD_STATE:-}
-WORLD_NAMES=(net client portal gw saas lan)
+WORLD_NAMES=(net client client2 portal gw gw2 saas lan)
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 
@@ -55,6 +57,24 @@ world_trap() {
 }
 
 world_status() { "$WORLD_SH" --prefix "$WORLD_PREFIX" --state "$WORLD_STATE" status; }
+
+# world_gateway NAME start|stop|kill [ARGS...]: tests/world/gateway.sh for the
+# gateway NAME (gw, gw2) of the world, ARGS to sluice-gateway; the build is
+# $SLUICE_BUILD, else <repo>/build
+world_gateway() {
+	local name=$1 cmd=$2
+	shift 2
+	"${WORLD_SH%/*}/gateway.sh" --prefix "$WORLD_PREFIX" --state "$WORLD_STATE" \
+		--build "${SLUICE_BUILD:-${WORLD_SH%/tests/world/*}/build}" --name "$name" "$cmd" -- "$@"
+}
+# world_client NAME start|stop|kill [ARGS...]: tests/world/client.sh for the
+# device NAME (client, client2), ARGS to sluice-client
+world_client() {
+	local name=$1 cmd=$2
+	shift 2
+	"${WORLD_SH%/*}/client.sh" --prefix "$WORLD_PREFIX" --state "$WORLD_STATE" \
+		--build "${SLUICE_BUILD:-${WORLD_SH%/tests/world/*}/build}" --name "$name" "$cmd" -- "$@"
+}
 
 # world_ns NAME: the full namespace name
 world_ns() { printf '%s%s' "$WORLD_PREFIX" "$1"; }

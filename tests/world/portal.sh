@@ -11,8 +11,10 @@
 #   portal/       the portal's data dir (0700): database, CA, server certificate
 #   ca.pem        the portal's CA, for `sluice admin`, clients and gateways
 #   admin.token   the admin token `sluice-portal init` printed (0600)
-#   gw.token      the site token the gateway of site "home" will enroll with (0600)
-#   alice.token   the client token of alice's device (0600)
+#   gw.token      the site token the gateway gw of site "home" will enroll with (0600)
+#   gw2.token     the site token of its second gateway, gw2 (0600)
+#   alice.token   the client token of alice's device, ${P}client (0600)
+#   bob.token     the client token of bob's device, ${P}client2 (0600)
 #   run/portal.pid, logs/portal.log
 
 PORTAL_ADDR=198.51.100.30
@@ -88,13 +90,14 @@ new() {
 # (No redirection on a function call here: see spawn() in world.sh; `_=$(...)`
 # drops an id and still stops on a failure.)
 portal_build_policy() {
-	local site eng alice res r name type address desc
+	local site eng alice bob res r name type address desc
 	site=$(new sites create --name home)
-	# the gateway of the site, created ahead of its enrollment: sluice-gateway
-	# claims the row named "gw" with the site token (docs/protocol.md)
+	# the gateways of the site, created ahead of their enrollment: sluice-gateway
+	# claims the row of its --name with the site token (docs/protocol.md)
 	_=$(new gateways create --site "$site" --name gw)
+	_=$(new gateways create --site "$site" --name gw2)
 	alice=$(new users create --name alice)
-	_=$(new users create --name bob)        # in no group: may reach nothing
+	bob=$(new users create --name bob)      # in no group: may reach nothing
 	eng=$(new groups create --name engineering)
 	_=$(admin -q groups add-member "$eng" "$alice")
 	for r in "${PORTAL_RESOURCES[@]}"; do
@@ -105,7 +108,9 @@ portal_build_policy() {
 			--description "engineering may reach $name")
 	done
 	portal_token "$STATE/gw.token" --kind site --name gw --site "$site"
+	portal_token "$STATE/gw2.token" --kind site --name gw2 --site "$site"
 	portal_token "$STATE/alice.token" --kind client --name alice --user "$alice"
+	portal_token "$STATE/bob.token" --kind client --name bob --user "$bob"
 }
 
 portal_up() {
@@ -123,8 +128,8 @@ portal_summary() {
 	cli=$(portal_path "$SLUICE_BIN")
 	[[ $cli == */* ]] || cli=./$cli
 	say "portal: $PORTAL_URL in $(ns portal), built from nothing by sluice admin (log $(portal_path "$LOGS/portal.log"))"
-	say "  site home, gateway gw (offline until sluice-gateway enrolls with $(portal_path "$STATE/gw.token"))"
-	say "  users: alice in engineering (client token $(portal_path "$STATE/alice.token")), bob in no group"
+	say "  site home, gateways gw and gw2 (offline until sluice-gateway enrolls with $(portal_path "$STATE/gw.token"), $(portal_path "$STATE/gw2.token"))"
+	say "  users: alice in engineering (client token $(portal_path "$STATE/alice.token")), bob in no group ($(portal_path "$STATE/bob.token"))"
 	say "  sluice admin, from any namespace of the world (the host itself has no route to it):"
 	say "    export SLUICE_PORTAL=$PORTAL_URL SLUICE_CA=$ca SLUICE_TOKEN_FILE=$tok"
 	say "    ip netns exec $(ns client) $cli admin resources list"

@@ -16,55 +16,67 @@
 # (`ip netns exec` mounts it over /etc/resolv.conf) and the state dir.
 #
 #                  ${P}net: the "internet", 198.51.100.0/24 on one bridge
-#   +-----------------+------------ br0 ---+-------------------+
-#   | veth client     | veth portal        | veth gw           | veth saas
-#   |                 |                    |                   |
-#  ${P}client        ${P}portal           ${P}gw              ${P}saas
-#  eth0              eth0                 eth0                eth0
-#  198.51.100.10     198.51.100.30        198.51.100.20       198.51.100.40  nginx: github.saas.test
-#  a user's device   sluice-portal :8443  ip_forward=1                       (allowlist: only
-#  resolver .53                           nft: NAT for the                   198.51.100.20, else 403)
-#  no route to                            LAN only; nothing                  and gist.github.saas.test
-#  the LAN                                new from eth0 to                   for everyone
-#                                         lan0                198.51.100.41  nginx: slack.saas.test,
-#                                         resolver                           *.slack.saas.test
-#                                         203.0.113.53        198.51.100.53  dnsmasq: the public
-#                                         lan0 203.0.113.1                   resolver, NXDOMAIN for
-#                                           |                                the names it does not know
-#                                           | veth
-#                                         ${P}lan  eth0, default route via 203.0.113.1
-#                                           203.0.113.50   nginx: nas.home.int
-#                                           203.0.113.60   nginx: gitlab.company.com
-#                                           203.0.113.70   nginx: server.home.int
-#                                           203.0.113.53   dnsmasq: the LAN's DNS (the gateway's
-#                                                          resolver); saas.test and everything
-#                                                          else it does not know: 198.51.100.53
-#                                           203.0.113.200  iperf3 -s (:5201), UDP echo :7 (socat)
+#   +---------------+---------------+------ br0 ------+----------------+------------------+
+#   | veth client   | veth client2  | veth portal     | veth gw        | veth gw2         | veth saas
+#   |               |               |                 |                |                  |
+#  ${P}client      ${P}client2     ${P}portal        ${P}gw           ${P}gw2            ${P}saas
+#  eth0            eth0            eth0              eth0             eth0               eth0
+#  198.51.100.10   198.51.100.11   198.51.100.30     198.51.100.20    198.51.100.21      198.51.100.40  nginx: github.saas.test
+#  alice's device  bob's device    sluice-portal     ip_forward=1     the same as gw:                   (allowlist: only
+#  resolver .53    resolver .53    :8443             nft: NAT for     forwarding, NAT,                  198.51.100.20, else 403)
+#  no route to     no route to                       the LAN only;    no new connection                 and gist.github.saas.test
+#  the LAN         the LAN                           nothing new      into the LAN                      for everyone
+#                                                    from eth0 to     resolver                          198.51.100.41  nginx: slack.saas.test,
+#                                                    lan0             203.0.113.53                                     *.slack.saas.test
+#                                                    resolver                                           198.51.100.53  dnsmasq: the public
+#                                                    203.0.113.53     lan0 203.0.113.2                                 resolver, NXDOMAIN for
+#                                                    lan0 203.0.113.1      2001:db8:113::2                             the names it does not know
+#                                                         2001:db8:113::1  |
+#                                                      | veth              | veth
+#                                                    ${P}lan: br0, the LAN's switch (ports gw, gw2, hosts)
+#                                                      | veth hosts -- eth0, the LAN's hosts; default routes via
+#                                                      |                     203.0.113.1 and 2001:db8:113::1 (gw)
+#                                                    203.0.113.50   2001:db8:113::50  nginx: nas.home.int
+#                                                    203.0.113.60   2001:db8:113::60  nginx: gitlab.company.com
+#                                                                                     (IPv4 also on :443, plain HTTP)
+#                                                    203.0.113.70   2001:db8:113::70  nginx: server.home.int
+#                                                    203.0.113.53   dnsmasq: the LAN's DNS (the gateways' resolver):
+#                                                                   nas.home.int A and AAAA, v6only.home.int AAAA
+#                                                                   only, rr.home.int three A (.50 .60 .70), NODATA
+#                                                                   for a type a name lacks; saas.test and every
+#                                                                   other name: 198.51.100.53
+#                                                    203.0.113.200  iperf3 -s (:5201), UDP echo :7 (socat)
 #
-# Before sluice, the client cannot reach 203.0.113.0/24: it has no route there,
-# and even with one the gateway drops new connections from the internet to the
+# Before sluice, the devices cannot reach 203.0.113.0/24: they have no route there,
+# and even with one a gateway drops new connections from the internet to the
 # LAN (its nft rules only match eth0 -> lan0, so traffic that sluice's gateway
 # forwards from its TUN is untouched). The LAN reaches the internet through the
-# gateway's masquerade, so the SaaS hosts see the LAN as 198.51.100.20.
+# first gateway's masquerade, so the SaaS hosts see the LAN as 198.51.100.20;
+# what sluice-gateway in gw2 forwards into the LAN leaves it as 203.0.113.2, so
+# the answers go straight back to gw2.
 #
 # The portal (tests/world/portal.sh) runs from a data dir made fresh in
 # $STATE/portal and holds the demo's policy, built from nothing by `sluice
 # admin` run from the client: $STATE/ca.pem and $STATE/admin.token are what
-# `sluice admin` needs; $STATE/gw.token and $STATE/alice.token are the tokens the
-# gateway and alice's device will use.
+# `sluice admin` needs; $STATE/gw.token and $STATE/gw2.token are the site tokens
+# of the two gateways (tests/world/gateway.sh --name gw|gw2), $STATE/alice.token
+# and $STATE/bob.token the client tokens of the two devices
+# (tests/world/client.sh --name client|client2).
 #
-# Resolvers: client, portal and saas use 198.51.100.53; gw and lan use
-# 203.0.113.53. Every daemon runs from configs generated into $STATE/conf and
+# Resolvers: client, client2, portal and saas use 198.51.100.53; gw, gw2 and lan
+# use 203.0.113.53. Every daemon runs from configs generated into $STATE/conf and
 # logs into $STATE/logs. `down` kills every process in the world's namespaces
-# (whoever started it), waits for them to exit, then deletes the namespaces,
-# /etc/netns/<ns> and the state dir. `up` on a running world tears it down
-# first; `down` on nothing succeeds silently; a failed `up` undoes itself.
+# (whoever started it: sluice-gateway and sluice-client too), waits for them to
+# exit, then deletes the namespaces, /etc/netns/<ns> (so a device's resolv.conf
+# that a killed sluice-client left pointing at its own nameservers goes too) and
+# the state dir. `up` on a running world tears it down first; `down` on nothing
+# succeeds silently; a failed `up` undoes itself.
 set -eEuo pipefail
 
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 REPO_ROOT=$(cd "$(dirname "$SELF")/../.." && pwd)
 MARKER=.sluice-world            # in $STATE: proves it is ours to delete
-NAMES=(net client portal gw saas lan)
+NAMES=(net client client2 portal gw gw2 saas lan)
 
 PREFIX=
 STATE=$REPO_ROOT/.demo
@@ -103,7 +115,7 @@ while (($#)); do
 done
 [[ -n $CMD ]] || { usage >&2; exit 2; }
 ((EUID == 0)) || die "must run as root (it creates network namespaces)"
-for tool in ip nft dnsmasq nginx iperf3 socat dig curl setsid; do
+for tool in ip nft dnsmasq nginx iperf3 socat dig curl setsid jq; do
 	command -v "$tool" >/dev/null || die "missing tool '$tool' (see scripts/install-deps)"
 done
 
@@ -259,8 +271,9 @@ build_network() {
 	# the internet: a bridge joining one veth per host; no address of its own
 	ip -n "$(ns net)" link add br0 type bridge
 	ip -n "$(ns net)" link set br0 up
-	local -A inet=([client]=198.51.100.10 [portal]=198.51.100.30 [gw]=198.51.100.20 [saas]=198.51.100.40)
-	for h in client portal gw saas; do
+	local -A inet=([client]=198.51.100.10 [client2]=198.51.100.11 [portal]=198.51.100.30
+		[gw]=198.51.100.20 [gw2]=198.51.100.21 [saas]=198.51.100.40)
+	for h in client client2 portal gw gw2 saas; do
 		ip -n "$(ns net)" link add "$h" type veth peer name eth0 netns "$(ns "$h")"
 		ip -n "$(ns net)" link set "$h" master br0 up
 		ip -n "$(ns "$h")" addr add "${inet[$h]}/24" dev eth0
@@ -269,22 +282,40 @@ build_network() {
 	ip -n "$(ns saas)" addr add 198.51.100.41/24 dev eth0
 	ip -n "$(ns saas)" addr add 198.51.100.53/24 dev eth0
 
-	# the LAN, behind the gateway
-	ip -n "$(ns gw)" link add lan0 type veth peer name eth0 netns "$(ns lan)"
-	ip -n "$(ns gw)" addr add 203.0.113.1/24 dev lan0
-	ip -n "$(ns gw)" link set lan0 up
+	# the LAN, one segment behind both gateways: in ${P}lan a bridge br0 (the
+	# switch) with a port per gateway and one, "hosts", whose peer eth0 holds
+	# the LAN hosts' addresses. nodad: the IPv6 addresses are usable at once,
+	# so nginx can bind them.
+	ip -n "$(ns lan)" link add br0 type bridge
+	ip -n "$(ns lan)" link set br0 up
+	ip -n "$(ns lan)" link add hosts type veth peer name eth0
+	ip -n "$(ns lan)" link set hosts master br0 up
+	local -A lan4=([gw]=203.0.113.1 [gw2]=203.0.113.2) lan6=([gw]=2001:db8:113::1 [gw2]=2001:db8:113::2)
+	for h in gw gw2; do
+		ip -n "$(ns "$h")" link add lan0 type veth peer name "$h" netns "$(ns lan)"
+		ip -n "$(ns lan)" link set "$h" master br0 up
+		ip -n "$(ns "$h")" addr add "${lan4[$h]}/24" dev lan0
+		ip -n "$(ns "$h")" addr add "${lan6[$h]}/64" dev lan0 nodad
+		ip -n "$(ns "$h")" link set lan0 up
+	done
 	for h in 50 60 70 53 200; do
 		ip -n "$(ns lan)" addr add "203.0.113.$h/24" dev eth0
 	done
+	for h in 50 60 70; do
+		ip -n "$(ns lan)" addr add "2001:db8:113::$h/64" dev eth0 nodad
+	done
 	ip -n "$(ns lan)" link set eth0 up
+	# The first gateway is the LAN's router. What sluice-gateway in the second
+	# forwards to the LAN leaves masqueraded as 203.0.113.2, so its answers go
+	# straight back to it.
 	ip -n "$(ns lan)" route add default via 203.0.113.1
+	ip -n "$(ns lan)" -6 route add default via 2001:db8:113::1
 
-	nsx gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	cat >"$CONF/gw.nft" <<'EOF'
-# generated by tests/world/world.sh: the gateway as the LAN's router.
+# generated by tests/world/world.sh: a gateway (gw, gw2) as a router of the LAN.
 # Only eth0 <-> lan0 is matched, so what sluice-gateway forwards from its TUN
 # (and its own nft table) is not affected.
-table ip sluice_world {
+table inet sluice_world {
 	chain forward {
 		type filter hook forward priority filter; policy accept;
 		# the internet may answer the LAN, never open a connection into it
@@ -293,17 +324,22 @@ table ip sluice_world {
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		# the LAN reaches the internet as 198.51.100.20
+		# the LAN reaches the internet as the gateway's address
 		ip saddr 203.0.113.0/24 oifname "eth0" masquerade
 	}
 }
 EOF
-	nsx gw nft -f "$CONF/gw.nft"
+	for h in gw gw2; do
+		nsx "$h" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+		nsx "$h" nft -f "$CONF/gw.nft"
+	done
 
 	write_resolv client 198.51.100.53
+	write_resolv client2 198.51.100.53
 	write_resolv portal 198.51.100.53
 	write_resolv saas 198.51.100.53
 	write_resolv gw 203.0.113.53
+	write_resolv gw2 203.0.113.53
 	write_resolv lan 203.0.113.53
 }
 
@@ -342,8 +378,16 @@ local=/slack.saas.test/
 local=/#/
 EOF
 	# The LAN's DNS: its own names, everything else to the public resolver.
+	# local= makes it the zones' authority: a name it does not know is
+	# NXDOMAIN, a type a name does not have NODATA (v6only.home.int A,
+	# gitlab.company.com AAAA), never a question to the public resolver.
 	write_dnsmasq_conf lan 203.0.113.53 <<'EOF'
-host-record=nas.home.int,203.0.113.50
+host-record=nas.home.int,203.0.113.50,2001:db8:113::50
+host-record=v6only.home.int,2001:db8:113::50
+# round robin: three A records for one name
+host-record=rr.home.int,203.0.113.50
+host-record=rr.home.int,203.0.113.60
+host-record=rr.home.int,203.0.113.70
 host-record=gitlab.company.com,203.0.113.60
 host-record=server.home.int,203.0.113.70
 # other types of a resource name, passed through by the gateway as they are
@@ -390,7 +434,8 @@ EOF
 }
 
 start_web() {
-	# Each page names its host and the address the request came from.
+	# Each page names its host, the address (and port, when not 80) it was
+	# asked on, and the address the request came from.
 	write_nginx_conf lan <<'EOF'
 	server {
 		listen 203.0.113.50:80 default_server;
@@ -398,14 +443,35 @@ start_web() {
 		location / { return 200 "nas.home.int (203.0.113.50): hello $remote_addr\n"; }
 	}
 	server {
+		listen [2001:db8:113::50]:80 default_server;
+		server_name nas.home.int v6only.home.int;
+		location / { return 200 "nas.home.int (2001:db8:113::50): hello $remote_addr\n"; }
+	}
+	server {
 		listen 203.0.113.60:80 default_server;
 		server_name gitlab.company.com;
 		location / { return 200 "gitlab.company.com (203.0.113.60): hello $remote_addr\n"; }
+	}
+	# plain HTTP on 443: a resource limited to tcp/443 still has a page
+	server {
+		listen 203.0.113.60:443 default_server;
+		server_name gitlab.company.com;
+		location / { return 200 "gitlab.company.com (203.0.113.60:443): hello $remote_addr\n"; }
+	}
+	server {
+		listen [2001:db8:113::60]:80 default_server;
+		server_name gitlab.company.com;
+		location / { return 200 "gitlab.company.com (2001:db8:113::60): hello $remote_addr\n"; }
 	}
 	server {
 		listen 203.0.113.70:80 default_server;
 		server_name server.home.int;
 		location / { return 200 "server.home.int (203.0.113.70): hello $remote_addr\n"; }
+	}
+	server {
+		listen [2001:db8:113::70]:80 default_server;
+		server_name server.home.int;
+		location / { return 200 "server.home.int (2001:db8:113::70): hello $remote_addr\n"; }
 	}
 EOF
 	# `return` runs before nginx's access phase, so allow/deny would not guard
@@ -467,7 +533,8 @@ wait_ready() {
 	wait_for "public resolver 198.51.100.53" dns_answers saas 198.51.100.53 github.saas.test 198.51.100.40
 	wait_for "LAN DNS 203.0.113.53" dns_answers lan 203.0.113.53 nas.home.int 203.0.113.50
 	local a
-	for a in 203.0.113.50 203.0.113.60 203.0.113.70; do
+	for a in 203.0.113.50 203.0.113.60 203.0.113.70 203.0.113.60:443 \
+		'[2001:db8:113::50]' '[2001:db8:113::60]' '[2001:db8:113::70]'; do
 		wait_for "nginx on $a" nsx lan curl -sf -o /dev/null --max-time 1 "http://$a/"
 	done
 	wait_for "nginx on 198.51.100.40" nsx saas curl -s -o /dev/null --max-time 1 http://198.51.100.40/
@@ -481,15 +548,20 @@ summary() {
 	row() { printf "  %-${w}s %-22s %s\n" "$@"; }
 	say "world up: prefix $PREFIX, state $STATE"
 	row "$(ns net)" "bridge br0" 'the "internet": 198.51.100.0/24 on one segment'
-	row "$(ns client)" 198.51.100.10 "a user's device; resolver 198.51.100.53; no route to the LAN"
+	row "$(ns client)" 198.51.100.10 "alice's device; resolver 198.51.100.53; no route to the LAN"
+	row "$(ns client2)" 198.51.100.11 "bob's device; resolver 198.51.100.53; no route to the LAN"
 	row "$(ns portal)" 198.51.100.30 "sluice-portal: https and wss on :8443"
 	row "$(ns gw)" 198.51.100.20 "forwarding on; NAT for the LAN only; resolver 203.0.113.53"
-	row "" 203.0.113.1 "on the LAN"
+	row "" "203.0.113.1" "on the LAN, and 2001:db8:113::1: the LAN's router"
+	row "$(ns gw2)" 198.51.100.21 "the second gateway of site home, the same rules"
+	row "" "203.0.113.2" "on the LAN, and 2001:db8:113::2"
 	row "$(ns saas)" 198.51.100.40 "http github.saas.test (only from 198.51.100.20), gist.github.saas.test"
 	row "" 198.51.100.41 "http slack.saas.test, *.slack.saas.test"
 	row "" 198.51.100.53 "dns: the public resolver, NXDOMAIN for anything else"
-	row "$(ns lan)" "203.0.113.50/.60/.70" "http nas.home.int, gitlab.company.com, server.home.int"
+	row "$(ns lan)" "203.0.113.50/.60/.70" "http nas.home.int, gitlab.company.com (also :443), server.home.int"
+	row "" "2001:db8:113::50/60/70" "the same over IPv6"
 	row "" 203.0.113.53 "dns: the LAN's names; the rest to 198.51.100.53"
+	row "" "" "nas.home.int A+AAAA, v6only.home.int AAAA, rr.home.int 3 A"
 	row "" 203.0.113.200 "iperf3 :5201, UDP echo :7"
 	say "  logs: $LOGS"
 	say "  try:  ip netns exec $(ns client) curl http://gist.github.saas.test"
@@ -522,6 +594,22 @@ do_up() {
 
 # ---------------------------------------------------------------- status
 
+# client_status NAME: one line on sluice-client in ${P}NAME (tests/world/client.sh)
+client_status() {
+	local sock=$RUN/$1.sock pid=- doc
+	[[ -r $RUN/$1.pid ]] && pid=$(<"$RUN/$1.pid")
+	if [[ $pid == - ]] || ! alive "$pid"; then
+		say "  sluice-client: not running"
+		return 0
+	fi
+	if doc=$(nsx "$1" "$BUILD/src/cli/sluice" status --socket "$sock" --json 2>/dev/null) &&
+		[[ $(jq -r '.portal.connected' <<<"$doc" 2>/dev/null) == true ]]; then
+		say "  sluice-client: pid $pid, connected to the portal (sluice status --socket $sock)"
+	else
+		say "  sluice-client: pid $pid, NOT connected to the portal, or no status socket ($sock)"
+	fi
+}
+
 do_status() {
 	local n pids rc=0
 	if ! any_ns_exists; then
@@ -535,11 +623,20 @@ do_status() {
 			continue
 		fi
 		say "$(ns "$n"):"
-		if [[ $n == net ]]; then
-			say "  br0 ports: $(ip -n "$(ns net)" -br link show master br0 | awk '{sub(/@.*/, "", $1); print $1}' | tr '\n' ' ')"
+		if [[ $n == net || $n == lan ]]; then
+			say "  br0 ports: $(ip -n "$(ns "$n")" -br link show master br0 | awk '{sub(/@.*/, "", $1); print $1}' | tr '\n' ' ')"
 		fi
-		ip -n "$(ns "$n")" -br -4 addr show | awk '$1 != "lo" {sub(/@.*/, "", $1); $2 = ""; print "  " $0}'
-		ip -n "$(ns "$n")" -4 route show | sed -n 's/^default /  route: default /p'
+		# addresses but the link-local ones
+		ip -n "$(ns "$n")" -br addr show | awk '$1 != "lo" && NF > 2 {
+			sub(/@.*/, "", $1); l = "  " $1
+			for (i = 3; i <= NF; i++) if ($i !~ /^fe80:/) l = l " " $i
+			if (l != "  " $1) print l }'
+		{ ip -n "$(ns "$n")" -4 route show; ip -n "$(ns "$n")" -6 route show; } |
+			sed -n 's/^default \(via [^ ]*\).*/  route: default \1/p'
+		if [[ $n == client* ]]; then
+			say "  resolv.conf: $(sed -n 's/^nameserver //p' "/etc/netns/$(ns "$n")/resolv.conf" 2>/dev/null | paste -sd' ')"
+			client_status "$n"
+		fi
 		pids=$(ip netns pids "$(ns "$n")" | tr '\n' ',' | sed 's/,$//')
 		if [[ -n $pids ]]; then
 			ps -o pid=,args= -p "$pids" | sed 's/^ */  pid /'

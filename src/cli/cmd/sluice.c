@@ -1,6 +1,7 @@
 /* sluice: the command line of the sluice project.
  *
  *   sluice admin ...   the portal's REST API (docs/cli.md)
+ *   sluice status      the local sluice-client's state, from its status socket
  *
  * The connection comes from options or from the environment: SLUICE_PORTAL,
  * SLUICE_CA, SLUICE_TOKEN, SLUICE_TOKEN_FILE (SLUICE_DEBUG=1: libwebsockets'
@@ -11,14 +12,16 @@
 #include <string.h>
 
 #include "cli/admin.h"
+#include "cli/status.h"
 
 static void usage(FILE *f)
 {
 	fputs("Usage: sluice COMMAND ...\n\n"
 	      "Commands:\n"
 	      "  admin    the portal's REST API: sites, gateways, resources, users, groups,\n"
-	      "           policies, clients, tokens, settings, flows, audit\n\n"
-	      "sluice admin --help: more.\n", f);
+	      "           policies, clients, tokens, settings, flows, audit\n"
+	      "  status   what the local sluice-client is doing (needs root)\n\n"
+	      "sluice admin --help, sluice status --help: more.\n", f);
 }
 
 int main(int argc, char **argv)
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "admin") == 0)
 		return admin_main(argc - 1, argv + 1, &env, stdout, stderr);
+	if (strcmp(argv[1], "status") == 0)
+		return cli_status_main(argc - 1, argv + 1, stdout, stderr);
 	fprintf(stderr, "sluice: no command %s (sluice --help)\n", argv[1]);
 	return ADMIN_EXIT_USAGE;
 }

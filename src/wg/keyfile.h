@@ -3,8 +3,8 @@
  * and renamed, so a crash never leaves half a key), read on every later one.
  * The file holds the private key in base64, as `wg genkey` writes it, so `wg
  * pubkey < FILE` shows the public key. */
-#ifndef SLUICE_GATEWAY_KEYFILE_H
-#define SLUICE_GATEWAY_KEYFILE_H
+#ifndef SLUICE_WG_KEYFILE_H
+#define SLUICE_WG_KEYFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /* The daemon's private key on disk. See keyfile.h. */
-#include "gateway/keyfile.h"
+#include "wg/keyfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -331,9 +331,11 @@ fi
 
 # ------------------------------------------------------------------ 1. throughput
 [ "$WGGO" = 0 ] || wggo_up
-iperf_tcp() { # -> Mb/s received
-	c iperf3 -c 203.0.113.200 -t "$SECS" -J |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6)'
+iperf_tcp() { # -> "Mb/s-received retransmits"
+	c iperf3 -c 203.0.113.200 -t "$SECS" -J | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["end"]
+print(e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"].get("retransmits", 0))'
 }
 iperf_udp() { # RATE (bits/s, 0: as fast as it sends) -> "goodput-Mb/s loss-% sent-Mb/s"
 	c iperf3 -c 203.0.113.200 -u -b "$1" -l 1368 -w 4M -t "$SECS" -J | python3 -c '
@@ -363,22 +365,24 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		wggo_route add
 		c ping -c 1 -W 2 203.0.113.200 >/dev/null || die "no path to 203.0.113.200 through wireguard-go"
 		k0=$(cpu_ticks $WGC_PID $WGG_PID); t0=$(date +%s%N)
-		TCP_W+=("$(iperf_tcp)") || die "iperf3 TCP through wireguard-go failed"
+		read -r tcp retr < <(iperf_tcp) || die "iperf3 TCP through wireguard-go failed"
+		TCP_W+=("$tcp")
 		read -r gp loss sent < <(udp_search) || die "iperf3 UDP through wireguard-go failed"
 		UDP_W+=("$gp"); UDPL_W+=("$loss")
 		CPU_W=$(( CPU_W + $(cpu_ticks $WGC_PID $WGG_PID) - k0 )); T_W=$(( T_W + $(date +%s%N) - t0 ))
 		wggo_route del
-		printf 'round %d: wireguard-go TCP %.0f Mb/s, UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
-			"$r" "${TCP_W[-1]}" "$gp" "$sent" "$loss"
+		printf 'round %d: wireguard-go TCP %.0f Mb/s (%d retransmits), UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
+			"$r" "$tcp" "$retr" "$gp" "$sent" "$loss"
 	fi
 	if [ "$SLUICE_ON" = 1 ]; then
 		k0=$(cpu_ticks $CL_PID $GW_PID); t0=$(date +%s%N)
-		TCP_S+=("$(iperf_tcp)") || die "iperf3 TCP through sluice failed"
+		read -r tcp retr < <(iperf_tcp) || die "iperf3 TCP through sluice failed"
+		TCP_S+=("$tcp")
 		read -r gp loss sent < <(udp_search) || die "iperf3 UDP through sluice failed"
 		UDP_S+=("$gp"); UDPL_S+=("$loss")
 		CPU_S=$(( CPU_S + $(cpu_ticks $CL_PID $GW_PID) - k0 )); T_S=$(( T_S + $(date +%s%N) - t0 ))
-		printf 'round %d: sluice TCP %.0f Mb/s, UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
-			"$r" "${TCP_S[-1]}" "$gp" "$sent" "$loss"
+		printf 'round %d: sluice       TCP %.0f Mb/s (%d retransmits), UDP %.0f Mb/s (sent %.0f, loss %.2f%%)\n' \
+			"$r" "$tcp" "$retr" "$gp" "$sent" "$loss"
 	fi
 	if [ "$WGGO" = 1 ] && [ "$SLUICE_ON" = 1 ]; then
 		R_TCP+=("$(ratio "${TCP_S[-1]}" "${TCP_W[-1]}")")

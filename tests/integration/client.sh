@@ -56,6 +56,14 @@ addr_of() { in_ns "$1" getent ahostsv4 "$2" | awk 'NR == 1 { print $1 }'; }
 page() { in_ns "$1" curl -sSf --connect-timeout 3 --max-time 5 "http://$2/"; }
 
 # ---- up
+overlap() { # a proxy range on the device's own LAN: refused, nothing changed
+	local rc=0
+	"$CLSH" --prefix "$PREFIX" --state "$STATE" --build "$BUILD" --name client start \
+		-- --ifname "${IFNAME[client]}" --proxy4 198.51.100.0/25 >/dev/null 2>&1 || rc=$?
+	((rc != 0)) && grep -q 'overlaps the route 198.51.100.0/24' "$STATE/logs/client.log" &&
+		! grep -q 100.100.111 "/etc/netns/${PREFIX}client/resolv.conf"
+}
+check "a range overlapping the host's routes stops the start" overlap
 check "gw starts" gw gw start
 check "gw2 starts" gw gw2 start
 check "alice's sluice-client starts" cl client start
@@ -177,6 +185,35 @@ refused_fast() {
 	((rc != 0 && t1 - t0 < 1000000))
 }
 check "tcp/80 to the tcp/443 resource is refused at once (ICMP prohibited)" refused_fast
+
+# ---- the portal and the gateways stay outside the tunnel, whatever a CIDR covers
+gws=$(admin -q resources create --site "$site" --type cidr --address 198.51.100.16/28 --name Gws)
+prt=$(admin -q resources create --site "$site" --type cidr --address 198.51.100.28/30 --name Prt)
+admin policies create --group "$eng" --resource "$gws" >/dev/null
+admin policies create --group "$eng" --resource "$prt" >/dev/null
+pinned() { # the route to $1 leaves by eth0, and is one of the client's (protocol 83)
+	ip -n "${PREFIX}client" route get "$1" | grep -q 'dev eth0' &&
+		ip -n "${PREFIX}client" route show proto 83 | grep -q "^$1 "
+}
+routed_in() { ip -n "${PREFIX}client" route get "$1" | grep -q "dev ${IFNAME[client]}"; }
+wait_for 3 "a CIDR covering the gateways is routed into the tunnel" routed_in 198.51.100.17
+check "the gateway's endpoint is pinned outside" pinned 198.51.100.20
+check "and so is the portal's address" pinned 198.51.100.30
+check "the tunnel still carries the nas" page client nas.home.int
+check_match "the portal session still answers" '"connected": *true' status client
+admin resources delete "$gws" >/dev/null
+admin resources delete "$prt" >/dev/null
+unpinned() { ! ip -n "${PREFIX}client" route show proto 83 | grep -q '^198\.51\.100\.'; }
+wait_for 3 "with the resources gone, the pins go" unpinned
+
+# ---- the admin's nameservers, live
+admin settings set --upstream-dns 198.51.100.40 >/dev/null # no DNS server there
+no_answer() { [[ $(dns_status client 100.100.111.1 server.home.int) != NXDOMAIN ]]; }
+wait_for 3 "upstream_dns set by the admin replaces the host's nameserver" no_answer
+check_match "sluice status shows it" '"upstream": *"198\.51\.100\.40"' status client
+admin settings set --upstream-dns-default >/dev/null
+nx_again() { [[ $(dns_status client 100.100.111.1 server.home.int) == NXDOMAIN ]]; }
+wait_for 3 "and back to the host's own" nx_again
 
 # ---- 8. failover
 before=$(addr_of client nas.home.int)

@@ -31,23 +31,23 @@ static const char *fenv_get(void *arg, const char *name)
 	return NULL;
 }
 
-static void check_prefix(const struct cl_prefix *p, int family, unsigned min, unsigned max)
+static void check_prefix(const struct net_prefix *p, int family, unsigned min, unsigned max)
 {
-	struct cl_prefix back;
-	char text[CL_PREFIX_STRLEN];
+	struct net_prefix back;
+	char text[PREFIX_STRLEN];
 
 	if (p->family != family || p->len < min || p->len > max)
 		abort();
 	/* printed and parsed again it is the same prefix: no host bits either */
-	if (cl_prefix_parse(cl_prefix_str(p, text, sizeof(text)), &back) != 0 ||
+	if (prefix_parse(prefix_str(p, text, sizeof(text)), &back) != 0 ||
 	    back.family != p->family || back.len != p->len ||
 	    memcmp(back.addr, p->addr, sizeof(back.addr)) != 0)
 		abort();
 }
 
-static bool around(const struct cl_prefix *sentinel, const struct cl_prefix *proxy)
+static bool around(const struct net_prefix *sentinel, const struct net_prefix *proxy)
 {
-	return sentinel->len <= proxy->len && cl_prefix_overlaps(sentinel, proxy);
+	return sentinel->len <= proxy->len && prefix_overlaps(sentinel, proxy);
 }
 
 static bool terminated(const char *s, size_t cap)
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1], *p, *end, err[256];
 	struct fenv env = { .n = 0 };
-	struct cl_prefix pfx;
+	struct net_prefix pfx;
 	struct cl_config c;
 	int argc = 1, r;
 
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (!terminated(err, sizeof(err)) || !err[0]) {
 		abort(); /* every refusal says why */
 	}
-	if (cl_prefix_parse(buf, &pfx) == 0)
+	if (prefix_parse(buf, &pfx) == 0)
 		check_prefix(&pfx, pfx.family, 0, pfx.family == AF_INET ? 32 : 128);
 	free(buf);
 	return 0;

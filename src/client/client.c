@@ -34,7 +34,7 @@ enum { EV_SIG = 1, EV_TICK, EV_WG, EV_CTL, EV_STUB, EV_RING, EV_STATUS, EV_LAST 
 
 /* The tunnel ranges (docs/ARCHITECTURE.md, address plan): the gateways'
  * tunnel addresses live there, so the whole range goes into the TUN. */
-static const struct cl_prefix tunnel_ranges[2] = {
+static const struct net_prefix tunnel_ranges[2] = {
 	{ AF_INET, { 100, 64 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, 107 },
 };
@@ -66,15 +66,6 @@ static const uint8_t *sa_ip(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET
 		? (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr
 		: (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-}
-
-static bool prefix_inside(const struct cl_prefix *in, const struct cl_prefix *out)
-{
-	unsigned full = out->len / 8, rest = out->len % 8;
-
-	return in->family == out->family && in->len >= out->len &&
-	       memcmp(in->addr, out->addr, full) == 0 &&
-	       (rest == 0 || ((in->addr[full] ^ out->addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
 }
 
 /* ---- the tunnel addresses, once init gives them ---- */
@@ -368,8 +359,8 @@ static int open_device(struct client *c)
  * addresses (on lo), which the local table finds first. */
 static int routes_up(struct client *c)
 {
-	const struct cl_prefix *r[4] = { &tunnel_ranges[0], &tunnel_ranges[1], &c->cfg.proxy4,
-					 &c->cfg.proxy6 };
+	const struct net_prefix *r[4] = { &tunnel_ranges[0], &tunnel_ranges[1], &c->cfg.proxy4,
+					  &c->cfg.proxy6 };
 
 	for (size_t i = 0; i < 4; i++) {
 		int err;
@@ -387,8 +378,8 @@ static int check_overlap(struct client *c)
 {
 	static const char *const names[] = { "tunnel range", "tunnel range", "proxy range",
 					     "proxy range", "sentinel range", "sentinel range" };
-	struct cl_prefix r[6] = { tunnel_ranges[0], tunnel_ranges[1], c->cfg.proxy4,
-				  c->cfg.proxy6, c->cfg.sentinel4, c->cfg.sentinel6 };
+	struct net_prefix r[6] = { tunnel_ranges[0], tunnel_ranges[1], c->cfg.proxy4,
+				   c->cfg.proxy6, c->cfg.sentinel4, c->cfg.sentinel6 };
 	char err_msg[256];
 	int err = hostnet_check(c->nl, r, names, 6, -1, err_msg, sizeof(err_msg));
 
@@ -401,7 +392,7 @@ static int check_overlap(struct client *c)
 }
 
 /* Sentinel i of a family: the (i+1)th address of its range. */
-static void sentinel_addr(const struct cl_prefix *range, unsigned i, struct sockaddr_storage *out)
+static void sentinel_addr(const struct net_prefix *range, unsigned i, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (range->family == AF_INET) {

@@ -34,7 +34,7 @@ enum { EV_SIG = 1, EV_TICK, EV_WG, EV_CTL, EV_RES, EV_DNS, EV_CT };
 
 /* The client tunnel ranges (docs/ARCHITECTURE.md, address plan): routed into
  * the TUN and masqueraded when they leave by any other interface. */
-static const struct gw_prefix client_ranges[] = {
+static const struct net_prefix client_ranges[] = {
 	{ AF_INET, { 100, 64 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, 107 },
 };
@@ -43,7 +43,7 @@ static const struct gw_prefix client_ranges[] = {
  * (unbound, or bound for another client) meets a prohibit route, so its
  * sender gets administratively prohibited like any other refused packet, not
  * "net unreachable" (or a default route's guess). */
-static const struct gw_prefix proxy_ranges[] = {
+static const struct net_prefix proxy_ranges[] = {
 	{ AF_INET, { 100, 96 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 }, 107 },
 };
@@ -92,7 +92,7 @@ static int dns_start(struct gateway *g)
 static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ctl_ip *v6)
 {
 	char path[96], b4[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN];
-	struct gw_prefix gw_addrs[2];
+	struct net_prefix gw_addrs[2];
 	struct nat_config nc;
 	int err;
 
@@ -120,9 +120,9 @@ static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ct
 						 proxy_ranges[i].addr, proxy_ranges[i].len)) < 0 &&
 		    err != -EEXIST)
 			goto fail;
-	gw_addrs[0] = (struct gw_prefix){ .family = AF_INET, .len = 32 };
+	gw_addrs[0] = (struct net_prefix){ .family = AF_INET, .len = 32 };
 	memcpy(gw_addrs[0].addr, v4->addr, 4);
-	gw_addrs[1] = (struct gw_prefix){ .family = AF_INET6, .len = 128 };
+	gw_addrs[1] = (struct net_prefix){ .family = AF_INET6, .len = 128 };
 	memcpy(gw_addrs[1].addr, v6->addr, 16);
 	nc = (struct nat_config){ .table = GW_TABLE, .tun_ifname = g->cfg.ifname,
 				  .client_ranges = client_ranges, .n_client_ranges = 2,

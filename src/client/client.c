@@ -21,6 +21,7 @@
 #include "ctl/session.h"
 #include "dns/pool.h"
 #include "dns/stub.h"
+#include "lib/daemon.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "net/sysctl.h"
@@ -555,11 +556,7 @@ static void portal_address(struct client *c)
 int client_new(const struct cl_config *cfg, const char *token, struct client **out)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	struct status_config stc;
-	char err_msg[256];
-	sigset_t sigs;
-	bool created;
 	int err;
 
 	if (!c)
@@ -571,29 +568,10 @@ int client_new(const struct cl_config *cfg, const char *token, struct client **o
 	snprintf(c->token, sizeof(c->token), "%s", token);
 	c->connected_since = cl_now_s();
 
-	err = keyfile_load(cfg->state_dir, "private.key", c->priv, &created, err_msg,
-			   sizeof(err_msg));
-	if (err < 0) {
-		log_err("key: %s", err_msg);
+	if ((err = keyfile_identity(cfg->state_dir, c->priv, c->pub, c->pub_b64)) < 0)
 		goto fail;
-	}
-	wg_key_public(c->pub, c->priv);
-	wg_key_to_base64(c->pub_b64, c->pub);
-	log_info("%s key %s in %s", created ? "new" : "using", c->pub_b64, cfg->state_dir);
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	c->ep = epoll_create1(EPOLL_CLOEXEC);
-	c->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	c->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (c->ep < 0 || c->sig_fd < 0 || c->tick_fd < 0 ||
-	    timerfd_settime(c->tick_fd, 0, &tick, NULL) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if ((err = ep_add(c->ep, c->sig_fd, EV_SIG)) < 0 ||
-	    (err = ep_add(c->ep, c->tick_fd, EV_TICK)) < 0)
+	err = daemon_loop_open(&c->ep, &c->sig_fd, &c->tick_fd, EV_SIG, EV_TICK);
+	if (err < 0)
 		goto fail;
 	if ((err = cl_ring_init(&c->ring)) < 0 || (err = ep_add(c->ep, c->ring.efd, EV_RING)) < 0)
 		goto fail;

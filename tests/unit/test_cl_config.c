@@ -13,22 +13,9 @@
 
 #include "client/config.h"
 
-struct env {
-	const char *const *kv; /* name, value, ..., NULL */
-};
+#define CONFIG_TEST_ARGV0 "sluice-client"
+#include "config_test.h"
 
-static const char *env_get(void *arg, const char *name)
-{
-	const struct env *e = arg;
-
-	for (size_t i = 0; e->kv && e->kv[i]; i += 2)
-		if (strcmp(e->kv[i], name) == 0)
-			return e->kv[i + 1];
-	return NULL;
-}
-
-#define ARGV(...) (char *const[]){ "sluice-client", __VA_ARGS__ }
-#define ARGC(...) ((int)(sizeof((char *const[]){ "x", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(c, env, ...) cl_config_parse(c, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), env_get, \
 					   env, err, sizeof(err))
 #define BASE "--portal", "https://198.51.100.30:8443", "--token-file", "/t", "--ca", "/c"

@@ -11,43 +11,27 @@
 
 #include "client/config.h"
 
+#include "config_input.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { MAX_ARGS = 32 };
-
-struct fenv {
-	char *lines[MAX_ARGS];
-	int n;
-};
-
-static const char *fenv_get(void *arg, const char *name)
+static void check_prefix(const struct net_prefix *p, int family, unsigned min, unsigned max)
 {
-	struct fenv *e = arg;
-	size_t n = strlen(name);
-
-	for (int i = 0; i < e->n; i++)
-		if (strncmp(e->lines[i], name, n) == 0 && e->lines[i][n] == '=')
-			return e->lines[i] + n + 1;
-	return NULL;
-}
-
-static void check_prefix(const struct cl_prefix *p, int family, unsigned min, unsigned max)
-{
-	struct cl_prefix back;
-	char text[CL_PREFIX_STRLEN];
+	struct net_prefix back;
+	char text[PREFIX_STRLEN];
 
 	if (p->family != family || p->len < min || p->len > max)
 		abort();
 	/* printed and parsed again it is the same prefix: no host bits either */
-	if (cl_prefix_parse(cl_prefix_str(p, text, sizeof(text)), &back) != 0 ||
+	if (prefix_parse(prefix_str(p, text, sizeof(text)), &back) != 0 ||
 	    back.family != p->family || back.len != p->len ||
 	    memcmp(back.addr, p->addr, sizeof(back.addr)) != 0)
 		abort();
 }
 
-static bool around(const struct cl_prefix *sentinel, const struct cl_prefix *proxy)
+static bool around(const struct net_prefix *sentinel, const struct net_prefix *proxy)
 {
-	return sentinel->len <= proxy->len && cl_prefix_overlaps(sentinel, proxy);
+	return sentinel->len <= proxy->len && prefix_overlaps(sentinel, proxy);
 }
 
 static bool terminated(const char *s, size_t cap)
@@ -57,32 +41,17 @@ static bool terminated(const char *s, size_t cap)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1], *p, *end, err[256];
-	struct fenv env = { .n = 0 };
-	struct cl_prefix pfx;
+	char *buf = malloc(size + 1), *argv[MAX_ARGS + 1], err[256];
+	struct fenv env;
+	struct net_prefix pfx;
 	struct cl_config c;
-	int argc = 1, r;
+	int argc, r;
 
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	end = memchr(buf, 0x01, size);
-	if (end) {
-		*end = '\0';
-		for (p = end + 1; p < buf + size && env.n < MAX_ARGS;) {
-			env.lines[env.n++] = p;
-			p += strcspn(p, "\n");
-			if (*p)
-				*p++ = '\0';
-		}
-	} else {
-		end = buf + size;
-	}
-	argv[0] = "sluice-client";
-	for (p = buf; p < end && argc < MAX_ARGS; p += strlen(p) + 1)
-		argv[argc++] = p;
-	argv[argc] = NULL;
+	argc = config_input_split(buf, size, "sluice-client", argv, &env);
 	r = cl_config_parse(&c, argc, argv, fenv_get, &env, err, sizeof(err));
 	if (r == 0) {
 		if (!c.portal.host[0] || !c.portal.port || !c.token_file[0] || !c.ca_file[0] ||
@@ -101,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (!terminated(err, sizeof(err)) || !err[0]) {
 		abort(); /* every refusal says why */
 	}
-	if (cl_prefix_parse(buf, &pfx) == 0)
+	if (prefix_parse(buf, &pfx) == 0)
 		check_prefix(&pfx, pfx.family, 0, pfx.family == AF_INET ? 32 : 128);
 	free(buf);
 	return 0;

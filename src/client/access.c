@@ -21,6 +21,7 @@
 #include "ctl/session.h"
 #include "dns/msg.h"
 #include "dns/stub.h"
+#include "net/prefix.h"
 #include "wg/device.h"
 #include "wg/uapi.h"
 
@@ -203,14 +204,9 @@ void cl_access_proxy(struct client *c, bool bound, int family, const uint8_t *ad
 
 static bool res_covers(const struct cl_resource *res, int family, const uint8_t *a)
 {
-	unsigned bits = res->r.prefix, full = bits / 8;
+	struct net_prefix p = prefix_make(res->r.ip.family, res->r.ip.addr, res->r.prefix);
 
-	if (!(res->routed || res->want_route) || res->r.ip.family != family)
-		return false;
-	if (memcmp(res->r.ip.addr, a, full) != 0)
-		return false;
-	return bits % 8 == 0 ||
-	       ((res->r.ip.addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - bits % 8))) == 0;
+	return (res->routed || res->want_route) && prefix_contains(&p, family, a);
 }
 
 static bool covered(struct client *c, const struct sockaddr_storage *ss)

@@ -21,6 +21,7 @@
 #include "ctl/session.h"
 #include "dns/pool.h"
 #include "dns/stub.h"
+#include "lib/daemon.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "net/sysctl.h"
@@ -34,7 +35,7 @@ enum { EV_SIG = 1, EV_TICK, EV_WG, EV_CTL, EV_STUB, EV_RING, EV_STATUS, EV_LAST 
 
 /* The tunnel ranges (docs/ARCHITECTURE.md, address plan): the gateways'
  * tunnel addresses live there, so the whole range goes into the TUN. */
-static const struct cl_prefix tunnel_ranges[2] = {
+static const struct net_prefix tunnel_ranges[2] = {
 	{ AF_INET, { 100, 64 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, 107 },
 };
@@ -66,15 +67,6 @@ static const uint8_t *sa_ip(const struct sockaddr_storage *ss)
 	return ss->ss_family == AF_INET
 		? (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr
 		: (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-}
-
-static bool prefix_inside(const struct cl_prefix *in, const struct cl_prefix *out)
-{
-	unsigned full = out->len / 8, rest = out->len % 8;
-
-	return in->family == out->family && in->len >= out->len &&
-	       memcmp(in->addr, out->addr, full) == 0 &&
-	       (rest == 0 || ((in->addr[full] ^ out->addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
 }
 
 /* ---- the tunnel addresses, once init gives them ---- */
@@ -368,8 +360,8 @@ static int open_device(struct client *c)
  * addresses (on lo), which the local table finds first. */
 static int routes_up(struct client *c)
 {
-	const struct cl_prefix *r[4] = { &tunnel_ranges[0], &tunnel_ranges[1], &c->cfg.proxy4,
-					 &c->cfg.proxy6 };
+	const struct net_prefix *r[4] = { &tunnel_ranges[0], &tunnel_ranges[1], &c->cfg.proxy4,
+					  &c->cfg.proxy6 };
 
 	for (size_t i = 0; i < 4; i++) {
 		int err;
@@ -387,8 +379,8 @@ static int check_overlap(struct client *c)
 {
 	static const char *const names[] = { "tunnel range", "tunnel range", "proxy range",
 					     "proxy range", "sentinel range", "sentinel range" };
-	struct cl_prefix r[6] = { tunnel_ranges[0], tunnel_ranges[1], c->cfg.proxy4,
-				  c->cfg.proxy6, c->cfg.sentinel4, c->cfg.sentinel6 };
+	struct net_prefix r[6] = { tunnel_ranges[0], tunnel_ranges[1], c->cfg.proxy4,
+				   c->cfg.proxy6, c->cfg.sentinel4, c->cfg.sentinel6 };
 	char err_msg[256];
 	int err = hostnet_check(c->nl, r, names, 6, -1, err_msg, sizeof(err_msg));
 
@@ -401,7 +393,7 @@ static int check_overlap(struct client *c)
 }
 
 /* Sentinel i of a family: the (i+1)th address of its range. */
-static void sentinel_addr(const struct cl_prefix *range, unsigned i, struct sockaddr_storage *out)
+static void sentinel_addr(const struct net_prefix *range, unsigned i, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (range->family == AF_INET) {
@@ -564,11 +556,7 @@ static void portal_address(struct client *c)
 int client_new(const struct cl_config *cfg, const char *token, struct client **out)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	struct status_config stc;
-	char err_msg[256];
-	sigset_t sigs;
-	bool created;
 	int err;
 
 	if (!c)
@@ -580,29 +568,10 @@ int client_new(const struct cl_config *cfg, const char *token, struct client **o
 	snprintf(c->token, sizeof(c->token), "%s", token);
 	c->connected_since = cl_now_s();
 
-	err = keyfile_load(cfg->state_dir, "private.key", c->priv, &created, err_msg,
-			   sizeof(err_msg));
-	if (err < 0) {
-		log_err("key: %s", err_msg);
+	if ((err = keyfile_identity(cfg->state_dir, c->priv, c->pub, c->pub_b64)) < 0)
 		goto fail;
-	}
-	wg_key_public(c->pub, c->priv);
-	wg_key_to_base64(c->pub_b64, c->pub);
-	log_info("%s key %s in %s", created ? "new" : "using", c->pub_b64, cfg->state_dir);
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	c->ep = epoll_create1(EPOLL_CLOEXEC);
-	c->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	c->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (c->ep < 0 || c->sig_fd < 0 || c->tick_fd < 0 ||
-	    timerfd_settime(c->tick_fd, 0, &tick, NULL) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if ((err = ep_add(c->ep, c->sig_fd, EV_SIG)) < 0 ||
-	    (err = ep_add(c->ep, c->tick_fd, EV_TICK)) < 0)
+	err = daemon_loop_open(&c->ep, &c->sig_fd, &c->tick_fd, EV_SIG, EV_TICK);
+	if (err < 0)
 		goto fail;
 	if ((err = cl_ring_init(&c->ring)) < 0 || (err = ep_add(c->ep, c->ring.efd, EV_RING)) < 0)
 		goto fail;

@@ -1,7 +1,6 @@
 /* sluice-client's settings. See config.h. */
 #include "client/config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,87 +52,12 @@ static const struct opt_spec specs[O_COUNT] = {
 	[O_JSON] = { "--log-json", "SLUICE_LOG_JSON", false },
 };
 
-static unsigned addr_len(int family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
-static uint8_t bit_mask(unsigned plen, unsigned byte)
-{
-	unsigned bits = plen > byte * 8 ? plen - byte * 8 : 0;
-
-	return bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-}
-
-int cl_prefix_parse(const char *s, struct cl_prefix *out)
-{
-	char tmp[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	struct cl_prefix p = { 0 };
-	unsigned long len;
-	size_t alen;
-	char *end;
-
-	if (!slash || (alen = (size_t)(slash - s)) >= sizeof(tmp))
-		return -EINVAL;
-	memcpy(tmp, s, alen);
-	tmp[alen] = '\0';
-	if (inet_pton(AF_INET, tmp, p.addr) == 1)
-		p.family = AF_INET;
-	else if (inet_pton(AF_INET6, tmp, p.addr) == 1)
-		p.family = AF_INET6;
-	else
-		return -EINVAL;
-	/* digits only: strtoul would take a sign or spaces */
-	if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
-		return -EINVAL;
-	len = strtoul(slash + 1, &end, 10);
-	if (*end || len > addr_len(p.family) * 8)
-		return -EINVAL;
-	p.len = (uint8_t)len;
-	for (unsigned i = 0; i < addr_len(p.family); i++)
-		if (p.addr[i] & ~bit_mask(p.len, i))
-			return -EINVAL;
-	*out = p;
-	return 0;
-}
-
-const char *cl_prefix_str(const struct cl_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!addr_len(p->family) || !inet_ntop(p->family, p->addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
-bool cl_prefix_contains(const struct cl_prefix *p, int family, const uint8_t *addr)
-{
-	unsigned alen = addr_len(family);
-
-	if (family != p->family || !alen)
-		return false;
-	for (unsigned i = 0; i < alen; i++)
-		if ((addr[i] & bit_mask(p->len, i)) != (p->addr[i] & bit_mask(p->len, i)))
-			return false;
-	return true;
-}
-
-bool cl_prefix_overlaps(const struct cl_prefix *a, const struct cl_prefix *b)
-{
-	const struct cl_prefix *shorter = a->len <= b->len ? a : b;
-	const struct cl_prefix *longer = shorter == a ? b : a;
-
-	return a->family == b->family && cl_prefix_contains(shorter, longer->family, longer->addr);
-}
-
-static int prefix_opt(struct cl_prefix *out, int family, unsigned min, unsigned max,
+static int prefix_opt(struct net_prefix *out, int family, unsigned min, unsigned max,
 		      const char *v, const char *what, char *err, size_t errlen)
 {
-	struct cl_prefix p;
+	struct net_prefix p;
 
-	if (cl_prefix_parse(v, &p) < 0 || p.family != family || p.len < min || p.len > max) {
+	if (prefix_parse(v, &p) < 0 || p.family != family || p.len < min || p.len > max) {
 		snprintf(err, errlen, "%s: not an %s prefix /%u to /%u without host bits: %s",
 			 what, family == AF_INET ? "IPv4" : "IPv6", min, max, v);
 		return -EINVAL;
@@ -189,21 +113,21 @@ static int apply(void *ctx, unsigned o, const char *v, const char *what, char *e
 
 /* Inside the proxy range the pool skips the sentinels; outside they get a
  * route of their own. Around it, every proxy IP would be a sentinel. */
-static int sentinel_check(const struct cl_prefix *s, const struct cl_prefix *proxy,
+static int sentinel_check(const struct net_prefix *s, const struct net_prefix *proxy,
 			  const char *sflag, const char *pflag, char *err, size_t errlen)
 {
-	char a[CL_PREFIX_STRLEN], b[CL_PREFIX_STRLEN];
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
 
-	if (s->len > proxy->len || !cl_prefix_overlaps(s, proxy))
+	if (s->len > proxy->len || !prefix_overlaps(s, proxy))
 		return 0;
 	snprintf(err, errlen, "%s %s covers %s %s: the sentinels must lie inside or outside it",
-		 sflag, cl_prefix_str(s, a, sizeof(a)), pflag, cl_prefix_str(proxy, b, sizeof(b)));
+		 sflag, prefix_str(s, a, sizeof(a)), pflag, prefix_str(proxy, b, sizeof(b)));
 	return -EINVAL;
 }
 
-static void set_default(struct cl_prefix *p, const char *s)
+static void set_default(struct net_prefix *p, const char *s)
 {
-	int r = cl_prefix_parse(s, p);
+	int r = prefix_parse(s, p);
 
 	(void)r; /* the literals below parse */
 }

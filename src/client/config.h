@@ -10,22 +10,15 @@
 
 #include "ctl/dial.h"
 #include "lib/log.h"
+#include "net/prefix.h"
 
 enum {
 	CL_PATH_MAX = 4096,
 	CL_NAME_MAX = 128,
 	CL_IFNAME_MAX = 16,
 	CL_SOCKET_MAX = 108,       /* sizeof(sockaddr_un.sun_path), NUL included */
-	CL_PREFIX_STRLEN = 48,     /* "x:...:x/128" with its NUL */
 	CL_SENTINEL4_MAXLEN = 27,  /* room for the .1-.16 sentinels (HOSTDNS_MAX_NS) */
 	CL_SENTINEL6_MAXLEN = 123,
-};
-
-/* An address prefix; no bit set past len. */
-struct cl_prefix {
-	int family;       /* AF_INET or AF_INET6 */
-	uint8_t addr[16]; /* network byte order; 4 bytes used for AF_INET */
-	uint8_t len;
 };
 
 struct cl_config {
@@ -39,10 +32,10 @@ struct cl_config {
 	char dns_backup[CL_PATH_MAX];      /* --dns-backup PATH     SLUICE_DNS_BACKUP
 					    * (default: resolv_conf + ".sluice-backup") */
 	char resolv_conf[CL_PATH_MAX];     /* --resolv-conf PATH    SLUICE_RESOLV_CONF */
-	struct cl_prefix proxy4;           /* --proxy4 CIDR         SLUICE_PROXY4, /8../30 */
-	struct cl_prefix proxy6;           /* --proxy6 CIDR         SLUICE_PROXY6, /96../126 */
-	struct cl_prefix sentinel4;        /* --sentinel4 CIDR      SLUICE_SENTINEL4, /16../27 */
-	struct cl_prefix sentinel6;        /* --sentinel6 CIDR      SLUICE_SENTINEL6, /112../123 */
+	struct net_prefix proxy4;          /* --proxy4 CIDR         SLUICE_PROXY4, /8../30 */
+	struct net_prefix proxy6;          /* --proxy6 CIDR         SLUICE_PROXY6, /96../126 */
+	struct net_prefix sentinel4;       /* --sentinel4 CIDR      SLUICE_SENTINEL4, /16../27 */
+	struct net_prefix sentinel6;       /* --sentinel6 CIDR      SLUICE_SENTINEL6, /112../123 */
 	enum log_level log_level;          /* --log-level L         SLUICE_LOG_LEVEL */
 	bool log_json;                     /* --log-json            SLUICE_LOG_JSON=1 */
 };
@@ -56,14 +49,5 @@ int cl_config_parse(struct cl_config *c, int argc, char *const argv[],
 		    char *err, size_t errlen);
 /* The usage text. */
 const char *cl_config_usage(void);
-
-/* "a.b.c.d/n" or "x::y/n", the length required, no host bits. 0 or -EINVAL. */
-int cl_prefix_parse(const char *s, struct cl_prefix *out);
-/* The prefix as text into buf (CL_PREFIX_STRLEN is enough); buf. */
-const char *cl_prefix_str(const struct cl_prefix *p, char *buf, size_t len);
-/* Whether addr (4 or 16 bytes by family) lies inside p. */
-bool cl_prefix_contains(const struct cl_prefix *p, int family, const uint8_t *addr);
-/* Whether the two share an address: same family and one contains the other. */
-bool cl_prefix_overlaps(const struct cl_prefix *a, const struct cl_prefix *b);
 
 #endif

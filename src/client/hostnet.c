@@ -47,8 +47,8 @@ static const char *type_word(uint8_t type)
 /* The route as `ip route` shows it: [type] dst/len [via gw] [dev name] [table t]. */
 static void route_str(const struct nl_route *r, char *buf, size_t len)
 {
-	struct cl_prefix p = { .family = r->family, .len = (uint8_t)r->prefixlen };
-	char pfx[CL_PREFIX_STRLEN], via[INET6_ADDRSTRLEN + 5] = "", dev[IF_NAMESIZE + 16] = "";
+	struct net_prefix p = { .family = r->family, .len = (uint8_t)r->prefixlen };
+	char pfx[PREFIX_STRLEN], via[INET6_ADDRSTRLEN + 5] = "", dev[IF_NAMESIZE + 16] = "";
 	char gw[INET6_ADDRSTRLEN], name[IF_NAMESIZE], table[24] = "";
 
 	memcpy(p.addr, r->dst, addr_len(r->family));
@@ -59,34 +59,34 @@ static void route_str(const struct nl_route *r, char *buf, size_t len)
 			 if_indextoname((unsigned)r->ifindex, name) ? name : "?");
 	if (r->table != RT_TABLE_MAIN)
 		snprintf(table, sizeof(table), " table %u", r->table);
-	snprintf(buf, len, "%s%s%s%s%s", type_word(r->type), cl_prefix_str(&p, pfx, sizeof(pfx)),
+	snprintf(buf, len, "%s%s%s%s%s", type_word(r->type), prefix_str(&p, pfx, sizeof(pfx)),
 		 via, dev, table);
 }
 
-static int overlap_one(const struct nl_route *r, const struct cl_prefix *ranges,
+static int overlap_one(const struct nl_route *r, const struct net_prefix *ranges,
 		       const char *const *names, size_t n, int own_ifindex, char *err,
 		       size_t errlen)
 {
-	struct cl_prefix p = { .family = r->family, .len = (uint8_t)r->prefixlen };
-	char rng[CL_PREFIX_STRLEN], rt[160];
+	struct net_prefix p = { .family = r->family, .len = (uint8_t)r->prefixlen };
+	char rng[PREFIX_STRLEN], rt[160];
 
 	if (!addr_len(r->family) || r->prefixlen == 0 || r->prefixlen > addr_len(r->family) * 8 ||
 	    route_is_own(r, own_ifindex))
 		return 0;
 	memcpy(p.addr, r->dst, addr_len(r->family));
 	for (size_t i = 0; i < n; i++) {
-		if (!cl_prefix_overlaps(&ranges[i], &p))
+		if (!prefix_overlaps(&ranges[i], &p))
 			continue;
 		route_str(r, rt, sizeof(rt));
 		snprintf(err, errlen, "%s %s overlaps the route %s",
 			 names && names[i] ? names[i] : "range",
-			 cl_prefix_str(&ranges[i], rng, sizeof(rng)), rt);
+			 prefix_str(&ranges[i], rng, sizeof(rng)), rt);
 		return -EADDRINUSE;
 	}
 	return 0;
 }
 
-int hostnet_overlap(const struct nl_route *routes, size_t n, const struct cl_prefix *ranges,
+int hostnet_overlap(const struct nl_route *routes, size_t n, const struct net_prefix *ranges,
 		    const char *const *range_names, size_t n_ranges, int own_ifindex,
 		    char *err, size_t errlen)
 {
@@ -101,7 +101,7 @@ int hostnet_overlap(const struct nl_route *routes, size_t n, const struct cl_pre
 }
 
 struct check_ctx {
-	const struct cl_prefix *ranges;
+	const struct net_prefix *ranges;
 	const char *const *names;
 	size_t n;
 	int own_ifindex;
@@ -116,7 +116,7 @@ static int check_cb(const struct nl_route *r, void *arg)
 	return overlap_one(r, c->ranges, c->names, c->n, c->own_ifindex, c->err, c->errlen);
 }
 
-int hostnet_check(struct nl *nl, const struct cl_prefix *ranges, const char *const *names,
+int hostnet_check(struct nl *nl, const struct net_prefix *ranges, const char *const *names,
 		  size_t n, int own_ifindex, char *err, size_t errlen)
 {
 	struct check_ctx c = { ranges, names, n, own_ifindex, err, errlen };

@@ -18,7 +18,7 @@
 
 #define HOSTNET_RTPROT 83
 
-struct cl_prefix; /* client/config.h */
+struct net_prefix; /* net/prefix.h */
 
 /* Pure but for the device's name in the message (if_indextoname): the first
  * route among routes[] (as nl_route_dump gives them, every table) that
@@ -28,11 +28,11 @@ struct cl_prefix; /* client/config.h */
  * naming both ("proxy range 100.96.0.0/11 overlaps the route 100.100.0.0/16
  * dev eth1") and returns -EADDRINUSE; 0 when none. range_names may be NULL
  * ("range"). */
-int hostnet_overlap(const struct nl_route *routes, size_t n, const struct cl_prefix *ranges,
+int hostnet_overlap(const struct nl_route *routes, size_t n, const struct net_prefix *ranges,
 		    const char *const *range_names, size_t n_ranges, int own_ifindex,
 		    char *err, size_t errlen);
 /* Dumps the host's routes of both families and applies hostnet_overlap. */
-int hostnet_check(struct nl *nl, const struct cl_prefix *ranges, const char *const *names,
+int hostnet_check(struct nl *nl, const struct net_prefix *ranges, const char *const *names,
 		  size_t n, int own_ifindex, char *err, size_t errlen);
 
 /* Pins addr (4 or 16 bytes by family) to the route it has now, so that a route

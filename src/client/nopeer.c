@@ -15,6 +15,7 @@
 #include "dns/stub.h"
 #include "net/icmp.h"
 #include "net/ip_wire.h"
+#include "net/prefix.h"
 #include "wg/device.h"
 
 int cl_ring_init(struct cl_ring *r)
@@ -98,10 +99,9 @@ static void refuse(struct client *c, const uint8_t *pkt, size_t len)
 
 static bool covers(const struct ctl_resource *r, int family, const uint8_t *a)
 {
-	unsigned full = r->prefix / 8, rest = r->prefix % 8;
+	struct net_prefix p = prefix_make(r->ip.family, r->ip.addr, r->prefix);
 
-	return r->ip.family == family && memcmp(r->ip.addr, a, full) == 0 &&
-	       (rest == 0 || ((r->ip.addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
+	return prefix_contains(&p, family, a);
 }
 
 /* The IP/CIDR resource with the longest prefix covering a, or the resource of

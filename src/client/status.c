@@ -7,6 +7,7 @@
 
 #include "lib/log.h"
 #include "lib/time.h"
+#include "net/unixsock.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -262,41 +263,6 @@ int status_fd(const struct status_server *s)
 
 /* ---- open and close ----------------------------------------------------- */
 
-/* Binds with the mode already set: Linux gives a unix socket file the mode of
- * the socket's inode (less the umask), so it never exists with looser bits. */
-static int bind_socket(int fd, const struct sockaddr_un *sa)
-{
-	if (fchmod(fd, S_IRUSR | S_IWUSR))
-		return -errno;
-	return bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
-}
-
-/* A socket file is there: is someone answering on it? */
-static int probe_stale(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST; /* not ours to delete */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	close(fd);
-	if (r == 0 || r == -EAGAIN)
-		return -EADDRINUSE; /* alive (or its backlog is full) */
-	if (r != -ECONNREFUSED && r != -ENOENT)
-		return r;
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 static int make_dir(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -317,7 +283,6 @@ int status_open(const struct status_config *cfg, struct status_server **out)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = cfg->path ? cfg->path : STATUS_DEFAULT_PATH;
 	struct status_server *s;
-	struct stat st;
 	int r;
 
 	*out = NULL;
@@ -335,30 +300,15 @@ int status_open(const struct status_config *cfg, struct status_server **out)
 	for (size_t i = 0; i < STATUS_MAX_CONNS; i++)
 		s->conns[i].fd = -1;
 	memcpy(s->path, path, strlen(path) + 1);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	r = make_dir(path);
 	if (r)
 		goto err_free;
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->listen_fd = unixsock_listen(path, S_IRUSR | S_IWUSR, STATUS_MAX_CONNS, &s->dev, &s->ino);
 	if (s->listen_fd < 0) {
-		r = -errno;
+		r = s->listen_fd;
 		goto err_free;
 	}
-	r = bind_socket(s->listen_fd, &sa);
-	if (r == -EADDRINUSE) {
-		r = probe_stale(path);
-		if (!r)
-			r = bind_socket(s->listen_fd, &sa);
-	}
-	if (r)
-		goto err_close;
-	if (listen(s->listen_fd, STATUS_MAX_CONNS) || lstat(path, &st)) {
-		r = -errno;
-		goto err_unlink;
-	}
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (s->epoll_fd < 0 || s->timer_fd < 0) {
@@ -374,8 +324,7 @@ int status_open(const struct status_config *cfg, struct status_server **out)
 	return 0;
 
 err_unlink:
-	unlink(path);
-err_close:
+	unixsock_unlink(path, s->dev, s->ino);
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
 	if (s->epoll_fd >= 0)
@@ -388,16 +337,13 @@ err_free:
 
 void status_close(struct status_server *s)
 {
-	struct stat st;
-
 	if (!s)
 		return;
 	for (size_t i = 0; i < STATUS_MAX_CONNS; i++)
 		if (s->conns[i].fd >= 0)
 			conn_close(s, &s->conns[i]);
 	/* Only our own file: a newer daemon may have replaced it. */
-	if (lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-		unlink(s->path);
+	unixsock_unlink(s->path, s->dev, s->ino);
 	close(s->timer_fd);
 	close(s->epoll_fd);
 	close(s->listen_fd);

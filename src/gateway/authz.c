@@ -12,7 +12,7 @@
 #include "dns/binding.h"
 #include "dns/msg.h"
 #include "dns/restable.h"
-#include "gateway/prefix.h"
+#include "net/prefix.h"
 
 enum {
 	MATCH_MAX = 64,         /* DNS resources considered for one name */
@@ -717,10 +717,10 @@ uint64_t authz_client_resource_for(const struct authz_client *c, int family, con
 
 		if (r->type == CTL_RES_DNS || r->ip.family != family)
 			continue;
-		struct gw_prefix p = { .family = family, .len = r->prefix };
+		struct net_prefix p = { .family = family, .len = r->prefix };
 
 		memcpy(p.addr, r->ip.addr, sizeof(p.addr));
-		if (gw_prefix_contains(&p, family, dst) && r->prefix > best_len) {
+		if (prefix_contains(&p, family, dst) && r->prefix > best_len) {
 			best = r->id;
 			best_len = r->prefix;
 		}

@@ -29,7 +29,7 @@
 struct ct {
 	struct mnl_socket *req, *ev;
 	unsigned portid, seq;
-	struct gw_prefix clients[CT_MAX_CLIENT_RANGES];
+	struct net_prefix clients[CT_MAX_CLIENT_RANGES];
 	size_t n_clients;
 	uint64_t lost;
 	struct log_ratelimit rl;
@@ -41,7 +41,7 @@ struct ct {
 static const char sysctl_acct[] = "net/netfilter/nf_conntrack_acct";
 static const char sysctl_tstamp[] = "net/netfilter/nf_conntrack_timestamp";
 
-static const struct gw_prefix default_clients[] = {
+static const struct net_prefix default_clients[] = {
 	{ .family = AF_INET, .addr = { 100, 64 }, .len = 11 },
 	{ .family = AF_INET6, .addr = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, .len = 107 },
 };
@@ -207,7 +207,7 @@ int ct_flow_parse(const void *msg, size_t len, struct ct_flow *f)
 static bool is_client(const struct ct *c, const struct ct_flow *f)
 {
 	for (size_t i = 0; i < c->n_clients; i++)
-		if (gw_prefix_contains(&c->clients[i], f->family, f->src))
+		if (prefix_contains(&c->clients[i], f->family, f->src))
 			return true;
 	return false;
 }
@@ -216,7 +216,7 @@ static bool is_client(const struct ct *c, const struct ct_flow *f)
 
 int ct_open(const struct ct_config *cfg, struct ct **out)
 {
-	const struct gw_prefix *cl = cfg && cfg->n_clients ? cfg->clients : default_clients;
+	const struct net_prefix *cl = cfg && cfg->n_clients ? cfg->clients : default_clients;
 	size_t ncl = cfg && cfg->n_clients ? cfg->n_clients : 2;
 	int rcvbuf = CT_EVENT_RCVBUF, err;
 	struct ct *c;
@@ -224,7 +224,7 @@ int ct_open(const struct ct_config *cfg, struct ct **out)
 	if (ncl > CT_MAX_CLIENT_RANGES || !cl)
 		return -EINVAL;
 	for (size_t i = 0; i < ncl; i++)
-		if (!gw_prefix_valid(&cl[i]))
+		if (!prefix_valid(&cl[i]))
 			return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -392,7 +392,7 @@ struct victim {
 struct match_ctx {
 	int family;
 	const uint8_t *client;
-	const struct gw_prefix *dsts; /* NULL: any destination */
+	const struct net_prefix *dsts; /* NULL: any destination */
 	size_t n_dsts;
 	struct victim *v;
 	size_t n, cap;
@@ -404,7 +404,7 @@ static bool dst_matches(const struct match_ctx *m, const struct ct_flow *f)
 	if (!m->dsts)
 		return true;
 	for (size_t i = 0; i < m->n_dsts; i++)
-		if (gw_prefix_contains(&m->dsts[i], f->family, f->dst))
+		if (prefix_contains(&m->dsts[i], f->family, f->dst))
 			return true;
 	return false;
 }
@@ -417,7 +417,7 @@ static int match_cb(const struct nlmsghdr *nlh, void *data)
 	uint16_t len;
 
 	if (flow_parse(nlh, &f, &orig) || f.family != m->family ||
-	    memcmp(f.src, m->client, gw_addr_len(f.family)) || !dst_matches(m, &f))
+	    memcmp(f.src, m->client, prefix_addr_len(f.family)) || !dst_matches(m, &f))
 		return MNL_CB_OK;
 	len = mnl_attr_get_payload_len(orig);
 	if (len > CT_TUPLE_MAX)
@@ -467,18 +467,18 @@ static int delete_matching(struct ct *c, struct match_ctx *m)
 	return err ? err : deleted;
 }
 
-int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct gw_prefix *dsts,
+int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct net_prefix *dsts,
 		  size_t n_dsts)
 {
 	struct match_ctx m = { .family = family, .client = client, .dsts = dsts,
 			       .n_dsts = n_dsts };
 
-	if (!gw_addr_len(family))
+	if (!prefix_addr_len(family))
 		return -EAFNOSUPPORT;
 	if (!client || !dsts)
 		return -EINVAL;
 	for (size_t i = 0; i < n_dsts; i++)
-		if (dsts[i].family != family || !gw_prefix_valid(&dsts[i]))
+		if (dsts[i].family != family || !prefix_valid(&dsts[i]))
 			return -EINVAL;
 	return n_dsts ? delete_matching(c, &m) : 0;
 }
@@ -487,8 +487,8 @@ int ct_delete(struct ct *c, int family, const uint8_t *client, const uint8_t *ds
 	      uint8_t prefix)
 {
 	struct match_ctx m = { .family = family, .client = client };
-	unsigned alen = gw_addr_len(family);
-	struct gw_prefix p = { .family = family, .len = prefix };
+	unsigned alen = prefix_addr_len(family);
+	struct net_prefix p = { .family = family, .len = prefix };
 
 	if (!alen)
 		return -EAFNOSUPPORT;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/prefix.h"
+#include "net/prefix.h"
 
 struct ct;
 
@@ -44,7 +44,7 @@ typedef void ct_flow_fn(void *arg, const struct ct_flow *f);
 struct ct_config {
 	/* Flows reported are those whose original source lies in one of these;
 	 * none given: 100.64.0.0/11 and fd00:2021:1111::/107. */
-	const struct gw_prefix *clients;
+	const struct net_prefix *clients;
 	size_t n_clients;
 };
 
@@ -61,7 +61,7 @@ int ct_delete(struct ct *c, int family, const uint8_t *client, const uint8_t *ds
 	      uint8_t prefix);
 /* The same for several destinations in one pass over the table (every proxy
  * IP of a DNS resource): flows from client to any of dsts (of the family). */
-int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct gw_prefix *dsts,
+int ct_delete_set(struct ct *c, int family, const uint8_t *client, const struct net_prefix *dsts,
 		  size_t n_dsts);
 
 /* The DESTROY event socket: non-blocking, for the caller's epoll (EPOLLIN). */

@@ -22,6 +22,7 @@
 #include "wg/keyfile.h"
 #include "gateway/resolver.h"
 #include "net/sysctl.h"
+#include "lib/daemon.h"
 #include "lib/time.h"
 #include "net/netlink.h"
 #include "wg/crypto.h"
@@ -34,7 +35,7 @@ enum { EV_SIG = 1, EV_TICK, EV_WG, EV_CTL, EV_RES, EV_DNS, EV_CT };
 
 /* The client tunnel ranges (docs/ARCHITECTURE.md, address plan): routed into
  * the TUN and masqueraded when they leave by any other interface. */
-static const struct gw_prefix client_ranges[] = {
+static const struct net_prefix client_ranges[] = {
 	{ AF_INET, { 100, 64 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, 107 },
 };
@@ -43,7 +44,7 @@ static const struct gw_prefix client_ranges[] = {
  * (unbound, or bound for another client) meets a prohibit route, so its
  * sender gets administratively prohibited like any other refused packet, not
  * "net unreachable" (or a default route's guess). */
-static const struct gw_prefix proxy_ranges[] = {
+static const struct net_prefix proxy_ranges[] = {
 	{ AF_INET, { 100, 96 }, 11 },
 	{ AF_INET6, { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11, 0x80, 0x00 }, 107 },
 };
@@ -58,9 +59,9 @@ static const char *ip_text(const struct ctl_ip *ip, char *buf, size_t len)
 	return inet_ntop(ip->family, ip->addr, buf, (socklen_t)len) ? buf : "?";
 }
 
-static int ep_add(int ep, int fd, uint32_t tag)
+static int ep_add(int ep, int fd, uint64_t tag)
 {
-	struct epoll_event e = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = tag };
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
 }
@@ -92,7 +93,7 @@ static int dns_start(struct gateway *g)
 static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ctl_ip *v6)
 {
 	char path[96], b4[INET6_ADDRSTRLEN], b6[INET6_ADDRSTRLEN];
-	struct gw_prefix gw_addrs[2];
+	struct net_prefix gw_addrs[2];
 	struct nat_config nc;
 	int err;
 
@@ -120,9 +121,9 @@ static int tunnel_up(struct gateway *g, const struct ctl_ip *v4, const struct ct
 						 proxy_ranges[i].addr, proxy_ranges[i].len)) < 0 &&
 		    err != -EEXIST)
 			goto fail;
-	gw_addrs[0] = (struct gw_prefix){ .family = AF_INET, .len = 32 };
+	gw_addrs[0] = (struct net_prefix){ .family = AF_INET, .len = 32 };
 	memcpy(gw_addrs[0].addr, v4->addr, 4);
-	gw_addrs[1] = (struct gw_prefix){ .family = AF_INET6, .len = 128 };
+	gw_addrs[1] = (struct net_prefix){ .family = AF_INET6, .len = 128 };
 	memcpy(gw_addrs[1].addr, v6->addr, 16);
 	nc = (struct nat_config){ .table = GW_TABLE, .tun_ifname = g->cfg.ifname,
 				  .client_ranges = client_ranges, .n_client_ranges = 2,
@@ -325,10 +326,6 @@ int gateway_new(const struct gw_config *cfg, const char *token, struct gateway *
 	struct gateway *g = calloc(1, sizeof(*g));
 	struct resolver_config rc = { 0 };
 	struct ct_config cc = { .clients = client_ranges, .n_clients = 2 };
-	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
-	char err_msg[256];
-	sigset_t sigs;
-	bool created;
 	int err;
 
 	if (!g)
@@ -339,29 +336,10 @@ int gateway_new(const struct gw_config *cfg, const char *token, struct gateway *
 	snprintf(g->token, sizeof(g->token), "%s", token);
 	g->next_flow_s = now_s() + GW_FLOW_PERIOD_S;
 
-	err = keyfile_load(cfg->state_dir, "private.key", g->priv, &created, err_msg,
-			   sizeof(err_msg));
-	if (err < 0) {
-		log_err("key: %s", err_msg);
+	if ((err = keyfile_identity(cfg->state_dir, g->priv, g->pub, g->pub_b64)) < 0)
 		goto fail;
-	}
-	wg_key_public(g->pub, g->priv);
-	wg_key_to_base64(g->pub_b64, g->pub);
-	log_info("%s key %s in %s", created ? "new" : "using", g->pub_b64, cfg->state_dir);
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	g->ep = epoll_create1(EPOLL_CLOEXEC);
-	g->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	g->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (g->ep < 0 || g->sig_fd < 0 || g->tick_fd < 0 ||
-	    timerfd_settime(g->tick_fd, 0, &tick, NULL) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if ((err = ep_add(g->ep, g->sig_fd, EV_SIG)) < 0 ||
-	    (err = ep_add(g->ep, g->tick_fd, EV_TICK)) < 0)
+	err = daemon_loop_open(&g->ep, &g->sig_fd, &g->tick_fd, EV_SIG, EV_TICK);
+	if (err < 0)
 		goto fail;
 
 	g->az = authz_new(0);
@@ -468,7 +446,7 @@ int gateway_run(struct gateway *g)
 		for (int i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
-			switch (ev[i].data.u32) {
+			switch (ev[i].data.u64) {
 			case EV_SIG:
 				if (read(g->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 					log_info("signal %u: shutting down", si.ssi_signo);

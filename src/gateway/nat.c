@@ -203,7 +203,7 @@ static int client_cmp(int fa, const uint8_t *a, const struct nat_client *c)
 {
 	if (fa != c->family)
 		return fa < c->family ? -1 : 1;
-	return memcmp(a, c->addr, gw_addr_len(fa));
+	return memcmp(a, c->addr, prefix_addr_len(fa));
 }
 
 /* The client's index, or where it would go (*found false). */
@@ -258,7 +258,7 @@ static struct nat_client *client_add(struct nat *n, int family, const uint8_t *a
 	c = &n->clients[i];
 	memset(c, 0, sizeof(*c));
 	c->family = family;
-	memcpy(c->addr, addr, gw_addr_len(family));
+	memcpy(c->addr, addr, prefix_addr_len(family));
 	return c;
 }
 
@@ -323,7 +323,7 @@ static int elem_text(struct nat *n, bool add, const struct nat_elem *e)
 
 static int bind_key(int family, const uint8_t *client, const uint8_t *proxy, struct nat_rule *k)
 {
-	unsigned alen = gw_addr_len(family);
+	unsigned alen = prefix_addr_len(family);
 
 	if (!alen)
 		return -EAFNOSUPPORT;
@@ -340,7 +340,7 @@ static int bind_key(int family, const uint8_t *client, const uint8_t *proxy, str
 int nat_bind_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
 		     size_t count)
 {
-	unsigned alen = gw_addr_len(family);
+	unsigned alen = prefix_addr_len(family);
 	struct nat_client *c;
 	size_t old_n;
 	int err = 0;
@@ -392,7 +392,7 @@ int nat_bind_add(struct nat *n, int family, const uint8_t *client, const uint8_t
 		 const uint8_t *real)
 {
 	struct nat_bind b;
-	unsigned alen = gw_addr_len(family);
+	unsigned alen = prefix_addr_len(family);
 
 	if (!alen)
 		return -EAFNOSUPPORT;
@@ -547,7 +547,7 @@ static int add_one_by_one(struct nat *n, int family, const uint8_t *client,
 int nat_add_all(struct nat *n, int family, const uint8_t *client, const struct nat_bind *b,
 		size_t nb, const struct nat_rule *r, size_t nr)
 {
-	unsigned alen = gw_addr_len(family);
+	unsigned alen = prefix_addr_len(family);
 	size_t old_n, *bump = NULL, nbump = 0;
 	struct nat_client *c;
 	bool overlap = false;
@@ -635,7 +635,7 @@ int nat_client_flush(struct nat *n, int family, const uint8_t *client)
 	struct nat_client *c;
 	int err = 0;
 
-	if (!gw_addr_len(family))
+	if (!prefix_addr_len(family))
 		return -EAFNOSUPPORT;
 	if (!client)
 		return -EINVAL;

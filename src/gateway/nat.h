@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gateway/prefix.h"
+#include "net/prefix.h"
 
 enum {
 	NAT_DNS_PORT = 53535,  /* the gateway's DNS endpoint on its tunnel addresses */
@@ -41,11 +41,11 @@ struct nat_config {
 	const char *tun_ifname; /* the gateway's TUN */
 	/* Sources masqueraded when they leave by another interface; none given:
 	 * 100.64.0.0/11 and fd00:2021:1111::/107. */
-	const struct gw_prefix *client_ranges;
+	const struct net_prefix *client_ranges;
 	size_t n_client_ranges;
 	/* The gateway's own tunnel addresses (full-length prefixes): the only
 	 * local addresses a client reaches, and only for DNS and echo. */
-	const struct gw_prefix *gw_addrs;
+	const struct net_prefix *gw_addrs;
 	size_t n_gw_addrs;
 	uint16_t dns_port;    /* 0: NAT_DNS_PORT */
 	unsigned reject_rate; /* 0: NAT_REJECT_RATE */

@@ -42,8 +42,8 @@ bool nat_text_ifname_ok(const char *s)
 
 int nat_rule_norm(const struct nat_rule *in, struct nat_rule *out, enum nat_kind *kind)
 {
-	struct gw_prefix p = { .family = in->family };
-	unsigned alen = gw_addr_len(in->family);
+	struct net_prefix p = { .family = in->family };
+	unsigned alen = prefix_addr_len(in->family);
 	struct nat_rule r = { .family = in->family };
 
 	if (!alen)
@@ -93,18 +93,18 @@ static int put_addr(struct buf *b, int family, const uint8_t *a)
 	return buf_printf(b, "%s", s);
 }
 
-static int put_prefix(struct buf *b, const struct gw_prefix *p)
+static int put_prefix(struct buf *b, const struct net_prefix *p)
 {
 	int err = put_addr(b, p->family, p->addr);
 
-	if (!err && p->len != gw_addr_len(p->family) * 8)
+	if (!err && p->len != prefix_addr_len(p->family) * 8)
 		err = buf_printf(b, "/%u", p->len);
 	return err;
 }
 
 /* "{ a, b/n }" of the prefixes of one family into a fresh buffer the caller
  * frees; an empty string when there are none. */
-static int prefix_set(struct buf *set, const struct gw_prefix *p, size_t n, int family)
+static int prefix_set(struct buf *set, const struct net_prefix *p, size_t n, int family)
 {
 	int err = buf_printf(set, "%s", "");
 
@@ -120,17 +120,17 @@ static int prefix_set(struct buf *set, const struct gw_prefix *p, size_t n, int 
 	return err;
 }
 
-static bool prefixes_ok(const struct gw_prefix *p, size_t n, bool full)
+static bool prefixes_ok(const struct net_prefix *p, size_t n, bool full)
 {
 	if (n > NAT_MAX_RANGES || (n && !p))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!gw_prefix_valid(&p[i]) || (full && p[i].len != gw_addr_len(p[i].family) * 8))
+		if (!prefix_valid(&p[i]) || (full && p[i].len != prefix_addr_len(p[i].family) * 8))
 			return false;
 	return true;
 }
 
-static const struct gw_prefix default_ranges[] = {
+static const struct net_prefix default_ranges[] = {
 	{ .family = AF_INET, .addr = { 100, 64 }, .len = 11 },
 	{ .family = AF_INET6, .addr = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 }, .len = 107 },
 };
@@ -225,7 +225,7 @@ static int table_to_gateway(struct buf *b, const struct nat_config *c, uint16_t 
 
 static int table_masquerade(struct buf *b, const struct nat_config *c)
 {
-	const struct gw_prefix *r = c->n_client_ranges ? c->client_ranges : default_ranges;
+	const struct net_prefix *r = c->n_client_ranges ? c->client_ranges : default_ranges;
 	size_t n = c->n_client_ranges ? c->n_client_ranges : 2;
 	int err = 0;
 
@@ -302,7 +302,7 @@ int nat_text_bind(struct buf *b, bool add, const char *table, int family,
 	const char *tag = family == AF_INET ? "4" : "6";
 	int err;
 
-	if (!gw_addr_len(family))
+	if (!prefix_addr_len(family))
 		return -EAFNOSUPPORT;
 	if (!nat_text_name_ok(table) || (add && !real))
 		return -EINVAL;
@@ -326,16 +326,16 @@ int nat_text_bind(struct buf *b, bool add, const char *table, int family,
 int nat_text_allow(struct buf *b, bool add, const char *table, const struct nat_rule *r,
 		   enum nat_kind kind, unsigned layer)
 {
-	struct gw_prefix dst = { .family = r->family, .len = r->prefix };
+	struct net_prefix dst = { .family = r->family, .len = r->prefix };
 	int err;
 
-	if (!gw_addr_len(r->family))
+	if (!prefix_addr_len(r->family))
 		return -EAFNOSUPPORT;
 	if (!nat_text_name_ok(table) || layer >= NAT_LAYERS || kind > NAT_KIND_HOST ||
-	    (kind == NAT_KIND_HOST && (layer || r->prefix != gw_addr_len(r->family) * 8)))
+	    (kind == NAT_KIND_HOST && (layer || r->prefix != prefix_addr_len(r->family) * 8)))
 		return -EINVAL;
 	memcpy(dst.addr, r->dst, sizeof(dst.addr));
-	if (!gw_prefix_valid(&dst))
+	if (!prefix_valid(&dst))
 		return -EINVAL;
 	if (kind == NAT_KIND_HOST)
 		err = buf_printf(b, "%s element inet %s allow%s_host { ", add ? "add" : "delete",

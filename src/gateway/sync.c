@@ -203,7 +203,7 @@ static bool dnat_in(const struct gw_dnat *d, const struct gw_dnat *v, size_t n)
 /* The destinations whose flows go, per family, collected so that conntrack's
  * table is walked once per family and client, not once per element. */
 struct gone {
-	struct gw_prefix *v[2];
+	struct net_prefix *v[2];
 	size_t n[2], cap[2];
 };
 
@@ -213,7 +213,7 @@ static void gone_add(struct gone *z, int family, const uint8_t *dst, uint8_t pre
 
 	if (grow((void **)&z->v[f], &z->cap[f], z->n[f], sizeof(*z->v[f])) < 0)
 		return; /* the flows then end by their own timeouts */
-	z->v[f][z->n[f]] = (struct gw_prefix){ .family = family, .len = prefix };
+	z->v[f][z->n[f]] = (struct net_prefix){ .family = family, .len = prefix };
 	memcpy(z->v[f][z->n[f]].addr, dst, family == AF_INET ? 4 : 16);
 	z->n[f]++;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "wg/crypto.h"
 
 static int key_read(const char *path, uint8_t priv[32], char *err, size_t errlen)
@@ -108,4 +109,20 @@ int keyfile_load(const char *dir, const char *name, uint8_t priv[32], bool *crea
 	r = key_create(dir, path, priv, err, errlen);
 	*created = r == 0;
 	return r;
+}
+
+int keyfile_identity(const char *dir, uint8_t priv[32], uint8_t pub[32], char pub_b64[45])
+{
+	char err_msg[256];
+	bool created;
+	int err = keyfile_load(dir, "private.key", priv, &created, err_msg, sizeof(err_msg));
+
+	if (err < 0) {
+		log_err("key: %s", err_msg);
+		return err;
+	}
+	wg_key_public(pub, priv);
+	wg_key_to_base64(pub_b64, pub);
+	log_info("%s key %s in %s", created ? "new" : "using", pub_b64, dir);
+	return 0;
 }

@@ -15,5 +15,9 @@
  * is refused rather than used or replaced. */
 int keyfile_load(const char *dir, const char *name, uint8_t priv[32], bool *created,
 		 char *err, size_t errlen);
+/* A daemon's identity: keyfile_load(dir, "private.key"), then the public key
+ * and its base64 (45 bytes with the NUL), and the line that says which key is
+ * used from where. 0 or -errno, the reason logged. */
+int keyfile_identity(const char *dir, uint8_t priv[32], uint8_t pub[32], char pub_b64[45]);
 
 #endif

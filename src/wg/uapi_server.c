@@ -9,6 +9,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/time.h"
+#include "net/unixsock.h"
 #include "wg/uapi.h"
 
 #include <errno.h>
@@ -374,11 +375,10 @@ static void watch_check(struct uapi_server *srv)
 {
 	char ev[sizeof(struct inotify_event) + NAME_MAX + 1]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
-	struct stat st;
 
 	while (read(srv->watch_fd, ev, sizeof(ev)) > 0)
 		;
-	if (lstat(srv->path, &st) || st.st_dev != srv->dev || st.st_ino != srv->ino) {
+	if (!unixsock_ours(srv->path, srv->dev, srv->ino)) {
 		if (!srv->gone)
 			log_warn("uapi: %s was removed", srv->path);
 		srv->gone = true;
@@ -407,42 +407,6 @@ int wg_uapi_server_handle(struct uapi_server *srv, const struct uapi_ops *ops, v
 
 /* ---- open and close ----------------------------------------------------- */
 
-/* Binds with the mode already set: Linux gives a unix socket file the mode of
- * the socket's inode (less the umask), so it never exists with looser bits and
- * the process umask, shared with other threads, is left alone. */
-static int bind_socket(int fd, const struct sockaddr_un *sa)
-{
-	if (fchmod(fd, S_IRWXU))
-		return -errno;
-	return bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? -errno : 0;
-}
-
-/* A socket file is there: is someone answering on it? */
-static int probe_stale(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd, ret;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST; /* not ours to delete */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
-	close(fd);
-	if (ret == 0 || ret == -EAGAIN)
-		return -EADDRINUSE; /* alive (or its backlog is full) */
-	if (ret != -ECONNREFUSED && ret != -ENOENT)
-		return ret;
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 static bool ifname_ok(const char *name)
 {
 	size_t len = strnlen(name, IFNAMSIZ);
@@ -453,9 +417,7 @@ static bool ifname_ok(const char *name)
 
 int wg_uapi_server_open(const char *ifname, struct uapi_server **out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct uapi_server *srv;
-	struct stat st;
 	int ret;
 
 	*out = NULL;
@@ -470,31 +432,17 @@ int wg_uapi_server_open(const char *ifname, struct uapi_server **out)
 	for (size_t i = 0; i < UAPI_SERVER_MAX_CONNS; i++)
 		srv->conns[i].fd = -1;
 	snprintf(srv->path, sizeof(srv->path), UAPI_DIR "/%s.sock", ifname);
-	memcpy(sa.sun_path, srv->path, sizeof(srv->path));
 
 	if (mkdir(UAPI_DIR, 0755) && errno != EEXIST) {
 		ret = -errno;
 		goto err_free;
 	}
-	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	srv->listen_fd = unixsock_listen(srv->path, S_IRWXU, UAPI_SERVER_MAX_CONNS, &srv->dev,
+					 &srv->ino);
 	if (srv->listen_fd < 0) {
-		ret = -errno;
+		ret = srv->listen_fd;
 		goto err_free;
 	}
-	ret = bind_socket(srv->listen_fd, &sa);
-	if (ret == -EADDRINUSE) {
-		ret = probe_stale(srv->path);
-		if (!ret)
-			ret = bind_socket(srv->listen_fd, &sa);
-	}
-	if (ret)
-		goto err_close;
-	if (listen(srv->listen_fd, UAPI_SERVER_MAX_CONNS) || lstat(srv->path, &st)) {
-		ret = -errno;
-		goto err_unlink;
-	}
-	srv->dev = st.st_dev;
-	srv->ino = st.st_ino;
 
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -520,8 +468,7 @@ int wg_uapi_server_open(const char *ifname, struct uapi_server **out)
 	return 0;
 
 err_unlink:
-	unlink(srv->path);
-err_close:
+	unixsock_unlink(srv->path, srv->dev, srv->ino);
 	if (srv->watch_fd >= 0)
 		close(srv->watch_fd);
 	if (srv->timer_fd >= 0)
@@ -556,16 +503,13 @@ void wg_uapi_server_set_idle_timeout(struct uapi_server *srv, unsigned ms)
 
 void wg_uapi_server_close(struct uapi_server *srv)
 {
-	struct stat st;
-
 	if (!srv)
 		return;
 	for (size_t i = 0; i < UAPI_SERVER_MAX_CONNS; i++)
 		if (srv->conns[i].fd >= 0)
 			conn_close(srv, &srv->conns[i]);
 	/* Another daemon may have taken the name since: leave its socket be. */
-	if (!lstat(srv->path, &st) && st.st_dev == srv->dev && st.st_ino == srv->ino)
-		unlink(srv->path);
+	unixsock_unlink(srv->path, srv->dev, srv->ino);
 	close(srv->watch_fd);
 	close(srv->timer_fd);
 	close(srv->epoll_fd);

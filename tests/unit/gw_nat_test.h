@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/prefix.h"
+#include "net/prefix.h"
 
 struct gw_world {
 	int c, l, g; /* namespace fds */

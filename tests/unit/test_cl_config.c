@@ -1,5 +1,5 @@
 /* sluice-client's settings: flags, environment, defaults, the ranges' rules
- * and the refusals; the prefix helpers they rest on. */
+ * and the refusals. The prefix helpers they rest on: test_prefix.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,31 +13,18 @@
 
 #include "client/config.h"
 
-struct env {
-	const char *const *kv; /* name, value, ..., NULL */
-};
+#define CONFIG_TEST_ARGV0 "sluice-client"
+#include "config_test.h"
 
-static const char *env_get(void *arg, const char *name)
-{
-	const struct env *e = arg;
-
-	for (size_t i = 0; e->kv && e->kv[i]; i += 2)
-		if (strcmp(e->kv[i], name) == 0)
-			return e->kv[i + 1];
-	return NULL;
-}
-
-#define ARGV(...) (char *const[]){ "sluice-client", __VA_ARGS__ }
-#define ARGC(...) ((int)(sizeof((char *const[]){ "x", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(c, env, ...) cl_config_parse(c, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), env_get, \
 					   env, err, sizeof(err))
 #define BASE "--portal", "https://198.51.100.30:8443", "--token-file", "/t", "--ca", "/c"
 
-static void assert_prefix(const struct cl_prefix *p, const char *text)
+static void assert_prefix(const struct net_prefix *p, const char *text)
 {
-	char buf[CL_PREFIX_STRLEN];
+	char buf[PREFIX_STRLEN];
 
-	assert_string_equal(cl_prefix_str(p, buf, sizeof(buf)), text);
+	assert_string_equal(prefix_str(p, buf, sizeof(buf)), text);
 }
 
 static void test_defaults(void **state)
@@ -244,37 +231,6 @@ static void test_refusals(void **state)
 	assert_non_null(strstr(err, "usage: sluice-client")); /* cut to fit err */
 }
 
-static void test_prefix_helpers(void **state)
-{
-	struct cl_prefix a, b;
-	uint8_t in[4] = { 100, 100, 111, 9 }, out[4] = { 100, 128, 0, 1 }, six[16];
-
-	(void)state;
-	assert_int_equal(cl_prefix_parse("100.96.0.0/11", &a), 0);
-	assert_true(cl_prefix_contains(&a, AF_INET, in));
-	assert_false(cl_prefix_contains(&a, AF_INET, out));
-	assert_int_equal(inet_pton(AF_INET6, "fd00:2021:1111:8000::1", six), 1);
-	assert_false(cl_prefix_contains(&a, AF_INET6, six));
-	assert_int_equal(cl_prefix_parse("100.100.0.0/16", &b), 0);
-	assert_true(cl_prefix_overlaps(&a, &b));
-	assert_true(cl_prefix_overlaps(&b, &a));
-	assert_int_equal(cl_prefix_parse("100.128.0.0/9", &b), 0);
-	assert_false(cl_prefix_overlaps(&a, &b));
-	assert_int_equal(cl_prefix_parse("0.0.0.0/0", &b), 0);
-	assert_true(cl_prefix_overlaps(&a, &b));
-	assert_int_equal(cl_prefix_parse("::/0", &b), 0);
-	assert_false(cl_prefix_overlaps(&a, &b)); /* another family */
-	assert_int_equal(cl_prefix_parse("fd00:2021:1111:8000::/107", &a), 0);
-	assert_int_equal(cl_prefix_parse("fd00:2021:1111:8000:100:100:111:0/120", &b), 0);
-	assert_false(cl_prefix_overlaps(&a, &b));
-	assert_true(cl_prefix_contains(&a, AF_INET6, six));
-	assert_int_equal(cl_prefix_parse("fd00::1/129", &b), -EINVAL);
-	assert_int_equal(cl_prefix_parse("1.2.3.4/33", &b), -EINVAL);
-	assert_int_equal(cl_prefix_parse("1.2.3.4", &b), -EINVAL); /* the length required */
-	assert_int_equal(cl_prefix_parse("1.2.3.4/32", &b), 0);
-	assert_int_equal(b.len, 32);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,7 +238,6 @@ int main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_prefix_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

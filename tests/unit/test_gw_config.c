@@ -13,24 +13,11 @@
 #include <cmocka.h>
 
 #include "gateway/config.h"
+
+#define CONFIG_TEST_ARGV0 "sluice-gateway"
+#include "config_test.h"
 #include "wg/keyfile.h"
 
-struct env {
-	const char *const *kv; /* name, value, ..., NULL */
-};
-
-static const char *env_get(void *arg, const char *name)
-{
-	const struct env *e = arg;
-
-	for (size_t i = 0; e->kv && e->kv[i]; i += 2)
-		if (strcmp(e->kv[i], name) == 0)
-			return e->kv[i + 1];
-	return NULL;
-}
-
-#define ARGV(...) (char *const[]){ "sluice-gateway", __VA_ARGS__ }
-#define ARGC(...) ((int)(sizeof((char *const[]){ "x", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(c, env, ...) gw_config_parse(c, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), env_get, \
 					   env, err, sizeof(err))
 

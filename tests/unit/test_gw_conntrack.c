@@ -25,7 +25,7 @@ struct fx {
 
 static struct fx fx;
 
-static const struct gw_prefix gw_addrs[] = {
+static const struct net_prefix gw_addrs[] = {
 	{ .family = AF_INET, .addr = { 100, 64, 0, 1 }, .len = 32 },
 };
 
@@ -282,7 +282,7 @@ static void test_events_lost(void **state)
 static void test_delete_set_ipv6(void **state)
 {
 	struct nat_rule r = { .family = AF_INET6, .prefix = 64, .proto = IPPROTO_UDP };
-	struct gw_prefix dsts[2] = { { .family = AF_INET6, .len = 128 },
+	struct net_prefix dsts[2] = { { .family = AF_INET6, .len = 128 },
 				     { .family = AF_INET6, .len = 128 } };
 	struct flows fl = { .n = 0 };
 	const struct ct_flow *f;

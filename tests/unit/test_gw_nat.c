@@ -28,7 +28,7 @@ struct fx {
 
 static struct fx fx;
 
-static const struct gw_prefix gw_addrs[] = {
+static const struct net_prefix gw_addrs[] = {
 	{ .family = AF_INET, .addr = { 100, 64, 0, 1 }, .len = 32 },
 	{ .family = AF_INET6, .addr = { 0xfd, 0, 0x20, 0x21, 0x11, 0x11, [15] = 1 }, .len = 128 },
 };

@@ -1,5 +1,5 @@
 /* gateway/nat_text (pure): the nft text of rules, elements and the table, and
- * gateway/prefix. The kernel's side is test_gw_nat.c. */
+ * net/prefix. The kernel's side is test_gw_nat.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "gateway/nat_text.h"
-#include "gateway/prefix.h"
+#include "net/prefix.h"
 
 static void addr(const char *s, uint8_t *out)
 {
@@ -176,7 +176,7 @@ static void test_bind_text(void **state)
 	buf_free(&b);
 }
 
-static const struct gw_prefix gws[] = {
+static const struct net_prefix gws[] = {
 	{ .family = AF_INET, .addr = { 100, 64, 0, 1 }, .len = 32 },
 	{ .family = AF_INET6, .addr = { 0xfd, 0, 0x20, 0x21, 0x11, 0x11, [15] = 1 }, .len = 128 },
 };
@@ -191,7 +191,7 @@ static void test_table_text(void **state)
 {
 	struct nat_config c = { .table = "gw", .tun_ifname = "sltun0", .gw_addrs = gws,
 				.n_gw_addrs = 2 };
-	struct gw_prefix ranges[2];
+	struct net_prefix ranges[2];
 	struct buf b;
 
 	(void)state;
@@ -224,8 +224,8 @@ static void test_table_text(void **state)
 
 	/* Given ranges, port and rate; IPv4 only. */
 	buf_reset(&b);
-	assert_int_equal(gw_prefix_parse("100.64.0.0/10", &ranges[0]), 0);
-	assert_int_equal(gw_prefix_parse("198.18.0.0/15", &ranges[1]), 0);
+	assert_int_equal(prefix_parse("100.64.0.0/10", &ranges[0]), 0);
+	assert_int_equal(prefix_parse("198.18.0.0/15", &ranges[1]), 0);
 	c.client_ranges = ranges;
 	c.n_client_ranges = 2;
 	c.n_gw_addrs = 1;
@@ -253,34 +253,34 @@ static void test_table_text(void **state)
 
 static void test_prefix(void **state)
 {
-	struct gw_prefix p;
+	struct net_prefix p;
 	uint8_t a[16];
 
 	(void)state;
-	assert_int_equal(gw_prefix_parse("100.64.0.0/11", &p), 0);
+	assert_int_equal(prefix_parse("100.64.0.0/11", &p), 0);
 	assert_int_equal(p.family, AF_INET);
 	assert_int_equal(p.len, 11);
 	addr("100.95.255.255", a);
-	assert_true(gw_prefix_contains(&p, AF_INET, a));
+	assert_true(prefix_contains(&p, AF_INET, a));
 	addr("100.96.0.0", a);
-	assert_false(gw_prefix_contains(&p, AF_INET, a));
-	assert_false(gw_prefix_contains(&p, AF_INET6, a));
-	assert_int_equal(gw_prefix_parse("fd00:2021:1111::/107", &p), 0);
+	assert_false(prefix_contains(&p, AF_INET, a));
+	assert_false(prefix_contains(&p, AF_INET6, a));
+	assert_int_equal(prefix_parse("fd00:2021:1111::/107", &p), 0);
 	assert_int_equal(p.len, 107);
 	addr("fd00:2021:1111::1f:ffff", a);
-	assert_true(gw_prefix_contains(&p, AF_INET6, a));
+	assert_true(prefix_contains(&p, AF_INET6, a));
 	addr("fd00:2021:1111::20:0", a);
-	assert_false(gw_prefix_contains(&p, AF_INET6, a));
-	assert_int_equal(gw_prefix_parse("203.0.113.7", &p), 0);
+	assert_false(prefix_contains(&p, AF_INET6, a));
+	assert_int_equal(prefix_parse("203.0.113.7", &p), 0);
 	assert_int_equal(p.len, 32);
-	assert_int_equal(gw_prefix_parse("10.0.0.1/8", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("10.0.0.0/33", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("10.0.0.0/", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("10.0.0.0/-1", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("10.0.0.0/8x", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("nas.home", &p), -EINVAL);
-	assert_int_equal(gw_prefix_parse("::/0", &p), 0);
-	assert_true(gw_prefix_contains(&p, AF_INET6, a));
+	assert_int_equal(prefix_parse("10.0.0.1/8", &p), -EINVAL);
+	assert_int_equal(prefix_parse("10.0.0.0/33", &p), -EINVAL);
+	assert_int_equal(prefix_parse("10.0.0.0/", &p), -EINVAL);
+	assert_int_equal(prefix_parse("10.0.0.0/-1", &p), -EINVAL);
+	assert_int_equal(prefix_parse("10.0.0.0/8x", &p), -EINVAL);
+	assert_int_equal(prefix_parse("nas.home", &p), -EINVAL);
+	assert_int_equal(prefix_parse("::/0", &p), 0);
+	assert_true(prefix_contains(&p, AF_INET6, a));
 }
 
 int main(void)

@@ -34,17 +34,17 @@ static struct nl_route rt(const char *dst, unsigned len, int ifindex, uint32_t t
 	return r;
 }
 
-static struct cl_prefix pfx(const char *s)
+static struct net_prefix pfx(const char *s)
 {
-	struct cl_prefix p;
+	struct net_prefix p;
 
-	assert_int_equal(cl_prefix_parse(s, &p), 0);
+	assert_int_equal(prefix_parse(s, &p), 0);
 	return p;
 }
 
 static void test_overlap_table(void **state)
 {
-	const struct cl_prefix ranges[] = { pfx("100.96.0.0/11"), pfx("fd00:2021:1111:8000::/107"),
+	const struct net_prefix ranges[] = { pfx("100.96.0.0/11"), pfx("fd00:2021:1111:8000::/107"),
 					    pfx("fd00:2021:1111:8000:100:100:111:0/120") };
 	static const char *const names[] = { "proxy range", "proxy range", "sentinel range" };
 	enum { OWN = 7, ETH = 2 };
@@ -211,7 +211,7 @@ static int count_marked(struct fixture *f, uint8_t protocol)
 static void test_check_on_host(void **state)
 {
 	struct fixture *f = *state;
-	const struct cl_prefix ranges[] = { pfx("100.96.0.0/11"),
+	const struct net_prefix ranges[] = { pfx("100.96.0.0/11"),
 					    pfx("fd00:2021:1111:8000::/107") };
 	static const char *const names[] = { "proxy range", "proxy range" };
 	uint8_t d[16], own4[4];

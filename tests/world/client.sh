@@ -24,29 +24,12 @@
 # `world.sh down` kills both with the rest.
 set -euo pipefail
 
-SELF=$(readlink -f "${BASH_SOURCE[0]}")
-REPO_ROOT=$(cd "$(dirname "$SELF")/../.." && pwd)
-PREFIX=sl-
-STATE=$REPO_ROOT/.demo
-BUILD=${SLUICE_BUILD:-$REPO_ROOT/build}
+SCRIPT=client.sh
 NAME=client
-CMD=
-ARGS=()
-
-die() { printf 'client.sh: %s\n' "$*" >&2; exit 1; }
-
-while (($#)); do
-	case $1 in
-	--prefix) PREFIX=$2; shift 2 ;;
-	--state) STATE=$2; shift 2 ;;
-	--build) BUILD=$2; shift 2 ;;
-	--name) NAME=$2; shift 2 ;;
-	start | stop | kill) CMD=$1; shift ;;
-	--) shift; ARGS=("$@"); break ;;
-	*) die "unknown argument: $1" ;;
-	esac
-done
-[[ -n $CMD ]] || die "usage: client.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name client|client2] [-- ARGS]"
+USAGE="usage: client.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name client|client2] [-- ARGS]"
+# shellcheck source=tests/world/daemon.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/daemon.sh"
+daemon_parse "$@"
 
 case $NAME in
 client) TOKEN=$STATE/alice.token ;;
@@ -59,23 +42,6 @@ NS=$PREFIX$NAME
 PIDF=$STATE/run/$NAME.pid
 LOG=$STATE/logs/$NAME.log
 SOCK=$STATE/run/$NAME.sock
-
-alive() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	[[ ${stat%% *} != Z ]]
-}
-
-# wait_gone PID SECONDS
-wait_gone() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # has_status: this build's `sluice` has the status command (2 is its usage error;
 # on a socket that does not exist, `sluice status` says 3, no daemon)
@@ -131,11 +97,6 @@ start)
 	die "sluice-client ($NAME) not connected to the portal within 15 s: $(tail -n 5 "$LOG")"
 	;;
 stop | kill)
-	[[ -s $PIDF ]] || exit 0
-	pid=$(cat "$PIDF")
-	alive "$pid" || { rm -f "$PIDF"; exit 0; }
-	kill "-$([[ $CMD == stop ]] && echo TERM || echo KILL)" "$pid"
-	wait_gone "$pid" 10 || die "sluice-client ($NAME, $pid) did not exit"
-	rm -f "$PIDF"
+	daemon_stop sluice-client "$PIDF"
 	;;
 esac

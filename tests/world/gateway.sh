@@ -21,29 +21,12 @@
 # `world.sh down` kills both with the rest.
 set -euo pipefail
 
-SELF=$(readlink -f "${BASH_SOURCE[0]}")
-REPO_ROOT=$(cd "$(dirname "$SELF")/../.." && pwd)
-PREFIX=sl-
-STATE=$REPO_ROOT/.demo
-BUILD=${SLUICE_BUILD:-$REPO_ROOT/build}
+SCRIPT=gateway.sh
 NAME=gw
-CMD=
-ARGS=()
-
-die() { printf 'gateway.sh: %s\n' "$*" >&2; exit 1; }
-
-while (($#)); do
-	case $1 in
-	--prefix) PREFIX=$2; shift 2 ;;
-	--state) STATE=$2; shift 2 ;;
-	--build) BUILD=$2; shift 2 ;;
-	--name) NAME=$2; shift 2 ;;
-	start | stop | kill) CMD=$1; shift ;;
-	--) shift; ARGS=("$@"); break ;;
-	*) die "unknown argument: $1" ;;
-	esac
-done
-[[ -n $CMD ]] || die "usage: gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name gw|gw2] [-- ARGS]"
+USAGE="usage: gateway.sh start|stop|kill [--prefix P] [--state DIR] [--build DIR] [--name gw|gw2] [-- ARGS]"
+# shellcheck source=tests/world/daemon.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/daemon.sh"
+daemon_parse "$@"
 
 case $NAME in
 gw) ADDR=198.51.100.20 SUB=gateway ;;
@@ -57,23 +40,6 @@ esac
 BIN=$BUILD/src/gateway/sluice-gateway
 PIDF=$STATE/run/$SUB.pid
 LOG=$STATE/logs/$SUB.log
-
-alive() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	stat=${stat##*) }
-	[[ ${stat%% *} != Z ]]
-}
-
-# wait_gone PID SECONDS
-wait_gone() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 case $CMD in
 start)
@@ -97,11 +63,6 @@ start)
 	die "sluice-gateway ($NAME) got no tunnel from the portal within 10 s: $(tail -n 5 "$LOG")"
 	;;
 stop | kill)
-	[[ -s $PIDF ]] || exit 0
-	pid=$(cat "$PIDF")
-	alive "$pid" || { rm -f "$PIDF"; exit 0; }
-	kill "-$([[ $CMD == stop ]] && echo TERM || echo KILL)" "$pid"
-	wait_gone "$pid" 10 || die "sluice-gateway ($NAME, $pid) did not exit"
-	rm -f "$PIDF"
+	daemon_stop sluice-gateway "$PIDF"
 	;;
 esac

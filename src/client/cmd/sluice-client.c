@@ -1,6 +1,5 @@
 /* sluice-client: see src/client/client.h and docs/client.md. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "client/client.h"
 #include "client/config.h"
 #include "ctl/dial.h"
+#include "lib/daemon.h"
 #include "lib/log.h"
 
 static const char *env_get(void *arg, const char *name)
@@ -21,7 +21,6 @@ int main(int argc, char **argv)
 	struct cl_config cfg;
 	struct client *c = NULL;
 	char err[1024], token[CTL_TOKEN_MAX];
-	sigset_t sigs;
 	int r;
 
 	r = cl_config_parse(&cfg, argc, argv, env_get, NULL, err, sizeof(err));
@@ -39,13 +38,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 2;
 	}
-	/* Blocked before any thread starts, so every thread inherits the mask and
-	 * the signals reach the loop's signalfd only. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	daemon_block_signals(); /* before any thread starts */
 
 	r = client_new(&cfg, token, &c);
 	explicit_bzero(token, sizeof(token));

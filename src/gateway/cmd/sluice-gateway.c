@@ -1,6 +1,5 @@
 /* sluice-gateway: see src/gateway/gateway.h and docs/gateway.md. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "ctl/dial.h"
 #include "gateway/config.h"
 #include "gateway/gateway.h"
+#include "lib/daemon.h"
 #include "lib/log.h"
 
 static const char *env_get(void *arg, const char *name)
@@ -21,7 +21,6 @@ int main(int argc, char **argv)
 	struct gw_config cfg;
 	struct gateway *g = NULL;
 	char err[1024], token[CTL_TOKEN_MAX];
-	sigset_t sigs;
 	int r;
 
 	r = gw_config_parse(&cfg, argc, argv, env_get, NULL, err, sizeof(err));
@@ -39,13 +38,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 2;
 	}
-	/* Blocked before any thread starts, so every thread inherits the mask and
-	 * the signals reach the loop's signalfd only. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	daemon_block_signals(); /* before any thread starts */
 
 	r = gateway_new(&cfg, token, &g);
 	explicit_bzero(token, sizeof(token));

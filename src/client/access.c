@@ -590,6 +590,20 @@ void cl_access_tick(struct client *c)
 	}
 }
 
+void cl_access_resync(struct client *c)
+{
+	/* The portal may have ended some while we were apart (a restart decides
+	 * every stored authorization again, and tells nobody who is away): ask
+	 * again for what we hold. A live one comes back as a renewal, same
+	 * gateway and PSK; an ended one as a denial, or a grant elsewhere. */
+	for (size_t i = 0; i < c->n_res; i++) {
+		struct cl_resource *res = c->res[i];
+
+		if (res->state == CL_GRANTED && !res->renewing && request_send(c, res) == 0)
+			res->renewing = true;
+	}
+}
+
 void cl_access_portal_down(struct client *c)
 {
 	for (size_t i = 0; i < c->n_res; i++) {

@@ -203,6 +203,8 @@ static void on_init(struct client *c, const struct ctl_msg *m)
 			cl_access_want(c, res);
 	}
 	free(x.ids);
+	if (c->have_init)
+		cl_access_resync(c);
 	c->have_init = true;
 	log_info("portal: init with %zu resources", m->n_resources);
 }

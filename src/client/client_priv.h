@@ -183,7 +183,9 @@ void cl_access_end(struct client *c, struct cl_resource *res, const char *why);
 void cl_gateway_lost(struct client *c, uint64_t gateway_id, const char *why);
 /* Every second: expiries, renewals, requests left unanswered. */
 void cl_access_tick(struct client *c);
-/* The portal session went down or came back. */
+/* After a reconnect's init: every authorization held is asked for again. */
+void cl_access_resync(struct client *c);
+/* The portal session went down. */
 void cl_access_portal_down(struct client *c);
 /* A proxy IP bound or freed by the stub: the peer's allowed IPs follow. */
 void cl_access_proxy(struct client *c, bool bound, int family, const uint8_t *addr,

@@ -186,6 +186,35 @@ refused_fast() {
 }
 check "tcp/80 to the tcp/443 resource is refused at once (ICMP prohibited)" refused_fast
 
+# ---- denied: a site with no gateway online
+routed_in() { ip -n "${PREFIX}client" route get "$1" | grep -q "dev ${IFNAME[client]}"; }
+lab=$(admin -q sites create --name lab)
+labnet=$(admin -q resources create --site "$lab" --type cidr --address 198.18.7.0/24 --name Lab)
+labdns=$(admin -q resources create --site "$lab" --type dns --address lab.home.int --name LabDNS)
+admin policies create --group "$eng" --resource "$labnet" >/dev/null
+admin policies create --group "$eng" --resource "$labdns" >/dev/null
+wait_for 3 "the lab's CIDR is routed into the tunnel" routed_in 198.18.7.1
+refused_ping() { # the packet waits for the answer, then ICMP prohibited, well before -W
+	local t0 t1 out
+	t0=${EPOCHREALTIME/./}
+	out=$(in_ns client ping -n -c 1 -W 3 198.18.7.1 2>&1)
+	t1=${EPOCHREALTIME/./}
+	grep -qiE 'filtered|prohibited' <<<"$out" && ((t1 - t0 < 1000000))
+}
+check "a packet to a resource the portal denies gets ICMP prohibited at once" refused_ping
+refused_dns() {
+	local t0 t1 st
+	t0=${EPOCHREALTIME/./}
+	st=$(in_ns client dig +time=3 +tries=1 @100.100.111.1 lab.home.int | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+	t1=${EPOCHREALTIME/./}
+	[[ $st == REFUSED ]] && ((t1 - t0 < 1000000))
+}
+wait_for 3 "a name the portal denies gets REFUSED at once, not a timeout" refused_dns
+check_match "sluice status says denied" '"state": *"denied"' status client
+admin resources delete "$labnet" >/dev/null
+admin resources delete "$labdns" >/dev/null
+admin sites delete "$lab" >/dev/null
+
 # ---- the portal and the gateways stay outside the tunnel, whatever a CIDR covers
 gws=$(admin -q resources create --site "$site" --type cidr --address 198.51.100.16/28 --name Gws)
 prt=$(admin -q resources create --site "$site" --type cidr --address 198.51.100.28/30 --name Prt)
@@ -195,7 +224,6 @@ pinned() { # the route to $1 leaves by eth0, and is one of the client's (protoco
 	ip -n "${PREFIX}client" route get "$1" | grep -q 'dev eth0' &&
 		ip -n "${PREFIX}client" route show proto 83 | grep -q "^$1 "
 }
-routed_in() { ip -n "${PREFIX}client" route get "$1" | grep -q "dev ${IFNAME[client]}"; }
 wait_for 3 "a CIDR covering the gateways is routed into the tunnel" routed_in 198.51.100.17
 check "the gateway's endpoint is pinned outside" pinned 198.51.100.20
 check "and so is the portal's address" pinned 198.51.100.30

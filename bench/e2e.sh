@@ -117,42 +117,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-c() { ip netns exec $NS_C "$@"; }
-g() { ip netns exec $NS_G "$@"; }
-l() { ip netns exec $NS_L "$@"; }
 die() { echo "e2e.sh: $*" >&2; exit 1; }
-admin() {
-	c "$SLUICE" admin --portal "$PORTAL" --ca "$WORLD/ca.pem" \
-		--token-file "$WORLD/admin.token" --timeout 5 -q "$@"
-}
-# wait_until SECONDS CMD...: poll CMD until it succeeds, or fail
-wait_until() {
-	local n=$(( $1 * 10 )) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cpu_ticks() { # PID... -> user + system ticks of them all
 	local p t=0
 	for p in "$@"; do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done
 	echo "$t"
 }
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }
-p90() { sort -g | awk '{ a[NR] = $1 } END { if (NR) { i = int(NR * 0.9); if (i < NR * 0.9) i++; print a[i] } }'; }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print(a / b if b else 0)" "$1" "$2"; }
 
-cpu_busy_pct() { # the share of all CPUs not idle over 2 s, before we start
-	local a b
-	read -r -a a < <(head -n 1 /proc/stat)
-	sleep 2
-	read -r -a b < <(head -n 1 /proc/stat)
-	local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
-	for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-	echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
 BUSY=$(cpu_busy_pct)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 HZ=$(getconf CLK_TCK)
@@ -393,15 +367,6 @@ fi
 
 # Both daemons stop cleanly on SIGTERM, and a sanitizer build
 # (SLUICE_BUILD=build-asan) has nothing to say about either.
-stop_clean() { # PID NAME LOG
-	local rc=0
-	kill -TERM "$1"
-	wait "$1" || rc=$?
-	if [ "$rc" != 0 ] || grep -qE "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$3"; then
-		cat "$3" >&2
-		die "$2 exited with status $rc"
-	fi
-}
 if [ "$SLUICE_ON" = 1 ]; then
 	stop_clean "$CL_PID" sluice-client "$TMP/client.log"; CL_PID=
 	stop_clean "$GW_PID" sluice-gateway "$TMP/gw.log"; GW_PID=

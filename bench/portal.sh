@@ -99,7 +99,9 @@ wait_nth() {
 	return 1
 }
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 # a process and its children (the load tool's workers)
 rss_tree_kb() {
 	local t p
@@ -108,17 +110,6 @@ rss_tree_kb() {
 	echo "$t"
 }
 
-# How busy the machine is without us (a benchmark of someone else's skews ours):
-# the share of all CPUs not idle over 2 s, before anything starts.
-cpu_busy_pct() {
-	local a b
-	read -r -a a < <(head -n 1 /proc/stat)
-	sleep 2
-	read -r -a b < <(head -n 1 /proc/stat)
-	local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
-	for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-	echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
 BUSY=$(cpu_busy_pct)
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 "$TESTD" --dir "$DIR" >"$DIR/testd.out" 2>"$DIR/testd.err" &

@@ -45,9 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-c() { ip netns exec $NS_C "$@"; }
-g() { ip netns exec $NS_G "$@"; }
 r() { ip netns exec $NS_R "$@"; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 topology() {
 	cleanup 2>/dev/null || true

@@ -390,6 +390,8 @@ if [[ -x $BUILD/src/gateway/sluice-gateway ]]; then
 	check_fails "gw2's TUN is gone" in_ns gw2 ip link show slworld-gw2
 	check "gw's sluice-gateway still runs" test -d "/proc/$(cat "$STATE/run/gateway.pid")"
 	check "gateway.sh --name gw kill" world_gateway gw kill
+	# a killed daemon leaves its UAPI socket file in the host's /var/run/wireguard
+	rm -f /var/run/wireguard/slworld-gw.sock
 	check_fails "gateway.sh --name gw3 is refused" world_gateway gw3 start
 else
 	diag "no $BUILD/src/gateway/sluice-gateway: gateway.sh not run"

@@ -541,7 +541,6 @@ void cl_access_end(struct client *c, struct cl_resource *res, const char *why)
 void cl_gateway_lost(struct client *c, uint64_t gateway_id, const char *why)
 {
 	struct cl_gateway *gw = cl_gateway_find(c, gateway_id);
-	size_t moved = 0;
 
 	if (!gw)
 		return;
@@ -558,9 +557,7 @@ void cl_gateway_lost(struct client *c, uint64_t gateway_id, const char *why)
 		res->state = CL_IDLE;
 		res->renewing = false;
 		cl_access_want(c, res);
-		moved++;
 	}
-	(void)moved;
 }
 
 void cl_access_tick(struct client *c)

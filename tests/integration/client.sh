@@ -51,6 +51,8 @@ a = [l.strip() for l in sys.stdin if l.strip()]
 sys.exit(0 if a and all(ipaddress.ip_address(x) in ipaddress.ip_network("100.96.0.0/11") for x in a) else 1)'
 }
 resolves_proxy() { dns_short "$1" 100.100.111.1 "$2" | in_proxy4; }
+# Pipes into grep read all their input (grep >/dev/null, not -q): with pipefail a
+# writer cut off by an early grep exit (SIGPIPE) would turn a match into a failure.
 # the first address the device's resolver gives (what applications use)
 addr_of() { in_ns "$1" getent ahostsv4 "$2" | awk 'NR == 1 { print $1 }'; }
 page() { in_ns "$1" curl -sSf --connect-timeout 3 --max-time 5 "http://$2/"; }
@@ -157,7 +159,7 @@ iperf_pid=$!
 wait_for 5 "alice's iperf3 runs" grep -q 'bits/sec' "$tmp/iperf.out"
 admin groups remove-member "$eng" "$alice" >/dev/null
 t0=${EPOCHREALTIME/./}
-no_route() { ! ip -n "${PREFIX}client" route show 203.0.113.128/25 | grep -q .; }
+no_route() { ! ip -n "${PREFIX}client" route show 203.0.113.128/25 | grep . >/dev/null; }
 wait_for 1 "removing alice withdraws her route to 203.0.113.128/25 within 1 s" no_route
 check_fails "her ping to 203.0.113.200 fails" in_ns client ping -c 1 -W 1 203.0.113.200
 sleep_until_quiet() { # the iperf3 intervals after the removal carry nothing
@@ -165,7 +167,7 @@ sleep_until_quiet() { # the iperf3 intervals after the removal carry nothing
 }
 wait_for 2 "her running iperf3 stops moving data" sleep_until_quiet
 kill "$iperf_pid" 2>/dev/null
-not_hers() { ! dns_short client 100.100.111.1 nas.home.int | grep -q '^100\.'; }
+not_hers() { ! dns_short client 100.100.111.1 nas.home.int | grep '^100\.' >/dev/null; }
 check "nas.home.int is no longer hers" not_hers
 (( ${EPOCHREALTIME/./} - t0 < 3000000 )) || diag "revocation took over 3 s"
 admin groups add-member "$eng" "$alice" >/dev/null
@@ -187,7 +189,7 @@ refused_fast() {
 check "tcp/80 to the tcp/443 resource is refused at once (ICMP prohibited)" refused_fast
 
 # ---- denied: a site with no gateway online
-routed_in() { ip -n "${PREFIX}client" route get "$1" | grep -q "dev ${IFNAME[client]}"; }
+routed_in() { ip -n "${PREFIX}client" route get "$1" | grep "dev ${IFNAME[client]}" >/dev/null; }
 lab=$(admin -q sites create --name lab)
 labnet=$(admin -q resources create --site "$lab" --type cidr --address 198.18.7.0/24 --name Lab)
 labdns=$(admin -q resources create --site "$lab" --type dns --address lab.home.int --name LabDNS)
@@ -221,8 +223,8 @@ prt=$(admin -q resources create --site "$site" --type cidr --address 198.51.100.
 admin policies create --group "$eng" --resource "$gws" >/dev/null
 admin policies create --group "$eng" --resource "$prt" >/dev/null
 pinned() { # the route to $1 leaves by eth0, and is one of the client's (protocol 83)
-	ip -n "${PREFIX}client" route get "$1" | grep -q 'dev eth0' &&
-		ip -n "${PREFIX}client" route show proto 83 | grep -q "^$1 "
+	ip -n "${PREFIX}client" route get "$1" | grep 'dev eth0' >/dev/null &&
+		ip -n "${PREFIX}client" route show proto 83 | grep "^$1 " >/dev/null
 }
 wait_for 3 "a CIDR covering the gateways is routed into the tunnel" routed_in 198.51.100.17
 check "the gateway's endpoint is pinned outside" pinned 198.51.100.20
@@ -231,7 +233,7 @@ check "the tunnel still carries the nas" page client nas.home.int
 check_match "the portal session still answers" '"connected": *true' status client
 admin resources delete "$gws" >/dev/null
 admin resources delete "$prt" >/dev/null
-unpinned() { ! ip -n "${PREFIX}client" route show proto 83 | grep -q '^198\.51\.100\.'; }
+unpinned() { ! ip -n "${PREFIX}client" route show proto 83 | grep '^198\.51\.100\.' >/dev/null; }
 wait_for 3 "with the resources gone, the pins go" unpinned
 
 # ---- the admin's nameservers, live
@@ -258,7 +260,7 @@ EOF
 mid_pid=$!
 wait_for 5 "a download through gw is under way" test -e "$tmp/mid.open"
 check "gw is killed" gw gw kill
-retry_page() { page client nas.home.int | grep -qE 'hello (203\.0\.113\.2|2001:db8:113::2)$'; }
+retry_page() { page client nas.home.int | grep -E 'hello (203\.0\.113\.2|2001:db8:113::2)$' >/dev/null; }
 wait_for 5 "a retried download succeeds through gw2 within 5 s" retry_page
 kill "$mid_pid" 2>/dev/null
 check_eq "with the same proxy IP" "$before" addr_of client nas.home.int
@@ -278,7 +280,7 @@ portal_restart() { # SIGTERM, wait until it is gone, serve again from the same d
 }
 check "the portal restarts" portal_restart
 check "flows go on meanwhile" page client nas.home.int
-connected() { status client | grep -q '"connected": *true'; }
+connected() { status client | grep '"connected": *true' >/dev/null; }
 wait_for 10 "alice reconnects to the portal" connected
 check "gw2 stops" gw gw2 stop
 check "gw2 starts again" gw gw2 start

@@ -84,7 +84,7 @@ for b in "${NEED[@]}"; do
 	[ -x "$b" ] || { echo "e2e.sh: $b missing (build first)" >&2; exit 1; }
 done
 # sluice-client's state (connected, resources, sentinels) is read with `sluice status`
-if [ "$SLUICE_ON" = 1 ] && ! "$SLUICE" --help 2>&1 | grep -q '^  status'; then
+if [ "$SLUICE_ON" = 1 ] && ! "$SLUICE" --help 2>&1 | grep '^  status' >/dev/null; then
 	echo "e2e.sh: $SLUICE has no status command" >&2; exit 1
 fi
 for t in wireguard-go wg iperf3 dnsmasq nft python3; do

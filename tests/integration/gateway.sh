@@ -195,7 +195,7 @@ check "no LAN address (real addresses, the LAN's DNS, the gateway's LAN side) in
 
 # ---- the flow log
 flow_lines() { grep -q 'flow {"client_id":' "$STATE/logs/gateway.log"; }
-flow_rows() { admin flows list --event traffic | grep -q 'tcp/80'; }
+flow_rows() { admin flows list --event traffic | grep 'tcp/80' >/dev/null; }
 wait_for 15 "the gateway logs flows as JSON lines" flow_lines
 wait_for 15 "the portal records them (sluice admin flows)" flow_rows
 

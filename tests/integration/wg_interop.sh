@@ -124,7 +124,7 @@ sys.exit(0 if bps > 1e6 else 1)' "$out"
 }
 
 # listening NS PORT: a TCP socket listens on PORT in NS
-listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep . >/dev/null; }
 # rx_grew NS IFNAME BASE BYTES: the interface's peer has received BYTES more than BASE
 rx_of() { ip netns exec "$1" wg show "$2" transfer | awk '{ s += $2 } END { print s + 0 }'; }
 rx_grew() { test "$(rx_of "$1" "$2")" -ge $(($3 + $4)); }

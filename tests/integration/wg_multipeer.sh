@@ -128,7 +128,7 @@ check_match "wg show reports the interval" "every 1 second" p2 wg show slmp20
 # Both peers at once: TCP through the hub's two sessions in parallel.
 h iperf3 -s -D -B 198.18.100.1 -p 5201 --pidfile "$TMP/iperf1.pid" >/dev/null
 h iperf3 -s -D -B 198.18.100.1 -p 5202 --pidfile "$TMP/iperf2.pid" >/dev/null
-listening() { h ss -Hltn "sport = :$1" | grep -q .; }
+listening() { h ss -Hltn "sport = :$1" | grep . >/dev/null; }
 wait_for 5 "iperf3 listens on the hub (5201, 5202)" eval 'listening 5201 && listening 5202'
 both() {
 	p1 iperf3 -c 198.18.100.1 -p 5201 -t 2 >/dev/null &

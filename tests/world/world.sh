@@ -526,7 +526,7 @@ dns_answers() { # NS SERVER NAME EXPECTED
 	[[ $(nsx "$1" dig +short +time=1 +tries=1 "@$2" "$3") == "$4" ]]
 }
 listening() { # NS PROTO ADDR:PORT
-	nsx "$1" ss -Hln"$2" | awk '{print $4}' | grep -qxF "$3"
+	nsx "$1" ss -Hln"$2" | awk '{print $4}' | grep -xF "$3" >/dev/null
 }
 
 wait_ready() {

@@ -64,13 +64,15 @@ static int version_of(struct lws *wsi)
  * its length to *total. */
 static bool field_at_cap(struct lws *wsi, enum lws_token_indexes tok, unsigned *total)
 {
-	int n;
+	int len = lws_hdr_total_length(wsi, tok);
 
-	for (int f = 0; (n = lws_hdr_fragment_length(wsi, tok, f)) > 0; f++) {
-		if ((unsigned)n >= HTTP_MAX_FIELD)
+	*total += len > 0 ? (unsigned)len : 0;
+	if (len < HTTP_MAX_FIELD)
+		return false;
+	/* each repeated line is a fragment, and an empty one ends no list */
+	for (int f = 0; f < WSI_TOKEN_COUNT; f++)
+		if (lws_hdr_fragment_length(wsi, tok, f) >= HTTP_MAX_FIELD)
 			return true;
-		*total += (unsigned)n;
-	}
 	return false;
 }
 

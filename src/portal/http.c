@@ -39,6 +39,7 @@ struct http_txn {
 	struct http_reqinfo *ri;
 	struct buf body;
 	bool waiting_body, answered, close_after;
+	bool head; /* HEAD: the headers of the answer, not its body */
 	bool drain, out_done; /* refused body being read and dropped */
 	unsigned char *out; /* LWS_PRE + out_len */
 	size_t out_len, out_off;
@@ -227,7 +228,7 @@ static int respond(struct lws *wsi, struct http_txn *t, unsigned status, json_t 
 		if (!t->out)
 			return -1;
 	}
-	t->out_len = len;
+	t->out_len = t->head ? 0 : len; /* HEAD: Content-Length says len, no body */
 	t->out_off = 0;
 	t->answered = true;
 	t->waiting_body = false;
@@ -435,25 +436,6 @@ static int route(struct lws *wsi, struct http_server *srv, struct http_txn *t)
 	return respond_error(wsi, t, 404, "not_found", "no such path", false);
 }
 
-/* The method; -EINVAL for one the API does not use, -EBADMSG for a path that
- * decoded to a NUL byte (what C would see is not what was asked for). */
-static int method_of(struct lws *wsi, enum http_method *m)
-{
-	char *uri;
-	int len, meth = lws_http_get_uri_and_method(wsi, &uri, &len);
-
-	if (meth >= 0 && len > 0 && memchr(uri, '\0', (size_t)len))
-		return -EBADMSG;
-	switch (meth) {
-	case LWSHUMETH_GET: *m = HTTP_GET; return 0;
-	case LWSHUMETH_POST: *m = HTTP_POST; return 0;
-	case LWSHUMETH_PUT: *m = HTTP_PUT; return 0;
-	case LWSHUMETH_PATCH: *m = HTTP_PATCH; return 0;
-	case LWSHUMETH_DELETE: *m = HTTP_DELETE; return 0;
-	default: return -EINVAL;
-	}
-}
-
 /* Answers before the body is read; the body is dropped and the connection
  * closed. */
 static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
@@ -467,38 +449,24 @@ static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
 static int request_start(struct lws *wsi, struct http_server *srv, struct http_txn *t,
 			 const char *path)
 {
-	enum http_method m = HTTP_GET;
-	char cl[24] = "";
-	unsigned long long len = 0;
-	char *end;
+	struct http_req_head h;
+	unsigned long long len;
 	int r;
 
 	txn_reset(t); /* whether or not lws re-zeroed it between requests */
 	srv->stats.requests++;
+	r = http_req_check(wsi, &h);
+	t->head = h.head;
+	len = h.content_length;
+	if (r > 0)
+		return refuse_body(wsi, t, h.status, http_error_json(h.code, "%s", h.message),
+				   len);
 	r = http_reqinfo_new(wsi, path, &t->ri);
 	if (r == -ENOMEM)
 		return -1;
 	if (r < 0)
-		return respond_error(wsi, t, 400, "bad_request", "request line too large", true);
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-		return respond_error(wsi, t, 411, "bad_request", "Content-Length required", true);
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0) {
-		if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) < 0)
-			cl[0] = 'x';
-		errno = 0;
-		len = strtoull(cl, &end, 10);
-		if (errno || end == cl || *end || cl[0] == '-')
-			return respond_error(wsi, t, 400, "bad_request", "bad Content-Length",
-					     true);
-	}
-	r = method_of(wsi, &m);
-	if (r == -EBADMSG)
-		return refuse_body(wsi, t, 400, http_error_json("bad_request",
-				   "NUL in the path"), len);
-	if (r < 0)
-		return refuse_body(wsi, t, 405, http_error_json("method_not_allowed",
-				   "method not allowed"), len);
-	t->ri->req.method = m;
+		return respond_error(wsi, t, 414, "uri_too_long", "request line too large", true);
+	t->ri->req.method = h.method;
 	if (len > srv->max_body) {
 		srv->stats.rejected_too_large++;
 		return refuse_body(wsi, t, 413, http_error_json("too_large",
@@ -548,6 +516,10 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 		return writeable(wsi, t);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+		return http_req_raw(wsi, reason);
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		srv = http_server_of(wsi);
 		if (t)
@@ -671,7 +643,9 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
 		       LWS_SERVER_OPTION_VALIDATE_UTF8 |
-		       LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+		       LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+		       /* a method lws has no name for goes raw: http_req_raw() */
+		       LWS_SERVER_OPTION_FALLBACK_TO_APPLY_LISTEN_ACCEPT_CONFIG;
 	info.iface = cfg->address;
 	/* lws 4.1 binds an IPv4 iface on a dual-stack socket as the wildcard:
 	 * an IPv4 listen address gets an IPv4-only socket. */
@@ -685,7 +659,12 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 	info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
 	info.alpn = "http/1.1";
 	info.server_string = "sluice-portal";
-	info.max_http_header_data = 8192;
+	/* caps that make lws truncate a long field (answered 414/431) rather
+	 * than drop the connection; see http_req.c */
+	http_req_limits(&srv->token_limits);
+	info.token_limits = &srv->token_limits;
+	info.max_http_header_data = HTTP_AH_SIZE;
+	info.max_http_header_pool = HTTP_AH_POOL;
 	/* a policy of zeros turns lws's per-connection validity timers off: the
 	 * heartbeat above does their work */
 	info.retry_and_idle_policy = &srv->retry;

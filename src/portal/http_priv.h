@@ -13,8 +13,21 @@
 #include "portal/http.h"
 
 enum {
-	HTTP_MAX_ARGS = 32,
+	HTTP_MAX_ARGS = 32,       /* query arguments (414) */
 	HTTP_MAX_REQINFO = 16384, /* path, authorization and query of one request */
+};
+
+/* What a request head may hold (http_req.c, docs/security.md); the lead joins
+ * them with struct http_limits. */
+enum {
+	HTTP_MAX_URI = 4096,      /* path, each argument, all of them (414): lws's cap */
+	HTTP_MAX_FIELD = 4096,    /* one header value lws knows by name (431): its cap */
+	HTTP_MAX_HEAD = 8192,     /* the values of the headers lws knows by name (431) */
+	HTTP_AH_SIZE = 16384,     /* lws's head buffer: a head past it that no cap
+				   * truncated (unknown names) is closed unanswered */
+	HTTP_AH_POOL = 256,       /* head buffers; further connections wait unread */
+	HTTP_MAX_VERSION = 16,    /* "HTTP/1.1" (its cap) */
+	HTTP_MAX_LENGTH_DIGITS = 19, /* Content-Length < 10^19 < 2^64 */
 };
 
 struct http_args {
@@ -36,6 +49,7 @@ struct http_server {
 	struct lws_vhost *vh;
 	struct lws_protocols protocols[2];
 	lws_retry_bo_t retry; /* all zero: no lws validity timers (http_ws.c) */
+	struct lws_token_limits token_limits; /* http_req_limits() */
 	lws_sorted_usec_list_t tick_sul, drain_sul, heartbeat_sul;
 	volatile sig_atomic_t stop;
 	bool draining;
@@ -71,6 +85,22 @@ int http_reqinfo_new(struct lws *wsi, const char *path, struct http_reqinfo **ou
 /* Writes a whole small JSON answer at once (for refusals made inside lws's own
  * upgrade handling, where the writeable callback is not ours to wait for). */
 int http_respond_now(struct lws *wsi, unsigned status, json_t *body);
+
+/* http_req.c */
+struct http_req_head {
+	enum http_method method;
+	bool head;                         /* HEAD: a GET answered without its body */
+	unsigned long long content_length; /* 0 when absent */
+	unsigned status;                   /* 0, or the refusal's status */
+	const char *code, *message;        /* the refusal's JSON error */
+};
+/* The caps at which lws stops storing a field (info.token_limits). */
+void http_req_limits(struct lws_token_limits *tl);
+/* At LWS_CALLBACK_HTTP: 0 to serve the request, else the status (> 0) to
+ * refuse it with; h says what was asked or why not. */
+int http_req_check(struct lws *wsi, struct http_req_head *h);
+/* The LWS_CALLBACK_RAW_* reasons: a connection lws turned raw gets 501. */
+int http_req_raw(struct lws *wsi, enum lws_callback_reasons reason);
 
 /* http_ws.c */
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: >0 refused (answered), 0 go on, <0 hang up */

@@ -168,7 +168,7 @@ check_eq "an unknown path without a token: 401 first" 401 req_as "" GET /nope
 check_eq "the admin token: 200" 200 req GET /sites
 check_eq "an unknown path: 404" "404 not_found -" rs GET /nope
 check_eq "a wrong method: 405" "405 method_not_allowed -" rs PUT /sites '{}'
-check_eq "a method the API never uses: 405" 405 curl -s -o /dev/null -w '%{http_code}' \
+check_eq "a method the API never uses: 501" 501 curl -s -o /dev/null -w '%{http_code}' \
 	--cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" -X OPTIONS \
 	-H "Authorization: Bearer $TOKEN" "https://$NAME:$PORT/api/v1/sites"
 "$PY" -c 'print("{\"name\":\"" + "x" * (1 << 20) + "\"}")' >"$TMP/huge.json"

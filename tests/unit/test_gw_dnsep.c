@@ -614,6 +614,38 @@ static void test_tcp_idle(void **state)
 	close(fd);
 }
 
+/* A query trickled a byte every 100 ms: the bytes after the first do not keep
+ * the connection (dns/tcpslots.h), so it is closed once the first one's
+ * allowance (tcp_idle_ms, 300 here, below the 2 s query deadline) is out. */
+static void test_tcp_trickle(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(DNSEP_PORT) };
+	uint8_t c = 0, q[40] = { 0, 38 };
+	uint64_t t0;
+	size_t sent = 0;
+	bool closed = false;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, EP4, &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	t0 = time_mono_ns();
+	while (!closed && sent < sizeof(q)) {
+		if (send(fd, q + sent++, 1, MSG_NOSIGNAL) != 1)
+			break;
+		if (run_until_fd(e, fd, 100))
+			closed = recv(fd, &c, 1, 0) <= 0;
+	}
+	if (!closed) {
+		assert_true(run_until_fd(e, fd, 3000));
+		assert_true(recv(fd, &c, 1, 0) <= 0);
+	}
+	/* 300 ms, and the margin of a loaded machine; not the 4 s of bytes. */
+	assert_true(time_mono_ns() - t0 < 1500 * NSEC_PER_MSEC);
+	assert_true(sent < 15);
+	close(fd);
+}
+
 /* The real dig, with the offer as a raw EDNS option (version 1, n4 1, n6 0,
  * 100.96.0.70). */
 static void test_dig(void **state)
@@ -831,7 +863,7 @@ int main(void)
 		T(test_a_gets_offered_proxy), T(test_restart_same_proxies), T(test_refused),
 		T(test_pass_through),         T(test_https_hints_cut),      T(test_formerr),              T(test_bound_fails),
 		T(test_revoked_during_wait),  T(test_tcp),                  T(test_tcp_idle),
-		T(test_dig),                  T(test_upstream_timeout),     T(test_timing),
+		T(test_tcp_trickle),          T(test_dig),                  T(test_upstream_timeout),     T(test_timing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

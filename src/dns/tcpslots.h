@@ -1,8 +1,9 @@
-/* DNS-over-TCP connection slots (RFC 7766 section 6.2.3, RFC 9103's advice on
- * slow clients): when a connection holding one of a server's few slots has
- * used it too little and is closed, and which one gives way to a newcomer.
+/* DNS-over-TCP connection slots (RFC 7766 section 6.2.3): when a connection
+ * holding one of a server's few slots has used it too little and is closed,
+ * and which one gives way to a newcomer.
  * Pure bookkeeping, no I/O: the DNS stub (dns/stub_tcp.c) and the gateway's
- * DNS endpoint (gateway/dnsep.c) embed a tcpslot in each connection.
+ * DNS endpoint (gateway/dnsep.c) embed a tcpslot in each connection. Threads:
+ * none; the caller's.
  *
  * The policy (docs/security.md "The DNS stub's TCP"):
  *   - a connection is active when it is accepted, when a whole query has
@@ -30,8 +31,8 @@ enum {
 	TCPSLOT_IDLE_MS = 10000,
 	/* Over half the slots taken: a legitimate client sends its query
 	 * right after connecting or after an answer, within a round trip;
-	 * unbound drops to 1% of its 30 s (300 ms, 200 ms floor) there. One
-	 * second leaves room for a lossy tunnel's retransmission. */
+	 * unbound drops to 1% of its configured idle there. One second leaves
+	 * room for a lossy tunnel's retransmission. */
 	TCPSLOT_IDLE_BUSY_MS = 1000,
 	/* A whole query (at most 64 KiB, in practice one segment) within
 	 * this of its first byte: two initial TCP retransmission timeouts. */

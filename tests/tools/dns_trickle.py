@@ -6,7 +6,8 @@
       length-prefixed query every INTERVAL s (the first at once), and opens a
       new one whenever the server closes one. Rewrites STATUS (JSON) twice a
       second: connects, closed (by the server), open, lifetimes (max and
-      median of the closed ones, s). Runs SECS s, or until SIGTERM.
+      median of the closed ones, s), held_max (the longest any connection
+      was open, closed or still open, s). Runs SECS s, or until SIGTERM.
   dns_trickle.py stall SERVER
       Two connections each send 3 bytes of a 30-byte query; one then stalls,
       the other sends one more byte every 0.5 s. Prints the seconds until the
@@ -27,7 +28,8 @@ MSG = struct.pack(">H", 28) + bytes(range(1, 29))
 def attack(server, n, interval, secs, status):
     sel = selectors.DefaultSelector()
     conns = {}  # sock -> [born, next_send, pos]
-    st = {"connects": 0, "closed": 0, "open": 0, "lifetime_max": 0.0, "lifetime_median": 0.0}
+    st = {"connects": 0, "closed": 0, "open": 0, "lifetime_max": 0.0, "lifetime_median": 0.0,
+          "held_max": 0.0}
     lifetimes = []
     stop = [False]
     signal.signal(signal.SIGTERM, lambda *a: stop.__setitem__(0, True))
@@ -91,9 +93,12 @@ def attack(server, n, interval, secs, status):
         if now >= next_status:
             next_status = now + 0.5
             st["open"] = len(conns)
+            oldest = max((now - c[0] for c in conns.values()), default=0.0)
+            st["held_max"] = round(max(oldest, st["held_max"]), 3)
             if lifetimes:
                 srt = sorted(lifetimes)
                 st["lifetime_max"] = round(srt[-1], 3)
+                st["held_max"] = round(max(srt[-1], st["held_max"]), 3)
                 st["lifetime_median"] = round(srt[len(srt) // 2], 3)
             with open(status + ".tmp", "w") as f:
                 json.dump(st, f)

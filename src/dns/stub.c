@@ -286,7 +286,8 @@ int stub_new(const struct stub_config *cfg, struct stub **out)
 	if (!s->cfg.max_pending)
 		s->cfg.max_pending = 4096;
 	if (!s->cfg.max_tcp_conns)
-		s->cfg.max_tcp_conns = 256;
+		s->cfg.max_tcp_conns = TCPSLOT_MAX;
+	stub_tcp_init(s);
 	s->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	s->rnd_pos = sizeof(s->rnd); /* empty: the first draw fills it */
 	s->stop_efd = s->timer_fd = s->ep = -1;

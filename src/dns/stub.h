@@ -168,6 +168,8 @@ struct stub_stats {
 	uint64_t resource_queries; /* sent to the resolver (send() returned 0) */
 	uint64_t resource_failed;  /* stub_resource_fail */
 	uint64_t proxies;          /* proxy IPs bound now */
+	uint64_t tcp_expired;      /* TCP connections closed idle or mid-query */
+	uint64_t tcp_evicted;      /* ... to make room for a new one */
 };
 void stub_get_stats(const struct stub *s, struct stub_stats *out);
 

@@ -10,6 +10,7 @@
 
 #include "dns/msg.h"
 #include "dns/stub.h"
+#include "dns/tcpslots.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 
@@ -89,7 +90,7 @@ struct stub_conn {
 	unsigned pending;              /* forwards that will answer on it */
 	bool closed;                   /* fd gone; freed when pending reaches 0 */
 	bool want_out;
-	uint64_t idle_deadline;
+	struct tcpslot slot;           /* while open */
 	struct stub_conn *prev, *next;
 };
 
@@ -118,8 +119,8 @@ struct stub {
 	struct stub_watch *graveyard;  /* buried objects, freed after the batch */
 	uint8_t rnd[256];              /* getrandom output, drawn 2 bytes a query */
 	size_t rnd_pos;
-	struct stub_conn *conns;
-	unsigned n_conns;
+	struct stub_conn *conns;       /* open ones, and closed ones still pending */
+	struct tcpslots slots;         /* the open ones */
 	struct stub_stats stats;
 	struct log_ratelimit rl;
 	void *udp_buf;                 /* recvmmsg buffers of the sentinels */
@@ -202,6 +203,7 @@ void stub_fwd_free_all(struct stub *s);
 void stub_fwd_retire(struct stub *s, struct stub_sentinel *sen);
 
 /* stub_tcp.c */
+void stub_tcp_init(struct stub *s); /* before the first listen */
 int stub_tcp_listen(struct stub *s, struct stub_sentinel *sen);
 void stub_tcp_accept(struct stub *s, struct stub_sentinel *sen);
 void stub_conn_event(struct stub *s, struct stub_conn *c, uint32_t events);

@@ -1,9 +1,11 @@
 /* DNS over TCP on the sentinels (RFC 7766): two-byte length framing, several
  * queries per connection answered as they complete (pipelining), a cap on
- * connections and on what each may buffer, and an idle timeout. */
+ * connections and on what each may buffer; when a connection is closed for
+ * holding its slot without using it is dns/tcpslots.h's policy. */
 #include "dns/stub_priv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -14,8 +16,20 @@
 enum {
 	CONN_IN_MAX = 2 + DNS_MSG_MAX,
 	CONN_OUT_MAX = 1 << 20,     /* answers queued for a slow reader */
-	CONN_IDLE_MS = 10000,
 };
+
+#define CONN_OF(slotp) ((struct stub_conn *)((char *)(slotp) - offsetof(struct stub_conn, slot)))
+
+/* Waiting for a forward's answer: not idle. */
+static bool conn_busy(const struct tcpslot *t)
+{
+	return CONN_OF(t)->pending > 0;
+}
+
+void stub_tcp_init(struct stub *s)
+{
+	tcpslots_init(&s->slots, s->cfg.max_tcp_conns, 0, conn_busy);
+}
 
 int stub_tcp_listen(struct stub *s, struct stub_sentinel *sen)
 {
@@ -32,11 +46,6 @@ int stub_tcp_listen(struct stub *s, struct stub_sentinel *sen)
 		return -errno;
 	sen->wl.kind = W_LISTEN;
 	return stub_watch(s, sen->tcp_fd, EPOLLIN, &sen->wl);
-}
-
-static void conn_touch(struct stub_conn *c)
-{
-	c->idle_deadline = time_mono_ns() + CONN_IDLE_MS * 1000000ull;
 }
 
 static void conn_unlink_free(struct stub *s, struct stub_conn *c)
@@ -59,7 +68,7 @@ static void conn_close(struct stub *s, struct stub_conn *c)
 	c->closed = true;
 	close(c->fd);
 	c->fd = -1;
-	s->n_conns--;
+	tcpslots_remove(&s->slots, &c->slot);
 	if (c->pending == 0)
 		conn_unlink_free(s, c);
 }
@@ -79,7 +88,17 @@ void stub_tcp_accept(struct stub *s, struct stub_sentinel *sen)
 
 		if (fd < 0)
 			return;
-		if (s->n_conns >= s->cfg.max_tcp_conns || !(c = calloc(1, sizeof(*c)))) {
+		if (tcpslots_full(&s->slots)) {
+			/* Room for the newcomer at the expense of the connection
+			 * active least recently: stalled ones cannot lock it out. */
+			struct tcpslot *v = tcpslots_victim(&s->slots);
+
+			if (v) {
+				s->stats.tcp_evicted++;
+				conn_close(s, CONN_OF(v));
+			}
+		}
+		if (tcpslots_full(&s->slots) || !(c = calloc(1, sizeof(*c)))) {
 			log_rl(&s->rl, LOG_LVL_WARN, "dns: too many TCP connections");
 			close(fd);
 			continue;
@@ -89,12 +108,11 @@ void stub_tcp_accept(struct stub *s, struct stub_sentinel *sen)
 		c->sen = sen;
 		buf_init(&c->in, CONN_IN_MAX);
 		buf_init(&c->out, CONN_OUT_MAX);
-		conn_touch(c);
+		tcpslots_add(&s->slots, &c->slot, time_mono_ns());
 		c->next = s->conns;
 		if (s->conns)
 			s->conns->prev = c;
 		s->conns = c;
-		s->n_conns++;
 		if (stub_watch(s, fd, EPOLLIN, &c->w) < 0)
 			conn_close(s, c);
 	}
@@ -132,6 +150,7 @@ void stub_tcp_send(struct stub *s, struct stub_conn *c, const uint8_t *msg, size
 	}
 	buf_append(&c->out, hdr, 2);
 	buf_append(&c->out, msg, len);
+	tcpslots_sent(&s->slots, &c->slot, time_mono_ns());
 	conn_flush(s, c);
 }
 
@@ -140,6 +159,7 @@ static void conn_read(struct stub *s, struct stub_conn *c)
 	for (;;) {
 		uint8_t tmp[16384];
 		ssize_t n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		unsigned took = 0;
 
 		if (n == 0) {
 			conn_close(s, c);
@@ -150,7 +170,6 @@ static void conn_read(struct stub *s, struct stub_conn *c)
 				conn_close(s, c);
 			return;
 		}
-		conn_touch(c);
 		if (buf_append(&c->in, tmp, (size_t)n) < 0) {
 			conn_close(s, c);
 			return;
@@ -163,12 +182,15 @@ static void conn_read(struct stub *s, struct stub_conn *c)
 			if (c->in.len < want)
 				break;
 			s->stats.queries_tcp++;
-			if (want > 2)
+			if (want > 2) {
+				took++; /* an empty message is no activity */
 				stub_handle_query(s, &cl, c->in.data + 2, want - 2);
+			}
 			if (c->closed)
 				return; /* the caller holds a reference: c is still there */
 			buf_consume(&c->in, want);
 		}
+		tcpslots_read(&s->slots, &c->slot, time_mono_ns(), took, c->in.len);
 	}
 }
 
@@ -186,15 +208,17 @@ void stub_conn_event(struct stub *s, struct stub_conn *c, uint32_t events)
 	stub_conn_release(s, c);
 }
 
+static void conn_expired(void *arg, struct tcpslot *t)
+{
+	struct stub *s = arg;
+
+	s->stats.tcp_expired++;
+	conn_close(s, CONN_OF(t));
+}
+
 void stub_conn_expire(struct stub *s, uint64_t now)
 {
-	struct stub_conn *c = s->conns, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		if (!c->closed && c->pending == 0 && now >= c->idle_deadline)
-			conn_close(s, c);
-	}
+	tcpslots_expire(&s->slots, now, conn_expired, s);
 }
 
 void stub_conn_free_all(struct stub *s)
@@ -204,7 +228,7 @@ void stub_conn_free_all(struct stub *s)
 
 		if (!c->closed) {
 			close(c->fd);
-			s->n_conns--;
+			tcpslots_remove(&s->slots, &c->slot);
 		}
 		c->closed = true;
 		conn_unlink_free(s, c);

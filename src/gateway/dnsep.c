@@ -49,9 +49,11 @@ struct conn {
 	struct buf in, out;
 	unsigned refs;                 /* waits that will answer on it, and the handler */
 	bool closed, want_out;
-	uint64_t idle_deadline;
+	struct tcpslot slot;           /* while open */
 	struct conn *prev, *next;      /* open ones, or the dead list */
 };
+
+#define CONN_OF(slotp) ((struct conn *)((char *)(slotp) - offsetof(struct conn, slot)))
 
 /* A query waiting for the resolver. */
 struct wait {
@@ -214,11 +216,12 @@ static void udp_read(struct dnsep *ep, struct sock *s)
 	}
 }
 
-/* ---- TCP ---- */
+/* ---- TCP: the slots' policy is dns/tcpslots.h ---- */
 
-static void conn_touch(struct dnsep *ep, struct conn *c)
+/* Waiting for the resolver (or being handled): not idle. */
+static bool conn_busy(const struct tcpslot *t)
 {
-	c->idle_deadline = time_mono_ns() + ep->cfg.tcp_idle_ms * NSEC_PER_MSEC;
+	return CONN_OF(t)->refs > 0;
 }
 
 static void conn_unlink(struct conn **head, struct conn *c)
@@ -250,7 +253,7 @@ static void conn_close(struct dnsep *ep, struct conn *c)
 	c->closed = true;
 	close(c->fd);
 	c->fd = -1;
-	ep->n_conns--;
+	tcpslots_remove(&ep->slots, &c->slot);
 	if (c->refs == 0)
 		conn_bury(ep, c);
 }
@@ -296,7 +299,7 @@ static void tcp_send(struct dnsep *ep, struct conn *c, const uint8_t *msg, size_
 	}
 	buf_append(&c->out, hdr, 2);
 	buf_append(&c->out, msg, len);
-	conn_touch(ep, c);
+	tcpslots_sent(&ep->slots, &c->slot, time_mono_ns());
 	conn_flush(ep, c);
 }
 
@@ -312,7 +315,17 @@ static void tcp_accept(struct dnsep *ep, struct sock *s)
 
 		if (fd < 0)
 			return;
-		if (ep->n_conns >= ep->cfg.max_tcp_conns || from.ss_family != s->family ||
+		if (tcpslots_full(&ep->slots) && from.ss_family == s->family) {
+			/* Room for the newcomer at the expense of the connection
+			 * active least recently: stalled ones cannot lock it out. */
+			struct tcpslot *v = tcpslots_victim(&ep->slots);
+
+			if (v) {
+				ep->st.tcp_evicted++;
+				conn_close(ep, CONN_OF(v));
+			}
+		}
+		if (tcpslots_full(&ep->slots) || from.ss_family != s->family ||
 		    !(c = calloc(1, sizeof(*c)))) {
 			log_rl(&ep->rl, LOG_LVL_WARN, "dnsep: too many TCP connections");
 			close(fd);
@@ -323,12 +336,11 @@ static void tcp_accept(struct dnsep *ep, struct sock *s)
 		addr_of(&from, &c->family, c->src);
 		buf_init(&c->in, CONN_IN_MAX);
 		buf_init(&c->out, CONN_OUT_MAX);
-		conn_touch(ep, c);
+		tcpslots_add(&ep->slots, &c->slot, time_mono_ns());
 		c->next = ep->conns;
 		if (ep->conns)
 			ep->conns->prev = c;
 		ep->conns = c;
-		ep->n_conns++;
 		ev.data.ptr = &c->w;
 		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_close(ep, c);
@@ -340,6 +352,7 @@ static void conn_read(struct dnsep *ep, struct conn *c)
 	for (;;) {
 		uint8_t tmp[16384];
 		ssize_t n = recv(c->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		unsigned took = 0;
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			conn_close(ep, c);
@@ -347,7 +360,6 @@ static void conn_read(struct dnsep *ep, struct conn *c)
 		}
 		if (n < 0)
 			return;
-		conn_touch(ep, c);
 		if (buf_append(&c->in, tmp, (size_t)n) < 0) {
 			conn_close(ep, c);
 			return;
@@ -359,11 +371,14 @@ static void conn_read(struct dnsep *ep, struct conn *c)
 			if (c->in.len < want)
 				break;
 			ep->st.queries_tcp++;
+			if (want > 2)
+				took++; /* an empty message is no activity */
 			handle(ep, c, -1, c->family, c->src, NULL, 0, c->in.data + 2, want - 2);
 			if (c->closed)
 				return; /* the caller holds a reference */
 			buf_consume(&c->in, want);
 		}
+		tcpslots_read(&ep->slots, &c->slot, time_mono_ns(), took, c->in.len);
 	}
 }
 
@@ -379,13 +394,12 @@ static void conn_event(struct dnsep *ep, struct conn *c, uint32_t events)
 	conn_release(ep, c);
 }
 
-static void conn_expire(struct dnsep *ep, uint64_t now)
+static void conn_expired(void *arg, struct tcpslot *t)
 {
-	for (struct conn *c = ep->conns, *next; c; c = next) {
-		next = c->next;
-		if (!c->closed && c->refs == 0 && now >= c->idle_deadline)
-			conn_close(ep, c);
-	}
+	struct dnsep *ep = arg;
+
+	ep->st.tcp_expired++;
+	conn_close(ep, CONN_OF(t));
 }
 
 static void dead_empty(struct dnsep *ep)
@@ -426,7 +440,7 @@ void dnsep_dispatch(struct dnsep *ep)
 			break;
 		}
 	}
-	conn_expire(ep, time_mono_ns());
+	tcpslots_expire(&ep->slots, time_mono_ns(), conn_expired, ep);
 	ep->in_dispatch = false;
 	if (udpbatch_count(ep->out))
 		udpbatch_flush(ep->out, &err);
@@ -435,11 +449,8 @@ void dnsep_dispatch(struct dnsep *ep)
 
 int dnsep_timeout_ms(const struct dnsep *ep)
 {
-	uint64_t now = time_mono_ns(), first = UINT64_MAX;
+	uint64_t now = time_mono_ns(), first = tcpslots_next(&ep->slots);
 
-	for (const struct conn *c = ep->conns; c; c = c->next)
-		if (!c->closed && c->refs == 0 && c->idle_deadline < first)
-			first = c->idle_deadline;
 	if (first == UINT64_MAX)
 		return -1;
 	return first <= now ? 0 : (int)((first - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
@@ -515,9 +526,10 @@ int dnsep_new(const struct dnsep_config *cfg, const struct dnsep_ops *ops, void 
 	if (!ep->cfg.max_pending)
 		ep->cfg.max_pending = 4096;
 	if (!ep->cfg.max_tcp_conns)
-		ep->cfg.max_tcp_conns = 256;
+		ep->cfg.max_tcp_conns = TCPSLOT_MAX;
 	if (!ep->cfg.tcp_idle_ms)
-		ep->cfg.tcp_idle_ms = 10000;
+		ep->cfg.tcp_idle_ms = TCPSLOT_IDLE_MS;
+	tcpslots_init(&ep->slots, ep->cfg.max_tcp_conns, ep->cfg.tcp_idle_ms, conn_busy);
 	ep->ops = *ops;
 	ep->arg = arg;
 	ep->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;

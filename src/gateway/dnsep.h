@@ -68,7 +68,9 @@ struct dnsep_config {
 	struct resolver *resolver;     /* the caller's; may be NULL without addrs */
 	unsigned max_pending;          /* queries waiting for the resolver. 0: 4096 */
 	unsigned max_tcp_conns;        /* 0: 256 */
-	unsigned tcp_idle_ms;          /* an idle TCP connection is closed. 0: 10000 */
+	/* An idle TCP connection is closed. 0: 10000. Shorter while over half
+	 * of max_tcp_conns are open; dns/tcpslots.h has the whole policy. */
+	unsigned tcp_idle_ms;
 };
 
 struct dnsep;
@@ -124,6 +126,8 @@ struct dnsep_stats {
 	uint64_t busy;              /* over max_pending or the resolver's bounds */
 	uint64_t bound_failed;
 	uint64_t answered;          /* from the resolver, rewritten or passed */
+	uint64_t tcp_expired;       /* TCP connections closed idle or mid-query */
+	uint64_t tcp_evicted;       /* ... to make room for a new one */
 };
 void dnsep_get_stats(const struct dnsep *ep, struct dnsep_stats *out);
 

@@ -4,6 +4,7 @@
 #ifndef SLUICE_GATEWAY_DNSEP_PRIV_H
 #define SLUICE_GATEWAY_DNSEP_PRIV_H
 
+#include "dns/tcpslots.h"
 #include "gateway/dnsep.h"
 #include "lib/log.h"
 
@@ -20,7 +21,7 @@ struct dnsep {
 	struct sock *socks;
 	size_t n_socks;
 	struct conn *conns, *dead;
-	unsigned n_conns;
+	struct tcpslots slots;         /* the open conns */
 	struct wait *waits;
 	unsigned n_waits;
 	struct udpbatch *out;

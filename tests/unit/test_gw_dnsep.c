@@ -614,6 +614,38 @@ static void test_tcp_idle(void **state)
 	close(fd);
 }
 
+/* A query trickled a byte every 100 ms: the bytes after the first do not keep
+ * the connection (dns/tcpslots.h), so it is closed once the first one's
+ * allowance (tcp_idle_ms, 300 here, below the 2 s query deadline) is out. */
+static void test_tcp_trickle(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(DNSEP_PORT) };
+	uint8_t c = 0, q[40] = { 0, 38 };
+	uint64_t t0;
+	size_t sent = 0;
+	bool closed = false;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, EP4, &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	t0 = time_mono_ns();
+	while (!closed && sent < sizeof(q)) {
+		if (send(fd, q + sent++, 1, MSG_NOSIGNAL) != 1)
+			break;
+		if (run_until_fd(e, fd, 100))
+			closed = recv(fd, &c, 1, 0) <= 0;
+	}
+	if (!closed) {
+		assert_true(run_until_fd(e, fd, 3000));
+		assert_true(recv(fd, &c, 1, 0) <= 0);
+	}
+	/* 300 ms, and the margin of a loaded machine; not the 4 s of bytes. */
+	assert_true(time_mono_ns() - t0 < 1500 * NSEC_PER_MSEC);
+	assert_true(sent < 15);
+	close(fd);
+}
+
 /* The real dig, with the offer as a raw EDNS option (version 1, n4 1, n6 0,
  * 100.96.0.70). */
 static void test_dig(void **state)
@@ -694,6 +726,60 @@ static void test_upstream_timeout(void **state)
 	resolver_free(e->r);
 	e->ep = saved_ep;
 	e->r = saved_r;
+}
+
+static int tcp_to(const char *ip)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(DNSEP_PORT) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* All slots taken (2 here): a newcomer closes the least recently active
+ * connection rather than being refused; over half taken, the idle allowance is
+ * the short one (1 s, not tcp_idle_ms's 10 s). */
+static void test_tcp_full(void **state)
+{
+	struct env *e = *state;
+	struct sockaddr_storage addr = { 0 };
+	struct dnsep_config cfg = { .addrs = &addr, .n_addrs = 1, .max_tcp_conns = 2 };
+	struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+	struct dnsep *saved_ep = e->ep;
+	struct dnsep_stats st;
+	uint64_t t0;
+	uint8_t c;
+	int fd1, fd2, fd3;
+
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.5", &a->sin_addr);
+	cfg.resolver = e->r;
+	assert_int_equal(dnsep_new(&cfg, &fk_ops, &e->f, &e->ep), 0);
+	fd1 = tcp_to("127.0.0.5");
+	assert_false(run_until_fd(e, fd1, 50)); /* accepted, kept */
+	fd2 = tcp_to("127.0.0.5");
+	t0 = time_mono_ns();
+	assert_false(run_until_fd(e, fd2, 50));
+	fd3 = tcp_to("127.0.0.5");
+	assert_true(run_until_fd(e, fd1, 500));
+	assert_int_equal(recv(fd1, &c, 1, 0), 0);
+	assert_false(run_until_fd(e, fd3, 50));
+	dnsep_get_stats(e->ep, &st);
+	assert_int_equal(st.tcp_evicted, 1);
+	/* fd2 and fd3: 2 of 2 taken, so 1 s idle each. */
+	assert_true(run_until_fd(e, fd2, 3000));
+	assert_int_equal(recv(fd2, &c, 1, 0), 0);
+	assert_true(time_mono_ns() - t0 >= 900 * NSEC_PER_MSEC);
+	assert_true(time_mono_ns() - t0 < 2500 * NSEC_PER_MSEC);
+	dnsep_get_stats(e->ep, &st);
+	assert_true(st.tcp_expired >= 1);
+	close(fd1);
+	close(fd2);
+	close(fd3);
+	dnsep_free(e->ep);
+	e->ep = saved_ep;
 }
 
 /* The endpoint's own time for a new name, next to dnsmasq's: a diagnostic,
@@ -831,7 +917,8 @@ int main(void)
 		T(test_a_gets_offered_proxy), T(test_restart_same_proxies), T(test_refused),
 		T(test_pass_through),         T(test_https_hints_cut),      T(test_formerr),              T(test_bound_fails),
 		T(test_revoked_during_wait),  T(test_tcp),                  T(test_tcp_idle),
-		T(test_dig),                  T(test_upstream_timeout),     T(test_timing),
+		T(test_tcp_trickle),          T(test_dig),                  T(test_upstream_timeout),     T(test_tcp_full),
+		T(test_timing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "lib/time.h"
+#include "wg/pubkey.h"
 
 enum { HDR_MAX = 300 };
 
@@ -24,18 +25,11 @@ static const char *bearer(const struct http_request *req)
 	return a + 7;
 }
 
-/* A canonical base64 X25519 key, as docs/protocol.md wants public keys. */
+/* A public key as docs/protocol.md wants it (wg/pubkey.h: canonical base64
+ * of a canonical key not of small order). */
 static bool key_ok(const char *s)
 {
-	uint8_t k[CTL_KEY_LEN];
-	char canon[sodium_base64_ENCODED_LEN(CTL_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
-	size_t n = 0;
-
-	if (sodium_base642bin(k, sizeof(k), s, strlen(s), NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != CTL_KEY_LEN)
-		return false;
-	sodium_bin2base64(canon, sizeof(canon), k, sizeof(k), sodium_base64_VARIANT_ORIGINAL);
-	return strcmp(canon, s) == 0;
+	return wg_pubkey_from_base64(NULL, s) == 0;
 }
 
 static int64_t token_expiry(struct hub *h, int64_t token_id)

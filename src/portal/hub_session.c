@@ -32,6 +32,13 @@ static bool key_ok(const char *s)
 	return wg_pubkey_from_base64(NULL, s) == 0;
 }
 
+static int refuse_key(struct http_session *s)
+{
+	http_session_refuse(s, "bad_key", "X-Sluice-Public-Key must be a valid X25519 public "
+			    "key in canonical base64 (docs/protocol.md)");
+	return -EPERM;
+}
+
 static int64_t token_expiry(struct hub *h, int64_t token_id)
 {
 	json_t *row = NULL;
@@ -97,7 +104,7 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 	    kind != STORE_TOKEN_CLIENT)
 		return -EACCES;
 	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
-		return -EPERM;
+		return refuse_key(s);
 	if (http_session_header(s, "x-sluice-name", name, sizeof(name)) < 0)
 		name[0] = '\0';
 	r = store_client_upsert(h->st, user_id, key, name, &row, &err);
@@ -105,7 +112,12 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 		r = store_client_upsert(h->st, user_id, key, NULL, &row, &err);
 	if (r < 0) {
 		log_rl(&h->rl, LOG_LVL_WARN, "hub: %s: client refused: %s", req->peer, err.msg);
-		return r == -EPERM ? -EPERM : -EAGAIN;
+		if (r == -EADDRINUSE)
+			http_session_refuse(s, "key_in_use", "this public key is a gateway's");
+		else if (r == -EDQUOT)
+			http_session_refuse(s, "device_limit",
+					    "this user has as many devices as device_limit allows");
+		return r == -EPERM || r == -EADDRINUSE || r == -EDQUOT ? -EPERM : -EAGAIN;
 	}
 	r = conv_client(row, &cc);
 	if (r == 0)
@@ -337,14 +349,18 @@ static int gateway_open(struct hub *h, struct http_session *s, const struct http
 	if (!bearer(req) || store_token_check(h->st, bearer(req), &kind, &site_id, &token_id) < 0 ||
 	    kind != STORE_TOKEN_SITE)
 		return -EACCES;
-	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key) ||
-	    http_session_header(s, "x-sluice-endpoint", endpoint, sizeof(endpoint)) < 0)
+	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
+		return refuse_key(s);
+	if (http_session_header(s, "x-sluice-endpoint", endpoint, sizeof(endpoint)) < 0)
 		return -EPERM;
 	if (http_session_header(s, "x-sluice-name", name, sizeof(name)) < 0)
 		name[0] = '\0';
 	r = gateway_row(h, site_id, key, name, endpoint, &row);
+	if (r == -EADDRINUSE)
+		http_session_refuse(s, "key_in_use", "this public key is a device's");
 	if (r < 0)
-		return r == -EPERM || r == -EEXIST || r == -EINVAL ? -EPERM : -EAGAIN;
+		return r == -EPERM || r == -EEXIST || r == -EINVAL || r == -EADDRINUSE ? -EPERM
+										       : -EAGAIN;
 	r = conv_gateway(row, &cg);
 	json_decref(row);
 	if (r < 0) {

@@ -264,4 +264,12 @@ check_eq "a gateway deleted" 204 req DELETE /gateways/1
 check_eq "... its addresses are in quarantine" 1 \
 	sqlite3 "$DATA/portal.db" "SELECT count(*) FROM tunnel_free WHERE n = $(num "$GWADDR")"
 
+# the end: TERM, exit 0, and nothing from a sanitizer in its log (an ASan build)
+kill -TERM "$PID"
+wait "$PID"
+RC=$?
+PID=
+check_eq "the portal stops cleanly, no sanitizer report" "0 0" \
+	echo "$RC $(grep -cE 'Sanitizer|runtime error' "$TMP/portal.log")"
+
 finish

@@ -219,6 +219,12 @@ admin settings set --device-limit-default >/dev/null
 admin settings set --address-quarantine "$QUARANTINE" >/dev/null
 check_eq "the setting reads back" "200 $QUARANTINE" \
 	eval 'echo "$(req GET /settings) $(jf address_quarantine_seconds)"'
+check_match "sluice admin settings get shows them" "address_quarantine_seconds.*$QUARANTINE" \
+	eval 'admin settings get | tr "\n" " "'
+check_eq "REST: a device_limit of 0: 400 on it" "400 validation device_limit" \
+	req PATCH /settings '{"device_limit":0}'
+check_eq "REST: a quarantine that is no integer: 400 on it" "400 validation address_quarantine_seconds" \
+	req PATCH /settings '{"address_quarantine_seconds":"1h"}'
 BKEY=$(newkey)
 device "$BOB" "$BKEY" >/dev/null
 BID=$(sqlite3 "$DATA/portal.db" "SELECT id FROM clients WHERE public_key = '$BKEY'")

@@ -156,7 +156,7 @@ admin users create --name bob >/dev/null
 ADA=$(admin -q tokens create --kind client --user 1)
 BOB=$(admin -q tokens create --kind client --user 2)
 SITE=$(admin -q tokens create --kind site --site 1)
-[ -n "$ADA" ] && [ -n "$BOB" ] && [ -n "$SITE" ] || world_bail "no tokens"
+if [ -z "$ADA" ] || [ -z "$BOB" ] || [ -z "$SITE" ]; then world_bail "no tokens"; fi
 
 # ---- bad keys
 ZERO=$(b64 0000000000000000000000000000000000000000000000000000000000000000)
@@ -217,10 +217,11 @@ admin settings set --device-limit-default >/dev/null
 
 # ---- tunnel addresses: quarantined, then reused
 admin settings set --address-quarantine "$QUARANTINE" >/dev/null
-check_eq "the setting reads back" "200 $QUARANTINE" \
-	eval 'echo "$(req GET /settings) $(jf address_quarantine_seconds)"'
+quarantine_get() { echo "$(req GET /settings) $(jf address_quarantine_seconds)"; }
+settings_text() { admin settings get | tr '\n' ' '; }
+check_eq "the setting reads back" "200 $QUARANTINE" quarantine_get
 check_match "sluice admin settings get shows them" "address_quarantine_seconds.*$QUARANTINE" \
-	eval 'admin settings get | tr "\n" " "'
+	settings_text
 check_eq "REST: a device_limit of 0: 400 on it" "400 validation device_limit" \
 	req PATCH /settings '{"device_limit":0}'
 check_eq "REST: a quarantine that is no integer: 400 on it" "400 validation address_quarantine_seconds" \

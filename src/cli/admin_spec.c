@@ -64,6 +64,14 @@ const struct admin_opt admin_opts[] = {
 	  "a nameserver for the clients instead of their hosts' own, repeatable" },
 	{ "upstream-dns-default", 0, NULL, "upstream_dns", CONV_NULL,
 	  "back to the hosts' own nameservers" },
+	/* settings: devices and keys */
+	{ "device-limit", 0, "N", "device_limit", CONV_ID,
+	  "at most N devices per user that are not revoked (default 20)" },
+	{ "device-limit-default", 0, NULL, "device_limit", CONV_NULL, "back to 20 devices" },
+	{ "address-quarantine", 0, "SECONDS", "address_quarantine_seconds", CONV_ID,
+	  "a deleted device's or gateway's tunnel addresses are reused after this (default 86400)" },
+	{ "address-quarantine-default", 0, NULL, "address_quarantine_seconds", CONV_NULL,
+	  "back to 86400 s" },
 };
 const size_t admin_n_opts = sizeof(admin_opts) / sizeof(admin_opts[0]);
 
@@ -147,7 +155,8 @@ const struct admin_cmd admin_cmds[] = {
 	{ "tokens", "delete", ACT_DELETE, "", "", "delete a token" },
 
 	{ "settings", "get", ACT_SETTINGS_GET, "", "", "show the settings" },
-	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default", "",
+	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default "
+	  "device-limit device-limit-default address-quarantine address-quarantine-default", "",
 	  "change the settings" },
 
 	{ "flows", "list", ACT_LIST, LIST_OPTS "client user resource gateway event protocol", "",

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "lib/jsonx.h"
+#include "wg/pubkey.h"
 
 struct dec {
 	char *err;
@@ -400,6 +401,20 @@ static int dec_endpoint(struct dec *d, const char *s, struct ctl_endpoint *e)
 	return 0;
 }
 
+/* A peer's public key: get_key() and wg/pubkey.h's rule (canonical, not of
+ * small order), so that no key a WireGuard would refuse reaches one. */
+static int get_pubkey(struct dec *d, const json_t *o, const char *key,
+		      uint8_t out[CTL_KEY_LEN])
+{
+	int r = get_key(d, o, key, out);
+
+	if (r == 0 && (r = wg_pubkey_check(out)) < 0) {
+		sodium_memzero(out, CTL_KEY_LEN);
+		r = fail(d, -EBADMSG, key, "%s", wg_pubkey_strerror(r));
+	}
+	return r;
+}
+
 static int dec_gateway(struct dec *d, const json_t *o, void *out)
 {
 	struct ctl_gateway *g = out;
@@ -408,7 +423,7 @@ static int dec_gateway(struct dec *d, const json_t *o, void *out)
 	int r;
 
 	if ((r = get_id(d, o, "id", &g->id)) < 0 ||
-	    (r = get_key(d, o, "public_key", g->public_key)) < 0 ||
+	    (r = get_pubkey(d, o, "public_key", g->public_key)) < 0 ||
 	    (r = get_list(d, o, "endpoints", CTL_ENDPOINTS_MAX, false, &a, &n)) < 0)
 		return r;
 	if (n == 0)
@@ -437,7 +452,7 @@ static int dec_client(struct dec *d, const json_t *o, void *out)
 	int r;
 
 	if ((r = get_id(d, o, "id", &c->id)) < 0 ||
-	    (r = get_key(d, o, "public_key", c->public_key)) < 0 ||
+	    (r = get_pubkey(d, o, "public_key", c->public_key)) < 0 ||
 	    (r = get_ip(d, o, "tunnel_ipv4", AF_INET, &c->tunnel_ipv4)) < 0)
 		return r;
 	return get_ip(d, o, "tunnel_ipv6", AF_INET6, &c->tunnel_ipv6);

@@ -110,6 +110,8 @@ int api_store_fail(struct api_err *e, int r, const struct store_err *se, bool re
 		return api_fail(e, 405, "method_not_allowed", NULL, "%s", msg);
 	case -EACCES:
 		return api_fail(e, 403, "forbidden", NULL, "%s", msg);
+	case -EADDRINUSE: /* a gateway's key that a device has (store/tunnel.c) */
+		return api_fail(e, 403, "key_in_use", field, "%s", msg);
 	default: /* the database or memory: never the input */
 		return api_fail(e, 500, "internal", NULL, "storage error: %s", msg);
 	}

@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "dns/pattern.h"
 #include "portal/policy.h"
+#include "wg/pubkey.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -245,16 +244,14 @@ static int check_endpoint(const char *s, struct api_err *e)
 int check_gateway(struct api *a, const json_t *old, const json_t *in, struct api_err *e)
 {
 	const char *key = str_of(in, "public_key"), *ep = str_of(in, "endpoint");
-	uint8_t raw[crypto_scalarmult_curve25519_BYTES];
-	size_t n = 0;
+	int r;
 
 	(void)a;
 	(void)old;
-	if (key && (strlen(key) != 44 ||
-		    sodium_base642bin(raw, sizeof(raw), key, strlen(key), NULL, &n, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) || n != sizeof(raw)))
+	if (key && (r = wg_pubkey_from_base64(NULL, key)) < 0)
 		return api_invalid(e, "public_key",
-				   "public_key must be an X25519 key in base64 (44 characters)");
+				   "public_key must be an X25519 key in canonical base64 "
+				   "(44 characters): %s", wg_pubkey_strerror(r));
 	if (ep)
 		return check_endpoint(ep, e);
 	return 0;

@@ -129,5 +129,9 @@ unsigned http_session_endpoint(const struct http_session *s);
 int http_session_header(const struct http_session *s, const char *name, char *out,
 			size_t len);
 const char *http_session_peer(const struct http_session *s);
+/* Inside open() only, before it returns -EACCES or -EPERM: the error code and
+ * message of the refusal's JSON body instead of the generic ones. Both are
+ * kept as pointers: string literals. */
+void http_session_refuse(struct http_session *s, const char *code, const char *message);
 
 #endif

@@ -40,6 +40,7 @@ struct http_session {
 	unsigned endpoint;
 	bool established, closing, dead;
 	bool in_open;            /* the upgrade's headers are readable */
+	const char *refuse_code, *refuse_msg; /* http_session_refuse() */
 	bool ping_due, pinged;   /* a ping to write; one is out, unanswered */
 	uint64_t heard_ns;       /* time_mono_ns() of the peer's last frame */
 	uint16_t close_code;
@@ -86,11 +87,13 @@ static void session_end(struct lws *wsi)
 	session_free(s);
 }
 
-/* Answers an upgrade that open() refused with r; 1 tells lws it is answered. */
-static int refuse(struct lws *wsi, int r)
+/* Answers an upgrade that open() refused with r (and maybe named why, with
+ * http_session_refuse()); 1 tells lws it is answered. */
+static int refuse(struct lws *wsi, int r, const struct http_session *s)
 {
 	unsigned status = r == -EACCES ? 401 : r == -EPERM ? 403 : 503;
-	json_t *body = http_error_json(status == 401 ? "unauthorized" :
+	json_t *body = s->refuse_code ? http_error_json(s->refuse_code, "%s", s->refuse_msg) :
+		       http_error_json(status == 401 ? "unauthorized" :
 				       status == 403 ? "forbidden" : "internal",
 				       "%s", status == 503 ? "try again later" : "not allowed");
 
@@ -130,8 +133,9 @@ int http_ws_confirm(struct lws *wsi, struct http_server *srv)
 	r = srv->ws->open(srv->ws_arg, s, s->endpoint, &s->ri->req);
 	s->in_open = false;
 	if (r < 0) {
+		r = refuse(wsi, r, s);
 		session_free(s);
-		return refuse(wsi, r);
+		return r;
 	}
 	lws_set_opaque_user_data(wsi, s);
 	s->next = srv->sessions;
@@ -255,6 +259,14 @@ int http_session_header(const struct http_session *s, const char *name, char *ou
 	if (lws_hdr_custom_copy(s->wsi, out, (int)len, key, (int)n + 1) < 0)
 		return -ENOENT;
 	return vlen;
+}
+
+void http_session_refuse(struct http_session *s, const char *code, const char *message)
+{
+	if (!s->in_open)
+		return;
+	s->refuse_code = code;
+	s->refuse_msg = message;
 }
 
 const char *http_session_peer(const struct http_session *s)

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "lib/time.h"
+#include "wg/pubkey.h"
 
 enum { HDR_MAX = 300 };
 
@@ -24,18 +25,18 @@ static const char *bearer(const struct http_request *req)
 	return a + 7;
 }
 
-/* A canonical base64 X25519 key, as docs/protocol.md wants public keys. */
+/* A public key as docs/protocol.md wants it (wg/pubkey.h: canonical base64
+ * of a canonical key not of small order). */
 static bool key_ok(const char *s)
 {
-	uint8_t k[CTL_KEY_LEN];
-	char canon[sodium_base64_ENCODED_LEN(CTL_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
-	size_t n = 0;
+	return wg_pubkey_from_base64(NULL, s) == 0;
+}
 
-	if (sodium_base642bin(k, sizeof(k), s, strlen(s), NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || n != CTL_KEY_LEN)
-		return false;
-	sodium_bin2base64(canon, sizeof(canon), k, sizeof(k), sodium_base64_VARIANT_ORIGINAL);
-	return strcmp(canon, s) == 0;
+static int refuse_key(struct http_session *s)
+{
+	http_session_refuse(s, "bad_key", "X-Sluice-Public-Key must be a valid X25519 public "
+			    "key in canonical base64 (docs/protocol.md)");
+	return -EPERM;
 }
 
 static int64_t token_expiry(struct hub *h, int64_t token_id)
@@ -103,7 +104,7 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 	    kind != STORE_TOKEN_CLIENT)
 		return -EACCES;
 	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
-		return -EPERM;
+		return refuse_key(s);
 	if (http_session_header(s, "x-sluice-name", name, sizeof(name)) < 0)
 		name[0] = '\0';
 	r = store_client_upsert(h->st, user_id, key, name, &row, &err);
@@ -111,7 +112,12 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 		r = store_client_upsert(h->st, user_id, key, NULL, &row, &err);
 	if (r < 0) {
 		log_rl(&h->rl, LOG_LVL_WARN, "hub: %s: client refused: %s", req->peer, err.msg);
-		return r == -EPERM ? -EPERM : -EAGAIN;
+		if (r == -EADDRINUSE)
+			http_session_refuse(s, "key_in_use", "this public key is a gateway's");
+		else if (r == -EDQUOT)
+			http_session_refuse(s, "device_limit",
+					    "this user has as many devices as device_limit allows");
+		return r == -EPERM || r == -EADDRINUSE || r == -EDQUOT ? -EPERM : -EAGAIN;
 	}
 	r = conv_client(row, &cc);
 	if (r == 0)
@@ -343,14 +349,18 @@ static int gateway_open(struct hub *h, struct http_session *s, const struct http
 	if (!bearer(req) || store_token_check(h->st, bearer(req), &kind, &site_id, &token_id) < 0 ||
 	    kind != STORE_TOKEN_SITE)
 		return -EACCES;
-	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key) ||
-	    http_session_header(s, "x-sluice-endpoint", endpoint, sizeof(endpoint)) < 0)
+	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
+		return refuse_key(s);
+	if (http_session_header(s, "x-sluice-endpoint", endpoint, sizeof(endpoint)) < 0)
 		return -EPERM;
 	if (http_session_header(s, "x-sluice-name", name, sizeof(name)) < 0)
 		name[0] = '\0';
 	r = gateway_row(h, site_id, key, name, endpoint, &row);
+	if (r == -EADDRINUSE)
+		http_session_refuse(s, "key_in_use", "this public key is a device's");
 	if (r < 0)
-		return r == -EPERM || r == -EEXIST || r == -EINVAL ? -EPERM : -EAGAIN;
+		return r == -EPERM || r == -EEXIST || r == -EINVAL || r == -EADDRINUSE ? -EPERM
+										       : -EAGAIN;
 	r = conv_gateway(row, &cg);
 	json_decref(row);
 	if (r < 0) {

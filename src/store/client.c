@@ -1,5 +1,6 @@
 /* Devices and gateways as the portal sees them connect: a device is known by its
- * public key and keeps its tunnel addresses for life; a gateway is online or not. */
+ * public key and keeps its tunnel addresses for life (tunnel.c quarantines them
+ * when it is deleted); a gateway is online or not. */
 #include "store/store_priv.h"
 
 #include <errno.h>
@@ -53,6 +54,33 @@ static int client_seen(struct store *st, const struct entity *e, int64_t user_id
 	return entity_load(st, e, id, row, err);
 }
 
+static int count_int(void *arg, const struct sqlv *row, size_t n)
+{
+	if (n < 1 || row[0].type != SQLV_INT)
+		return -EIO;
+	*(int64_t *)arg = row[0].i;
+	return 0;
+}
+
+/* A new device of user_id: at most device_limit that are not revoked (a
+ * revoked one can no longer connect; deleting it frees its place). */
+static int client_room(struct store *st, int64_t user_id, struct store_err *err)
+{
+	struct sqlv arg = { .type = SQLV_INT, .i = user_id };
+	int64_t limit = 0, n = 0;
+	int r;
+
+	r = store_setting_int(st, "device_limit", &limit, err);
+	if (r == 0)
+		r = st->ops->exec(st, "SELECT count(*) FROM clients"
+				  " WHERE user_id = ? AND revoked_at IS NULL", &arg, 1, count_int,
+				  &n, err);
+	if (r == 0 && n >= limit)
+		r = store_fail(err, -EDQUOT, "", "this user has %lld devices, the limit",
+			       (long long)n);
+	return r;
+}
+
 int store_client_upsert(struct store *st, int64_t user_id, const char *public_key,
 			const char *name, json_t **out, struct store_err *err)
 {
@@ -69,7 +97,7 @@ int store_client_upsert(struct store *st, int64_t user_id, const char *public_ke
 	r = client_by_key(st, e, public_key, &row, err);
 	if (r == 0 && row) {
 		r = client_seen(st, e, user_id, &row, err);
-	} else if (r == 0) {
+	} else if (r == 0 && (r = client_room(st, user_id, err)) == 0) {
 		store_time_format(store_now(st), ts);
 		obj = json_pack("{sIssssss}", "user_id", (json_int_t)user_id, "public_key",
 				public_key, "name", name ? name : "", "last_seen", ts);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TUNNEL_MAX ((1 << 21) - 2) /* host part of the /11 and the /107, not all-ones */
 #define CASCADE_DEPTH 8
 
 struct rows_ctx {
@@ -219,44 +218,6 @@ static int fields_check(const struct entity *e, const json_t *in, enum write_mod
 	return 0;
 }
 
-/* The next pair of tunnel addresses, shared by clients and gateways. */
-static int tunnel_alloc(struct store *st, json_t *obj, struct store_err *err)
-{
-	struct sqlv arg = { .type = SQLV_INT };
-	uint8_t a4[4] = { 100, 64, 0, 0 };
-	uint8_t a6[16] = { 0xfd, 0x00, 0x20, 0x21, 0x11, 0x11 };
-	char s4[INET_ADDRSTRLEN], s6[INET6_ADDRSTRLEN];
-	int64_t n = 0;
-	uint32_t h;
-	int r;
-
-	r = st->ops->exec(st, "SELECT next FROM alloc WHERE name = 'tunnel'", NULL, 0,
-			  one_int, &n, err);
-	if (r < 0)
-		return r;
-	if (n < 1 || n > TUNNEL_MAX)
-		return store_fail(err, -ENOSPC, "tunnel_ipv4",
-				  "the tunnel address pool is used up");
-	arg.i = n + 1;
-	r = st->ops->exec(st, "UPDATE alloc SET next = ? WHERE name = 'tunnel'", &arg, 1,
-			  NULL, NULL, err);
-	if (r < 0)
-		return r;
-	h = (uint32_t)n;
-	a4[1] |= (uint8_t)(h >> 16);
-	a4[2] = (uint8_t)(h >> 8);
-	a4[3] = (uint8_t)h;
-	a6[13] = (uint8_t)(h >> 16);
-	a6[14] = (uint8_t)(h >> 8);
-	a6[15] = (uint8_t)h;
-	inet_ntop(AF_INET, a4, s4, sizeof(s4));
-	inet_ntop(AF_INET6, a6, s6, sizeof(s6));
-	if (json_object_set_new(obj, "tunnel_ipv4", json_string(s4)) ||
-	    json_object_set_new(obj, "tunnel_ipv6", json_string(s6)))
-		return store_fail(err, -ENOMEM, "", "out of memory");
-	return 0;
-}
-
 /* The object to insert: the input, tunnel addresses, defaults and times. */
 static int insert_object(struct store *st, const struct entity *e, const json_t *in,
 			 json_t *obj, struct store_err *err)
@@ -306,6 +267,8 @@ int entity_insert(struct store *st, const struct entity *e, const json_t *in,
 
 	buf_init(&b, STORE_SQL_MAX);
 	r = fields_check(e, in, mode, false, err);
+	if (r == 0)
+		r = tunnel_key_check(st, e, in, err);
 	if (r < 0)
 		goto out;
 	obj = json_copy((json_t *)in);
@@ -408,6 +371,8 @@ int entity_update(struct store *st, const struct entity *e, int64_t id,
 	r = fields_check(e, patch, mode, true, err);
 	if (r == 0)
 		r = entity_load(st, e, id, &old, err);
+	if (r == 0)
+		r = tunnel_key_check(st, e, patch, err);
 	if (r < 0)
 		goto out;
 	if (json_object_size(patch) == 0) {
@@ -478,6 +443,8 @@ static int dependents_of(struct store *st, const struct entity *e, int64_t id,
 			break;
 		rid = json_integer_value(json_object_get(row, "id"));
 		r = dependents(st, d, rid, depth + 1, err);
+		if (r == 0 && (d->flags & ENT_TUNNEL))
+			r = tunnel_release(st, row, err);
 		if (r == 0)
 			r = event_add(st, d, rid, STORE_DELETE, json_incref(row));
 	}
@@ -530,6 +497,8 @@ int entity_delete(struct store *st, const struct entity *e, int64_t id,
 	if (r == -ENOENT) /* a restricting reference the checks did not see */
 		r = store_fail(err, -ENOTEMPTY, "", "%s %lld is still referenced", e->one,
 			       (long long)id);
+	if (r == 0 && (e->flags & ENT_TUNNEL))
+		r = tunnel_release(st, old, err);
 	if (r < 0)
 		goto fail;
 	return event_add(st, e, id, STORE_DELETE, old);

@@ -156,7 +156,16 @@ static const char step3[] =
 	"CREATE INDEX flows_client ON flows(client_id);"
 	"CREATE INDEX flows_gateway ON flows(gateway_id);";
 
-static const char *const steps[] = { step1, step2, step3 };
+/* 4: tunnel addresses of deleted clients and gateways, reused once their
+ * quarantine is over (tunnel.c): n is the pair's number, as alloc's counter
+ * (which itself still never goes back). */
+static const char step4[] =
+	"CREATE TABLE tunnel_free ("
+	" n INTEGER PRIMARY KEY,"
+	" freed_at INTEGER NOT NULL);"
+	"CREATE INDEX tunnel_free_time ON tunnel_free(freed_at);";
+
+static const char *const steps[] = { step1, step2, step3, step4 };
 
 const char *const *store_sqlite_migrations(size_t *n)
 {

@@ -172,6 +172,11 @@ static const struct entity entities[] = {
 static const struct col settings[] = {
 	{ .name = "upstream_dns", .type = COL_JSON, .max = 4096, .json_kind = JSON_ARRAY,
 	  .def = "[]" },
+	/* devices and keys (tunnel.c, client.c): integers from min */
+	{ .name = "device_limit", .type = COL_JSON, .max = 16, .json_kind = JSON_INTEGER,
+	  .min = 1, .def = "20" },
+	{ .name = "address_quarantine_seconds", .type = COL_JSON, .max = 16,
+	  .json_kind = JSON_INTEGER, .min = 0, .def = "86400" },
 };
 
 static const struct entity settings_ent = ENT("settings", "setting", settings, 0);

@@ -125,10 +125,14 @@ int store_token_check(struct store *st, const char *secret, enum store_token_kin
 /* Sets revoked_at (kept if already revoked). */
 int store_token_revoke(struct store *st, int64_t id, json_t **out, struct store_err *err);
 
-/* A device, by public key: first sight creates it with the next tunnel addresses
- * (from 100.64.0.0/11 and fd00:2021:1111::/107, shared with gateways, never reused);
- * later calls return it and record last_seen. -EPERM if the key belongs to another
- * user or was revoked; -ENOSPC when the address pool is used up. */
+/* A device, by public key: first sight creates it with tunnel addresses (from
+ * 100.64.0.0/11 and fd00:2021:1111::/107, shared with gateways; a deleted peer's
+ * are reused after the setting address_quarantine_seconds); later calls return
+ * it and record last_seen. -EPERM if the key belongs to another user or was
+ * revoked; -EADDRINUSE if it is a gateway's; -EDQUOT if the user already has
+ * device_limit devices not revoked; -ENOSPC when the address pool is used up.
+ * (Gateways, created and updated by store_create/store_update, get
+ * -EADDRINUSE for a device's key the same way.) */
 int store_client_upsert(struct store *st, int64_t user_id, const char *public_key,
 			const char *name, json_t **out, struct store_err *err);
 int store_client_revoke(struct store *st, int64_t id, json_t **out, struct store_err *err);

@@ -93,7 +93,8 @@ struct col {
 	unsigned flags;
 	uint32_t min, max;          /* text: characters; json: bytes (max only) */
 	const char *const *enums;   /* text: the allowed values, NULL-terminated */
-	json_type json_kind;        /* json: JSON_ARRAY, JSON_OBJECT, or JSON_NULL (any) */
+	json_type json_kind;        /* json: JSON_ARRAY, JSON_OBJECT, JSON_INTEGER (>= min), or
+				       JSON_NULL (any) */
 	const char *def;            /* default at create, as JSON text */
 	const char *ref;            /* int: the entity this refers to by id */
 	enum fk_action on_delete;
@@ -170,5 +171,20 @@ int rows_page(struct store *st, const struct entity *e, const char *sql,
 int rows_query(struct store *st, const struct entity *e, const char *sql,
 	       const struct sqlv *args, size_t nargs, json_t **rows, struct store_err *err);
 int entity_by_name(const char *name, const struct entity **e, struct store_err *err);
+
+/* ---- tunnel peers: clients and gateways (tunnel.c), inside a transaction ---- */
+
+/* An integer setting, its default when unset. */
+int store_setting_int(struct store *st, const char *key, int64_t *out,
+		      struct store_err *err);
+/* Sets obj's tunnel_ipv4 and tunnel_ipv6: a freed pair past its quarantine,
+ * else a new one. -ENOSPC when the pool is used up. */
+int tunnel_alloc(struct store *st, json_t *obj, struct store_err *err);
+/* The pair of a row being deleted goes into quarantine. */
+int tunnel_release(struct store *st, const json_t *row, struct store_err *err);
+/* -EADDRINUSE if in's public_key is another kind of peer's (e: clients or
+ * gateways; other entities pass). */
+int tunnel_key_check(struct store *st, const struct entity *e, const json_t *in,
+		     struct store_err *err);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "lib/log.h"
 #include "wg/crypto.h"
+#include "wg/pubkey.h"
 
 static int key_read(const char *path, uint8_t priv[32], char *err, size_t errlen)
 {
@@ -121,7 +122,14 @@ int keyfile_identity(const char *dir, uint8_t priv[32], uint8_t pub[32], char pu
 		log_err("key: %s", err_msg);
 		return err;
 	}
-	wg_key_public(pub, priv);
+	/* The portal checks public keys with wg/pubkey.h: a key it would refuse
+	 * is said here, at start, and not as a 403 on every connection. */
+	if (wg_key_public(pub, priv) < 0 || !wg_pubkey_ok(pub)) {
+		log_err("key: %s/private.key: its public key is not one the portal accepts",
+			dir);
+		wg_wipe(priv, 32);
+		return -EINVAL;
+	}
 	wg_key_to_base64(pub_b64, pub);
 	log_info("%s key %s in %s", created ? "new" : "using", pub_b64, dir);
 	return 0;

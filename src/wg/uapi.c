@@ -4,6 +4,7 @@
 #include "wg/uapi.h"
 
 #include "lib/buf.h"
+#include "wg/pubkey.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -264,7 +265,10 @@ static int start_peer(struct parse_ctx *ctx, const char *v, size_t len)
 	uint8_t key[UAPI_KEY_LEN];
 	int ret;
 
-	if (!key_from_hex(key, v, len))
+	/* A non-canonical or small-order key could never complete a handshake:
+	 * the request is refused before anything of it applies, as any bad value
+	 * (wireguard-go would take it and fail later, peer by peer). */
+	if (!key_from_hex(key, v, len) || !wg_pubkey_ok(key))
 		return -EINVAL;
 	if (set->n_peers == UAPI_MAX_PEERS)
 		return -E2BIG;

@@ -104,7 +104,8 @@ PYEOF
 ws_init() {
 	local ns=$1 kind=$2 tf=$3 key out=$tmp/ws.out code
 	shift 3
-	key=$(head -c 32 /dev/urandom | base64)
+	# a canonical public key: the last byte's top bit clear (docs/security.md)
+	key=$({ head -c 31 /dev/urandom; printf '\052'; } | base64)
 	echo "$key" >"$tmp/ws.key"
 	code=$(bearer "$tf" | in_ns "$ns" curl -s --http1.1 -o "$out" -w '%{http_code}' \
 		--max-time 1 --cacert "$STATE/ca.pem" -H @- -H 'Connection: Upgrade' \

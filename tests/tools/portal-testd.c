@@ -103,6 +103,8 @@ static int setup(const char *dir, struct testd *t, char token[STORE_TOKEN_SECRET
 	char ca[512], ca_key[512], cert[512], key[512], db[512];
 	struct store_err err;
 	int64_t user, res;
+	json_t *limit;
+	int r;
 
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", dir);
@@ -130,7 +132,11 @@ static int setup(const char *dir, struct testd *t, char token[STORE_TOKEN_SECRET
 						"resource_id", (json_int_t)res)) < 0 ||
 	    store_token_create(t->st, STORE_TOKEN_CLIENT, "load", user, 0, token, NULL, &err) < 0)
 		return -1;
-	return 0;
+	/* every load session is a device of this one user */
+	limit = json_pack("{si}", "device_limit", 1000000);
+	r = limit ? store_settings_set(t->st, limit, NULL, &err) : -1;
+	json_decref(limit);
+	return r < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -42,6 +42,7 @@ static inline void key(uint8_t k[CTL_KEY_LEN], uint8_t seed)
 {
 	for (unsigned i = 0; i < CTL_KEY_LEN; i++)
 		k[i] = (uint8_t)(seed + i * 7);
+	k[CTL_KEY_LEN - 1] &= 0x7f; /* a canonical public key (wg/pubkey.h) */
 }
 
 /* address as the decoder gives it back (canonical), with ip and prefix. */

@@ -399,6 +399,7 @@ static inline void random_key(char out[64])
 	uint8_t k[32];
 
 	randombytes_buf(k, sizeof(k));
+	k[31] &= 0x7f; /* canonical (wg/pubkey.h); small order: 5 in 2^255 */
 	sodium_bin2base64(out, 64, k, sizeof(k), sodium_base64_VARIANT_ORIGINAL);
 }
 

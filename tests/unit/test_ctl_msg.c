@@ -52,10 +52,10 @@ static void test_doc_examples(void **state)
 {
 	static const char granted[] =
 		"{\"type\":\"access_granted\",\"req\":7,\"resource_id\":42,\"gateway\":{\"id\":3,"
-		"\"public_key\":\"AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dw=\",\"endpoints\":"
+		"\"public_key\":\"AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1Vw=\",\"endpoints\":"
 		"[\"gw1.example.com:51820\",\"[2001:db8::2]:51820\",\"198.51.100.1:65535\"],"
 		"\"tunnel_ipv4\":\"100.64.0.1\",\"tunnel_ipv6\":\"fd00:2021:1111::1\"},"
-		"\"psk\":\"yM/W3eTr8vkABw4VHCMqMTg/Rk1UW2JpcHd+hYyTmqE=\",\"expires_at\":1790000000}";
+		"\"psk\":\"yM/W3eTr8vkABw4VHCMqMTg/Rk1UW2JpcHd+hYyTmiE=\",\"expires_at\":1790000000}";
 	static const char upsert[] =
 		"{\"type\":\"resource_upsert\",\"resource\":{\"id\":42,\"type\":\"dns\","
 		"\"address\":\"*.corp.example.com\",\"name\":\"Intranet \\\"wiki\\\" — é\","

@@ -47,8 +47,16 @@ static const struct field_case field_cases[] = {
 	{ "authorize", "client.public_key", K43, -EBADMSG, "client.public_key: not the base64" },
 	{ "authorize", "client.public_key", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB='",
 	  -EBADMSG, "client.public_key: not the base64" },  /* padding bits set */
-	{ "authorize", "client.public_key", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='", 0,
-	  NULL },
+	{ "authorize", "client.public_key", "'CQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='", 0,
+	  NULL },                                            /* u = 9 */
+	/* public keys: also a canonical u, not of small order (wg/pubkey.h) */
+	{ "authorize", "client.public_key", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='",
+	  -EBADMSG, "client.public_key: a point of small order" },
+	{ "authorize", "client.public_key", "'CQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIA='",
+	  -EBADMSG, "client.public_key: not a canonical X25519" }, /* the top bit */
+	{ "access_granted", "gateway.public_key", "'4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA='",
+	  -EBADMSG, "gateway.public_key: a point of small order" }, /* order 8 */
+	{ "authorize", "psk", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='", 0, NULL },
 	{ "authorize", "psk", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'", -EBADMSG,
 	  "psk: not the base64 of 32 bytes" },               /* 36 bytes */
 	{ "authorize", "psk", "'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=='", -EBADMSG,

@@ -1,5 +1,6 @@
 /* src/store: tokens (shown once, stored hashed, checked, revoked, expired, used),
- * devices (upsert by public key, tunnel addresses for life) and gateways' presence. */
+ * devices (upsert by public key, tunnel addresses for life) and gateways' presence;
+ * device limit, address quarantine, device and gateway keys disjoint. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -433,6 +434,10 @@ static void test_client_thousand(void **state)
 	int i;
 
 	mk(f, "users", "{\"name\": \"fleet\"}");
+	o = json_pack("{si}", "device_limit", 1000);
+	assert_int_equal(store_settings_set(f->st, o, NULL, &err), 0);
+	json_decref(o);
+	o = NULL;
 	for (int round = 0; round < 2; round++) {
 		for (i = 1; i <= 1000; i++) {
 			snprintf(key, sizeof(key), "device-%04d", i);
@@ -447,7 +452,7 @@ static void test_client_thousand(void **state)
 		/* and the same after a restart */
 		reopen(f);
 	}
-	assert_int_equal(f->changes, 1 + 1000);
+	assert_int_equal(f->changes, 1 + 1 + 1000); /* the user, the setting, the devices */
 }
 
 static void test_pool_end(void **state)
@@ -500,6 +505,117 @@ static void test_gateway_seen(void **state)
 	assert_int_equal(store_gateway_seen(f->st, 2, true, NULL, &err), -ENOENT);
 }
 
+
+/* A device's tunnel number (its IPv4 address's last 21 bits). */
+static int64_t dev_num(struct fx *f, const char *key, int rc)
+{
+	struct store_err err;
+	json_t *o = NULL;
+	unsigned a, b, c, d;
+	int64_t n;
+
+	assert_int_equal(store_client_upsert(f->st, 1, key, NULL, &o, &err), rc);
+	if (rc)
+		return 0;
+	assert_int_equal(sscanf(str(o, "tunnel_ipv4"), "%u.%u.%u.%u", &a, &b, &c, &d), 4);
+	n = (int64_t)(b - 64) << 16 | c << 8 | d;
+	json_decref(o);
+	return n;
+}
+
+static int64_t dev_id(struct fx *f, const char *key)
+{
+	struct store_err err;
+	json_t *o = NULL;
+	int64_t id;
+
+	assert_int_equal(store_client_upsert(f->st, 1, key, NULL, &o, &err), 0);
+	id = json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+	return id;
+}
+
+static void test_address_quarantine(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *o;
+
+	mk(f, "users", "{\"name\": \"u\"}");
+	o = json_pack("{si}", "address_quarantine_seconds", 100);
+	assert_int_equal(store_settings_set(f->st, o, NULL, &err), 0);
+	json_decref(o);
+	assert_int_equal(dev_num(f, "A", 0), 1);
+	assert_int_equal(dev_num(f, "B", 0), 2);
+	assert_int_equal(dev_num(f, "C", 0), 3);
+	assert_int_equal(store_delete(f->st, "clients", dev_id(f, "B"), &err), 0);
+	f->now += 10;
+	assert_int_equal(store_delete(f->st, "clients", dev_id(f, "A"), &err), 0);
+	f->now += 89; /* B's quarantine ends at +100 */
+	assert_int_equal(dev_num(f, "D", 0), 4);
+	f->now += 1;
+	assert_int_equal(dev_num(f, "E", 0), 2); /* B's: freed first */
+	assert_int_equal(dev_num(f, "F", 0), 5); /* A's is still in quarantine */
+	f->now += 10;
+	assert_int_equal(dev_num(f, "G", 0), 1);
+	/* a gateway takes them too, and frees its own */
+	f->now += 1000;
+	assert_int_equal(store_delete(f->st, "clients", dev_id(f, "G"), &err), 0);
+	mk(f, "sites", "{\"name\": \"s\"}");
+	f->now += 100;
+	assert_int_equal(mk(f, "gateways", "{\"site_id\": 1, \"name\": \"g\"}"), 1);
+	assert_int_equal(dev_num(f, "H", 0), 6);
+	assert_int_equal(store_delete(f->st, "gateways", 1, &err), 0);
+	f->now += 100;
+	assert_int_equal(dev_num(f, "I", 0), 1);
+	/* deleting the user frees its devices' addresses (the cascade) */
+	assert_int_equal(store_delete(f->st, "users", 1, &err), 0);
+	f->now += 100;
+	mk(f, "users", "{\"name\": \"v\"}");
+	o = NULL;
+	assert_int_equal(store_client_upsert(f->st, 2, "J", NULL, &o, &err), 0);
+	assert_string_equal(str(o, "tunnel_ipv4"), "100.64.0.1");
+	json_decref(o);
+}
+
+static void test_device_limit_and_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *o;
+
+	mk(f, "users", "{\"name\": \"u\"}");
+	mk(f, "sites", "{\"name\": \"s\"}");
+	o = json_pack("{si}", "device_limit", 2);
+	assert_int_equal(store_settings_set(f->st, o, NULL, &err), 0);
+	json_decref(o);
+	dev_num(f, "A", 0);
+	dev_num(f, "B", 0);
+	dev_num(f, "C", -EDQUOT);
+	dev_num(f, "A", 0); /* a known one still comes in */
+	assert_int_equal(store_client_revoke(f->st, dev_id(f, "A"), NULL, &err), 0);
+	dev_num(f, "C", 0);
+	dev_num(f, "D", -EDQUOT);
+	assert_int_equal(store_delete(f->st, "clients", dev_id(f, "B"), &err), 0);
+	dev_num(f, "D", 0);
+	/* keys: a gateway's is never a device's, nor the reverse */
+	o = json_pack("{sissss}", "site_id", 1, "name", "g", "public_key", "C");
+	assert_int_equal(store_create(f->st, "gateways", o, NULL, &err), -EADDRINUSE);
+	assert_string_equal(err.field, "public_key");
+	json_decref(o);
+	o = json_pack("{sissss}", "site_id", 1, "name", "g", "public_key", "GW");
+	assert_int_equal(store_create(f->st, "gateways", o, NULL, &err), 0);
+	json_decref(o);
+	o = json_pack("{ss}", "public_key", "D");
+	assert_int_equal(store_update(f->st, "gateways", 1, o, NULL, &err), -EADDRINUSE);
+	json_decref(o);
+	o = json_pack("{ss}", "public_key", "GW");
+	assert_int_equal(store_update(f->st, "gateways", 1, o, NULL, &err), 0); /* its own */
+	json_decref(o);
+	assert_int_equal(store_delete(f->st, "clients", dev_id(f, "D"), &err), 0);
+	dev_num(f, "GW", -EADDRINUSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +628,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_thousand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gateway_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_address_quarantine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_limit_and_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,10 +16,13 @@
 #include "lib/buf.h"
 #include "wg/uapi.h"
 
-#define HEX_A "a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0"
+#define HEX_A "a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf40" /* a canonical public key: top bit clear */
 #define HEX_B "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
 #define HEX_Z "0000000000000000000000000000000000000000000000000000000000000000"
 #define HEX_F "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+/* more valid public keys (HEX_Z and HEX_F are not: small order, u >= p) */
+#define HEX_C "0303030303030303030303030303030303030303030303030303030303030303"
+#define HEX_D "0404040404040404040404040404040404040404040404040404040404040404"
 
 static int parse(const char *s, struct uapi_set *set)
 {
@@ -248,6 +251,17 @@ static void test_parse_invalid(void **state)
 		{ "public_key=" HEX_A "\nreplace_peers=true\n\n", -EINVAL, 2 },
 		{ "public_key=" HEX_A "\nprivate_key=" HEX_B "\n\n", -EINVAL, 2 },
 		{ "public_key=\n\n", -EINVAL, 1 },
+		/* keys a handshake can never use (wg/pubkey.h): small order, top bit,
+		 * u >= p; the whole request goes, a second peer included */
+		{ "public_key=" HEX_Z "\n\n", -EINVAL, 1 },
+		{ "public_key=" HEX_B "\npublic_key=" HEX_Z "\n\n", -EINVAL, 2 },
+		{ "public_key=e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800\n\n",
+		  -EINVAL, 1 },
+		{ "public_key=" HEX_F "\n\n", -EINVAL, 1 },
+		{ "public_key=edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f\n\n",
+		  -EINVAL, 1 },
+		{ "public_key=0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fa0\n\n",
+		  -EINVAL, 1 },
 		{ "public_key=" HEX_A "\nremove=false\n\n", -EINVAL, 2 },
 		{ "public_key=" HEX_A "\nupdate_only=1\n\n", -EINVAL, 2 },
 		{ "public_key=" HEX_A "\nreplace_allowed_ips=yes\n\n", -EINVAL, 2 },
@@ -314,7 +328,7 @@ static void test_parse_remove_replace(void **state)
 	assert_int_equal(parse("replace_peers=true\npublic_key=" HEX_A "\nallowed_ip=1.0.0.0/8\n"
 			       "allowed_ip=4.0.0.0/8\npublic_key=" HEX_B "\nallowed_ip=5.0.0.0/8\n"
 			       "replace_allowed_ips=true\nallowed_ip=2.0.0.0/8\n"
-			       "public_key=" HEX_F "\npublic_key=" HEX_Z "\nallowed_ip=6.0.0.0/8\n\n",
+			       "public_key=" HEX_C "\npublic_key=" HEX_D "\nallowed_ip=6.0.0.0/8\n\n",
 			       &s), 0);
 	assert_true(s.flags & UAPI_SET_REPLACE_PEERS);
 	assert_int_equal(s.n_peers, 4);
@@ -336,7 +350,8 @@ static char *big_request(size_t peers, size_t aips_per_peer)
 
 	buf_init(&b, UAPI_MAX_REQUEST);
 	for (size_t i = 0; i < peers; i++) {
-		assert_int_equal(buf_printf(&b, "public_key=%064zx\n", i), 0);
+		/* i + 1 in the first bytes: never 0, the top bit clear */
+		assert_int_equal(buf_printf(&b, "public_key=%016zx%048d\n", i + 1, 0), 0);
 		for (size_t j = 0; j < aips_per_peer; j++)
 			assert_int_equal(buf_printf(&b, "allowed_ip=10.%zu.%zu.0/24\n",
 						    j >> 8 & 0xff, j & 0xff), 0);
@@ -381,7 +396,7 @@ static const char canonical[] =
 	"public_key=" HEX_B "\nupdate_only=true\npreshared_key=" HEX_A "\n"
 	"endpoint=[fe80::1%lo]:51820\npersistent_keepalive_interval=25\n"
 	"replace_allowed_ips=true\nallowed_ip=10.1.2.3/24\nallowed_ip=-fd00::1/64\n"
-	"public_key=" HEX_F "\nendpoint=198.51.100.1:0\nallowed_ip=::ffff:1.2.3.4/128\n"
+	"public_key=" HEX_C "\nendpoint=198.51.100.1:0\nallowed_ip=::ffff:1.2.3.4/128\n"
 	"\n";
 
 static void test_format_set_roundtrip(void **state)

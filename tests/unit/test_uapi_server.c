@@ -428,7 +428,8 @@ static void test_wg_tool(void **state)
 	assert_memory_equal(&e->fake, &before, sizeof(before));
 
 	/* syncconf: a get, then a set that leaves exactly the file's peers */
-	randombytes_buf(pub2, 32);
+	randombytes_buf(psk, 32); /* a private key for now: its public key below */
+	assert_int_equal(crypto_scalarmult_base(pub2, psk), 0);
 	randombytes_buf(psk, 32);
 	sodium_bin2base64(pub2_64, sizeof(pub2_64), pub2, 32, sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(psk64, sizeof(psk64), psk, 32, sodium_base64_VARIANT_ORIGINAL);

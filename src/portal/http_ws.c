@@ -47,6 +47,7 @@ struct http_session {
 	bool established, closing, dead;
 	bool in_open;            /* the upgrade's headers are readable */
 	bool ping_due, pinged;   /* a ping to write; one is out, unanswered */
+	bool delivering;         /* inside message(): rx holds the text it reads */
 	uint64_t heard_ns;       /* time_mono_ns() of the peer's last frame */
 	uint16_t close_code;
 	char close_reason[MAX_REASON + 1];
@@ -55,12 +56,14 @@ struct http_session {
 	size_t txq_bytes;
 };
 
-/* Frees the session's reassembly buffer and takes it out of the server's count. */
+/* Frees the session's reassembly buffer and takes it out of the server's count
+ * (not under message(), which may close or kill its own session: the buffer
+ * goes when it returns). */
 static void rx_release(struct http_session *s)
 {
 	struct http_server *srv = s->srv;
 
-	if (!s->rx.cap)
+	if (!s->rx.cap || s->delivering)
 		return;
 	srv->stats.rx_bytes -= s->rx.cap;
 	srv->rx_sessions--;
@@ -448,7 +451,9 @@ static int session_receive(struct http_session *s, const void *in, size_t len)
 	if (!lws_is_final_fragment(s->wsi) || lws_remaining_packet_payload(s->wsi))
 		return 0;
 	s->rx.data[s->rx.len] = '\0';
+	s->delivering = true;
 	srv->ws->message(srv->ws_arg, s, (const char *)s->rx.data, s->rx.len);
+	s->delivering = false;
 	rx_release(s); /* what stays between messages is what a peer cannot inflate */
 	return 0;
 }

@@ -44,6 +44,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Under ASan, freed memory waits in a quarantine (256 MiB by default) before it
+# is reused: a small one keeps the RSS bound about our buffers, not ASan's (with
+# 8 MiB, the growth measured is the same as without ASan).
+if ldd "$PORTAL" 2>/dev/null | grep -i libasan >/dev/null; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
+fi
+
 start() {
 	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 2>"$TMP/portal.log" &
 	PID=$!

@@ -220,26 +220,17 @@ void api_audit_done(struct api_ctx *c)
 /* 0 with the token's id for a valid admin token; -1 with 401 or 403. */
 static int authenticate(struct api_ctx *c)
 {
-	const char *h = c->req->authorization, *secret;
 	enum store_token_kind kind;
 	char copy[AUTH_MAX];
-	size_t n;
 	int r;
 
-	if (!h)
+	r = http_bearer(c->req->authorization, copy, sizeof(copy));
+	if (r == -ENOENT)
 		return api_fail(&c->err, 401, "unauthorized", NULL,
 				"an admin token is required (Authorization: Bearer ...)");
-	if (strncasecmp(h, "Bearer ", 7) || strlen(h) >= sizeof(copy))
+	if (r < 0)
 		return api_fail(&c->err, 401, "unauthorized", NULL,
 				"malformed Authorization header (Bearer ...)");
-	secret = h + 7;
-	while (*secret == ' ')
-		secret++;
-	n = strlen(secret);
-	while (n && secret[n - 1] == ' ')
-		n--;
-	memcpy(copy, secret, n);
-	copy[n] = '\0';
 	r = store_token_check(c->a->st, copy, &kind, NULL, &c->token_id);
 	explicit_bzero(copy, sizeof(copy));
 	if (r == -EACCES) {

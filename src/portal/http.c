@@ -24,6 +24,7 @@ enum {
 	DEFAULT_MAX_BODY = 1 << 20,
 	DEFAULT_MAX_MESSAGE = 1 << 20,
 	DEFAULT_MAX_QUEUE = 4 << 20,
+	DEFAULT_MAX_RX_TOTAL = 32 << 20,
 	DEFAULT_PING_S = 30,
 	WRITE_CHUNK = 16384,
 	/* A refused body up to this size is read and dropped before the connection
@@ -602,6 +603,7 @@ static int config_copy(struct http_server *srv, const struct http_config *cfg)
 	srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
 	srv->max_message = cfg->max_message ? cfg->max_message : DEFAULT_MAX_MESSAGE;
 	srv->max_queue = cfg->max_queue ? cfg->max_queue : DEFAULT_MAX_QUEUE;
+	srv->max_rx_total = cfg->max_rx_total ? cfg->max_rx_total : DEFAULT_MAX_RX_TOTAL;
 	srv->tick_ms = cfg->tick ? cfg->tick_ms : 0;
 	srv->tick = cfg->tick;
 	srv->tick_arg = cfg->tick_arg;

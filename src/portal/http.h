@@ -47,6 +47,13 @@ struct http_response {
 typedef int (*http_api_fn)(void *arg, const struct http_request *req,
 			   struct http_response *resp);
 
+/* The token of an Authorization header value ("Bearer sl_..."), for the REST API
+ * and the WebSocket upgrade alike (docs/api.md "Authentication"): one or more
+ * spaces after the scheme (any case), trailing spaces and tabs dropped, the token
+ * an RFC 6750 b64token. Copies it into out with its NUL; its length, -ENOENT
+ * without a header, -EINVAL when malformed, -E2BIG when it does not fit in size. */
+int http_bearer(const char *authorization, char *out, size_t size);
+
 /* {"error": {"code": code, "message": ...}}, for handlers and the server alike. */
 json_t *http_error_json(const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -82,6 +89,10 @@ struct http_config {
 	size_t max_body;             /* request body cap (413); 0: 1 MiB */
 	size_t max_message;          /* inbound message cap (close 1009); 0: 1 MiB */
 	size_t max_queue;            /* bytes queued to one session; 0: 4 MiB */
+	/* Incomplete inbound messages (docs/security.md "WebSocket sessions"): the
+	 * bytes buffered for all sessions together. When they would pass it, a
+	 * session over its share (this / the sessions buffering) is closed 1009. */
+	size_t max_rx_total;         /* 0: 32 MiB */
 	unsigned ping_s;             /* ping a session silent this long (no frame, no
 				      * pong from it); 0: 30 */
 	unsigned idle_timeout_s;     /* drop one silent this long (no close handshake:
@@ -106,6 +117,7 @@ void http_server_free(struct http_server *srv);
 struct http_stats {
 	uint64_t requests, sessions_open, sessions_total;
 	uint64_t rejected_too_large, slow_disconnects, idle_disconnects;
+	uint64_t rx_bytes, rx_over_share; /* buffered now; sessions closed for their share */
 };
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
 

@@ -71,6 +71,10 @@ struct http_server {
 	void *tick_arg;
 
 	struct http_session *sessions; /* every accepted session, for shutdown */
+	/* incomplete inbound messages (http_ws.c): the cap of their bytes (counted
+	 * in stats.rx_bytes), the sessions holding some */
+	size_t max_rx_total;
+	unsigned rx_sessions;
 	struct http_stats stats;
 	struct log_ratelimit rl;
 };

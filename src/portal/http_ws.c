@@ -7,6 +7,13 @@
  * dead. lws 4.1 keeps every timer of the loop in one sorted list, so a timer
  * per session made every ping and pong cost O(sessions).
  *
+ * Reassembly buffers hold only incomplete messages (freed once a message is
+ * whole) and are counted server-wide: their allocated bytes stay under
+ * max_rx_total. When a message would pass it, the session is closed 1009 if it
+ * is over its share (the total over the sessions holding a buffer), else the
+ * session holding the most (over its share, necessarily) is. Without this, each
+ * session could hold a max_message buffer: 400 sessions, 800 MB (issue 12).
+ *
  * The session lives in the wsi's opaque user pointer, not in lws's per-session
  * user space: lws frees and re-zeroes that space whenever it binds the
  * connection to a protocol, which it does during the upgrade, after open(). */
@@ -22,7 +29,6 @@ enum {
 	FRAGMENT = 32768,     /* bytes per frame: a big message does not hog the loop */
 	CLOSE_WAIT_S = 5,     /* for the queue and close frame to go out */
 	MAX_REASON = 123,     /* what fits in a close frame */
-	RX_KEEP = 65536,      /* a reassembly buffer past this is freed after use */
 };
 
 struct txmsg {
@@ -42,6 +48,7 @@ struct http_session {
 	bool in_open;            /* the upgrade's headers are readable */
 	const char *refuse_code, *refuse_msg; /* http_session_refuse() */
 	bool ping_due, pinged;   /* a ping to write; one is out, unanswered */
+	bool delivering;         /* inside message(): rx holds the text it reads */
 	uint64_t heard_ns;       /* time_mono_ns() of the peer's last frame */
 	uint16_t close_code;
 	char close_reason[MAX_REASON + 1];
@@ -49,6 +56,20 @@ struct http_session {
 	struct txmsg *txq, *txq_tail;
 	size_t txq_bytes;
 };
+
+/* Frees the session's reassembly buffer and takes it out of the server's count
+ * (not under message(), which may close or kill its own session: the buffer
+ * goes when it returns). */
+static void rx_release(struct http_session *s)
+{
+	struct http_server *srv = s->srv;
+
+	if (!s->rx.cap || s->delivering)
+		return;
+	srv->stats.rx_bytes -= s->rx.cap;
+	srv->rx_sessions--;
+	buf_free(&s->rx);
+}
 
 static void session_free(struct http_session *s)
 {
@@ -60,7 +81,7 @@ static void session_free(struct http_session *s)
 		free(m);
 		m = next;
 	}
-	buf_free(&s->rx);
+	rx_release(s);
 	free(s->ri);
 	free(s);
 }
@@ -127,7 +148,7 @@ int http_ws_confirm(struct lws *wsi, struct http_server *srv)
 	s->srv = srv;
 	s->wsi = wsi;
 	s->endpoint = (unsigned)ep;
-	buf_init(&s->rx, srv->max_message + 1); /* + 1: the NUL for message() */
+	buf_init(&s->rx, srv->max_message + 1); /* + 1: the NUL for message(); see rx_append() */
 	s->heard_ns = time_mono_ns();
 	s->in_open = true;
 	r = srv->ws->open(srv->ws_arg, s, s->endpoint, &s->ri->req);
@@ -154,6 +175,7 @@ static void session_kill(struct http_session *s)
 	if (s->dead)
 		return;
 	s->dead = true;
+	rx_release(s);
 	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -211,6 +233,7 @@ void http_session_close(struct http_session *s, uint16_t code, const char *reaso
 	if (s->closing || s->dead)
 		return;
 	s->closing = true;
+	rx_release(s); /* what arrives from now on is dropped */
 	s->close_code = code;
 	if (n > MAX_REASON)
 		n = MAX_REASON;
@@ -361,9 +384,61 @@ static int session_fail(struct http_session *s, enum lws_close_status code,
 	return -1;
 }
 
+/* The session with the biggest reassembly buffer, other than s. */
+static struct http_session *rx_biggest(struct http_server *srv, const struct http_session *s)
+{
+	struct http_session *big = NULL;
+
+	for (struct http_session *o = srv->sessions; o; o = o->next)
+		if (o != s && o->rx.cap && (!big || o->rx.cap > big->rx.cap))
+			big = o;
+	return big;
+}
+
+/* Appends len bytes (and room for the NUL) to s's message within max_message
+ * and the server's total: 0; -EMSGSIZE over max_message, -ENOSPC over its share,
+ * -ENOMEM. Others over their share may be closed to make room. */
+static int rx_append(struct http_session *s, const void *in, size_t len)
+{
+	struct http_server *srv = s->srv;
+	size_t old = s->rx.cap, need = s->rx.len + len + 1;
+	struct http_session *big;
+	int r;
+
+	if (need - 1 > srv->max_message)
+		return -EMSGSIZE;
+	/* the sum of the others is over total - need: the biggest is over its share */
+	while (need > old && srv->stats.rx_bytes - old + need > srv->max_rx_total) {
+		if (need > srv->max_rx_total / (srv->rx_sessions + !old))
+			return -ENOSPC;
+		big = rx_biggest(srv, s);
+		if (!big)
+			return -ENOSPC;
+		srv->stats.rx_over_share++;
+		log_rl(&srv->rl, LOG_LVL_WARN, "http: %s: %zu bytes of an incomplete message "
+		       "while the buffers are full: session closed", big->ri->peer, big->rx.len);
+		rx_release(big);
+		http_session_close(big, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				   "message buffers full: over this session's share");
+	}
+	/* the buffer doubles, but never past what the total leaves it */
+	s->rx.max = srv->max_message + 1;
+	if (s->rx.max > old + srv->max_rx_total - srv->stats.rx_bytes)
+		s->rx.max = old + srv->max_rx_total - srv->stats.rx_bytes;
+	r = buf_reserve(&s->rx, len + 1);
+	if (r < 0)
+		return r;
+	if (s->rx.cap != old) {
+		srv->rx_sessions += !old;
+		srv->stats.rx_bytes += s->rx.cap - old;
+	}
+	return buf_append(&s->rx, in, len);
+}
+
 static int session_receive(struct http_session *s, const void *in, size_t len)
 {
 	struct http_server *srv = s->srv;
+	int r;
 
 	s->heard_ns = time_mono_ns();
 	s->pinged = false;
@@ -372,20 +447,26 @@ static int session_receive(struct http_session *s, const void *in, size_t len)
 	if (lws_frame_is_binary(s->wsi))
 		return session_fail(s, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
 				    "binary frames are not accepted");
-	if (s->rx.len + len > srv->max_message || buf_append(&s->rx, in, len) < 0) {
+	r = rx_append(s, in, len);
+	if (r == -ENOMEM)
+		return -1;
+	if (r < 0) {
+		rx_release(s);
+		if (r == -ENOSPC) {
+			srv->stats.rx_over_share++;
+			return session_fail(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+					    "message buffers full: over this session's share");
+		}
 		srv->stats.rejected_too_large++;
 		return session_fail(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
 	}
 	if (!lws_is_final_fragment(s->wsi) || lws_remaining_packet_payload(s->wsi))
 		return 0;
-	if (buf_reserve(&s->rx, 1) < 0)
-		return -1;
 	s->rx.data[s->rx.len] = '\0';
+	s->delivering = true;
 	srv->ws->message(srv->ws_arg, s, (const char *)s->rx.data, s->rx.len);
-	if (s->rx.cap > RX_KEEP)
-		buf_free(&s->rx);
-	else
-		buf_reset(&s->rx);
+	s->delivering = false;
+	rx_release(s); /* what stays between messages is what a peer cannot inflate */
 	return 0;
 }
 
@@ -415,8 +496,10 @@ int http_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *in
 	case LWS_CALLBACK_TIMER:
 		return s && s->closing ? -1 : 0;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		if (s)
+		if (s) {
 			s->closing = true;
+			rx_release(s);
+		}
 		return 0; /* lws echoes the close */
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_CLOSED_HTTP:

@@ -16,13 +16,18 @@
 
 enum { HDR_MAX = 300 };
 
-static const char *bearer(const struct http_request *req)
+/* The upgrade's token, parsed as the REST API parses it (http_bearer()), then
+ * checked: 0 with its kind and owner, -EACCES for anything else. */
+static int bearer(struct hub *h, const struct http_request *req,
+		  enum store_token_kind *kind, int64_t *owner, int64_t *token_id)
 {
-	const char *a = req->authorization;
+	char token[HDR_MAX];
+	int r = http_bearer(req->authorization, token, sizeof(token));
 
-	if (!a || strncasecmp(a, "Bearer ", 7) != 0)
-		return NULL;
-	return a + 7;
+	if (r >= 0)
+		r = store_token_check(h->st, token, kind, owner, token_id);
+	sodium_memzero(token, sizeof(token));
+	return r < 0 ? -EACCES : 0;
 }
 
 /* A public key as docs/protocol.md wants it (wg/pubkey.h: canonical base64
@@ -100,8 +105,7 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 	bool fresh = false;
 	int r;
 
-	if (!bearer(req) || store_token_check(h->st, bearer(req), &kind, &user_id, &token_id) < 0 ||
-	    kind != STORE_TOKEN_CLIENT)
+	if (bearer(h, req, &kind, &user_id, &token_id) < 0 || kind != STORE_TOKEN_CLIENT)
 		return -EACCES;
 	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
 		return refuse_key(s);
@@ -346,8 +350,7 @@ static int gateway_open(struct hub *h, struct http_session *s, const struct http
 	json_t *row = NULL;
 	int r;
 
-	if (!bearer(req) || store_token_check(h->st, bearer(req), &kind, &site_id, &token_id) < 0 ||
-	    kind != STORE_TOKEN_SITE)
+	if (bearer(h, req, &kind, &site_id, &token_id) < 0 || kind != STORE_TOKEN_SITE)
 		return -EACCES;
 	if (http_session_header(s, "x-sluice-public-key", key, sizeof(key)) < 0 || !key_ok(key))
 		return refuse_key(s);

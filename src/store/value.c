@@ -132,6 +132,19 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
+/* C0 controls, DEL and C1 (U+0080-U+009F, UTF-8 C2 80..C2 9F): names and
+ * descriptions are shown in terminals, tables and logs, where an ESC or a newline
+ * rewrites what the reader sees. No column needs one (docs/api.md). */
+static bool has_control(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
 static int check_enum(const struct col *c, const char *s, struct store_err *err)
 {
 	char list[128] = "";
@@ -166,6 +179,9 @@ static int text_from_json(const struct col *c, const json_t *v, bool check,
 					  c->min, c->max);
 		if (c->enums && check_enum(c, s, err))
 			return -EINVAL;
+		if (has_control(s))
+			return store_fail(err, -EINVAL, c->name,
+					  "%s contains a control character", c->name);
 	}
 	out->type = SQLV_TEXT;
 	out->s = s;

@@ -85,13 +85,15 @@ static int api(void *arg, const struct http_request *req, struct http_response *
 		struct http_stats st;
 
 		http_server_stats(e->srv, &st);
-		resp->body = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+		resp->body = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
 				       "requests", (json_int_t)st.requests,
 				       "sessions_open", (json_int_t)st.sessions_open,
 				       "sessions_total", (json_int_t)st.sessions_total,
 				       "rejected_too_large", (json_int_t)st.rejected_too_large,
 				       "slow_disconnects", (json_int_t)st.slow_disconnects,
 				       "idle_disconnects", (json_int_t)st.idle_disconnects,
+				       "rx_bytes", (json_int_t)st.rx_bytes,
+				       "rx_over_share", (json_int_t)st.rx_over_share,
 				       "echo_sessions", (int)e->open);
 		return 0;
 	}
@@ -238,6 +240,7 @@ int main(int argc, char **argv)
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "max-message", required_argument, NULL, 'm' },
 		{ "max-queue", required_argument, NULL, 'q' },
+		{ "max-rx-total", required_argument, NULL, 'R' },
 		{ "ping", required_argument, NULL, 'P' },
 		{ "idle", required_argument, NULL, 'I' },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -264,6 +267,7 @@ int main(int argc, char **argv)
 		case 'b': cfg.max_body = strtoul(optarg, NULL, 10); break;
 		case 'm': cfg.max_message = strtoul(optarg, NULL, 10); break;
 		case 'q': cfg.max_queue = strtoul(optarg, NULL, 10); break;
+		case 'R': cfg.max_rx_total = strtoul(optarg, NULL, 10); break;
 		case 'P': cfg.ping_s = (unsigned)atoi(optarg); break;
 		case 'I': cfg.idle_timeout_s = (unsigned)atoi(optarg); break;
 		case 'L':

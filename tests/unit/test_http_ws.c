@@ -525,6 +525,103 @@ static void test_ws_ping(void **state)
 	assert_int_equal(server_stop(&s), 0);
 }
 
+/* Queues one frame of len 'x' bytes: the first of a message or a continuation,
+ * the last one or not. */
+static void wsc_send_part(struct wsc *c, size_t len, bool first, bool fin)
+{
+	struct frame *f = &c->out[c->n_out++];
+
+	assert_true(c->n_out <= 64);
+	f->data = malloc(LWS_PRE + len + 1);
+	memset(f->data + LWS_PRE, 'x', len);
+	f->len = len;
+	f->flags = lws_write_ws_flags(first ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION,
+				      first, fin);
+	if (c->wsi && c->state == WSC_OPEN)
+		lws_callback_on_writable(c->wsi);
+}
+
+/* Services the clients until the server's counter name is want; false after 5 s. */
+static bool serve_until_stat(struct wsclient *cl, struct wsc *cs, size_t n, int port,
+			     const char *name, long long want)
+{
+	uint64_t end = time_mono_ns() + 5000000000ull;
+
+	while (stat_get(port, name) != want) {
+		if (time_mono_ns() > end)
+			return false;
+		run_until(cl, cs, n, never, 0, 20);
+	}
+	return true;
+}
+
+static bool any_done(struct wsc *cs, size_t n, unsigned unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].state == WSC_CLOSED || cs[i].state == WSC_FAILED)
+			return true;
+	return false;
+}
+
+static bool share_closed(const struct wsc *c)
+{
+	return c->state == WSC_CLOSED && c->close_code == 1009 &&
+	       strcmp(c->close_reason, "message buffers full: over this session's share") == 0;
+}
+
+/* Incomplete messages share 128 KiB (64 KiB each at most): two fill it; a third
+ * under its share makes room by closing the one holding most; a fourth over its
+ * share is closed itself; what stays is served and freed. */
+static void test_ws_share(void **state)
+{
+	static const char *const args[] = { "--max-message", "65536", "--max-rx-total",
+					     "131072", NULL };
+	struct server s;
+	struct wsclient cl;
+	struct wsc c[4];
+	int kept;
+
+	(void)state;
+	server_start(&s, args);
+	client_new(&cl);
+	for (int i = 0; i < 4; i++)
+		wsc_connect(&cl, &c[i], s.port, "/client/ws", "portal.test", NULL);
+	assert_true(run_until(&cl, c, 4, all_msgs, 1, 5000));
+	wsc_send_part(&c[0], 40000, true, false); /* a 64 KiB buffer each */
+	wsc_send_part(&c[1], 40000, true, false);
+	assert_true(serve_until_stat(&cl, c, 4, s.port, "rx_bytes", 131072));
+	wsc_send_part(&c[2], 10000, true, false); /* needs 16 KiB, share 42 KiB */
+	assert_true(serve_until_stat(&cl, c, 4, s.port, "rx_over_share", 1));
+	assert_true(run_until(&cl, c, 2, any_done, 0, 5000));
+	assert_true(share_closed(&c[0]) != share_closed(&c[1]));
+	kept = share_closed(&c[0]) ? 1 : 0;
+	assert_int_equal(stat_get(s.port, "rx_bytes"), 65536 + 16384);
+	wsc_send_part(&c[3], 60000, true, false); /* 64 KiB over a share of 42 */
+	assert_true(run_until(&cl, &c[3], 1, all_done, 0, 5000));
+	assert_true(share_closed(&c[3]));
+	assert_int_equal(stat_get(s.port, "rx_over_share"), 2);
+	assert_int_equal(stat_get(s.port, "rx_bytes"), 65536 + 16384);
+	/* the two left finish their messages: echoed whole, the buffers freed */
+	wsc_send_part(&c[2], 100, false, true);
+	wsc_send_part(&c[kept], 20000, false, true);
+	assert_true(run_until(&cl, &c[2], 1, all_msgs, 2, 5000));
+	assert_true(run_until(&cl, &c[kept], 1, all_msgs, 2, 5000));
+	assert_int_equal(c[2].last_len, 10100);
+	assert_int_equal(c[kept].last_len, 60000);
+	assert_int_equal(stat_get(s.port, "rx_bytes"), 0);
+	assert_int_equal(stat_get(s.port, "sessions_open"), 2);
+	for (int i = 2; i >= 1; i--) {
+		c[i == 1 ? kept : 2].want_close = true;
+		lws_callback_on_writable(c[i == 1 ? kept : 2].wsi);
+	}
+	assert_true(run_until(&cl, c, 4, all_done, 0, 5000));
+	for (int i = 0; i < 4; i++)
+		wsc_free(&c[i]);
+	client_free(&cl);
+	assert_int_equal(server_stop(&s), 0);
+}
+
 /* SIGTERM: sessions get 1001 and the server exits cleanly, without waiting
  * long for a peer that does not read. */
 static void test_ws_shutdown(void **state)
@@ -566,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_ws_many),
 		cmocka_unit_test(test_ws_slow_reader),
 		cmocka_unit_test(test_ws_ping),
+		cmocka_unit_test(test_ws_share),
 		cmocka_unit_test(test_ws_shutdown),
 	};
 

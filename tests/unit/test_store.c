@@ -174,6 +174,53 @@ static void test_validation(void **state)
 	assert_int_equal(f->nev, 5);
 }
 
+/* Control characters (C0, DEL, C1) are refused in every text a user names things
+ * with, on create, update and a device's own name; other characters are not. */
+static void test_controls(void **state)
+{
+	static const char *const bad[] = {
+		"a\\u001bb", "a\\tb", "a\\nb", "a\\rb", "a\\u0001", "a\\u007fb",
+		"a\\u0080b", "a\\u0085b", "a\\u009b31m", "\\u009f",
+	};
+	static const char *const good[] = { "a\\u00a0b", "caf\\u00e9", "a~b", "\\u2028" };
+	struct fx *f = *state;
+	struct store_err err;
+	json_t *row = NULL;
+	char text[256];
+	int64_t site, user;
+	size_t i;
+
+	site = mk(f, "sites", "{\"name\": \"s\"}");
+	user = mk(f, "users", "{\"name\": \"u\"}");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"name\": \"%s\"}", bad[i]);
+		expect_create(f, "sites", text, -EINVAL, "name");
+		assert_int_equal(try_create(f, "sites", text, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "control character"));
+		assert_int_equal(try_update(f, "sites", site, text, NULL, &err), -EINVAL);
+		assert_string_equal(err.field, "name");
+		snprintf(text, sizeof(text), "{\"name\": \"u\", \"email\": \"%s@x\"}", bad[i]);
+		expect_create(f, "users", text, -EINVAL, "email");
+		snprintf(text, sizeof(text), "{\"site_id\": %lld, \"type\": \"ip\","
+			 " \"address\": \"192.0.2.1\", \"name\": \"r\", \"description\": \"%s\"}",
+			 (long long)site, bad[i]);
+		expect_create(f, "resources", text, -EINVAL, "description");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "{\"name\": \"%s\"}", good[i]);
+		assert_int_equal(try_update(f, "sites", site, text, NULL, &err), 0);
+	}
+	/* a device names itself (X-Sluice-Name): the same rule */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(store_client_upsert(f->st, user, "k1", "\x1b[2Jphone", &row, &err),
+			 -EINVAL);
+	assert_string_equal(err.field, "name");
+	assert_int_equal(store_client_upsert(f->st, user, "k1", "phone\xc2\x9b", &row, &err),
+			 -EINVAL);
+	assert_int_equal(store_client_upsert(f->st, user, "k1", "phone \xc2\xa0", &row, &err), 0);
+	json_decref(row);
+}
+
 static void test_times(void **state)
 {
 	static const struct {
@@ -404,6 +451,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_site_crud, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_entity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_controls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique, setup, teardown),

@@ -94,6 +94,11 @@ kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$PID/status"; }
 TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log")
 start || world_bail "the portal did not start"
 
+# every session here registers a new device: the per-user device limit is not what
+# this test is about
+[ "$(req PATCH /settings '{"device_limit":100000}')" = 200 ] ||
+	world_bail "PATCH /settings: $(cat "$TMP/body")"
+
 # ---- users with a client token each (the flood's devices are spread over them)
 : >"$TMP/tokens"
 for i in $(seq "$USERS"); do

@@ -85,7 +85,11 @@ async def upgrade(spec, auth, name=None):
     ctx = ssl.create_default_context(cafile=ca)
     r, w = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname=host,
                                          limit=1 << 22)
-    key = base64.b64encode(os.urandom(32)).decode()
+    # a public key the portal takes: a canonical u (top bit clear); a random one
+    # is of small order or >= p with negligible odds
+    pub = bytearray(os.urandom(32))
+    pub[31] &= 0x7f
+    key = base64.b64encode(bytes(pub)).decode()
     head = (f"GET /client/ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
             "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"

@@ -64,6 +64,15 @@ const struct admin_opt admin_opts[] = {
 	  "a nameserver for the clients instead of their hosts' own, repeatable" },
 	{ "upstream-dns-default", 0, NULL, "upstream_dns", CONV_NULL,
 	  "back to the hosts' own nameservers" },
+	/* the control plane's limits (docs/security.md) */
+	{ "access-request-rate", 0, "N", "access_request_rate", CONV_COUNT,
+	  "a device's access requests per second past the burst (0: no limit)" },
+	{ "access-request-burst", 0, "N", "access_request_burst", CONV_COUNT,
+	  "a device's access requests at once" },
+	{ "flow-retention-days", 0, "DAYS", "flow_retention_days", CONV_COUNT,
+	  "flows log rows older than this are deleted (0: kept for ever)" },
+	{ "audit-retention-days", 0, "DAYS", "audit_retention_days", CONV_COUNT,
+	  "audit log rows older than this are deleted (0: kept for ever)" },
 };
 const size_t admin_n_opts = sizeof(admin_opts) / sizeof(admin_opts[0]);
 
@@ -147,7 +156,9 @@ const struct admin_cmd admin_cmds[] = {
 	{ "tokens", "delete", ACT_DELETE, "", "", "delete a token" },
 
 	{ "settings", "get", ACT_SETTINGS_GET, "", "", "show the settings" },
-	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default", "",
+	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default"
+	  " access-request-rate access-request-burst flow-retention-days audit-retention-days",
+	  "",
 	  "change the settings" },
 
 	{ "flows", "list", ACT_LIST, LIST_OPTS "client user resource gateway event protocol", "",

@@ -532,4 +532,5 @@ void hub_tick(void *arg)
 	}
 	h->dirty_any = false;
 	h->dns_changed = false;
+	hub_logs_tick(h, mono);
 }

@@ -93,7 +93,8 @@ struct col {
 	unsigned flags;
 	uint32_t min, max;          /* text: characters; json: bytes (max only) */
 	const char *const *enums;   /* text: the allowed values, NULL-terminated */
-	json_type json_kind;        /* json: JSON_ARRAY, JSON_OBJECT, or JSON_NULL (any) */
+	json_type json_kind;        /* json: JSON_ARRAY, JSON_OBJECT, JSON_INTEGER,
+				     * or JSON_NULL (any) */
 	const char *def;            /* default at create, as JSON text */
 	const char *ref;            /* int: the entity this refers to by id */
 	enum fk_action on_delete;

@@ -179,6 +179,8 @@ static int json_col_from_json(const struct col *c, const json_t *v, bool check,
 		return store_fail(err, -EINVAL, c->name, "%s must be an array", c->name);
 	if (c->json_kind == JSON_OBJECT && !json_is_object(v))
 		return store_fail(err, -EINVAL, c->name, "%s must be an object", c->name);
+	if (c->json_kind == JSON_INTEGER && !json_is_integer(v))
+		return store_fail(err, -EINVAL, c->name, "%s must be an integer", c->name);
 	*own = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!*own)
 		return store_fail(err, -ENOMEM, c->name, "out of memory");

@@ -18,8 +18,9 @@
  *   watch     prints every frame, the init first, and stays (as --stay)
  *             unless --until is given;
  *   flood     (a client) asks for RESOURCE_ID again and again for --seconds S
- *             (default 5), FLOOD_WINDOW requests unanswered at a time (as
- *             fast as the portal answers), then prints one line
+ *             (default 5) or until SIGTERM or SIGINT, FLOOD_WINDOW requests
+ *             unanswered at a time (as fast as the portal answers), then
+ *             prints one line
  *             {"type":"flood","sent","granted","denied","rate_limited"}
  *             (rate_limited: the denials of that reason, also in denied).
  * A frame is printed as one JSON line, as ctl_msg_encode() writes it
@@ -52,7 +53,7 @@
 #include "lib/time.h"
 #include "wg/crypto.h"
 
-enum { IDS_MAX = 64, SENDS_MAX = 16, FLOOD_WINDOW = 64 };
+enum { IDS_MAX = 64, SENDS_MAX = 16, FLOOD_WINDOW = 512 };
 
 static const char prog[] = "sluice-session";
 

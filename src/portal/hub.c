@@ -596,6 +596,8 @@ int hub_new(struct store *st, struct policy_engine *pe, const struct hub_config 
 		h->cfg = *cfg;
 	if (!h->cfg.authorize_timeout_ms)
 		h->cfg.authorize_timeout_ms = 5000;
+	if (!h->cfg.flow_delay_ms)
+		h->cfg.flow_delay_ms = HUB_FLOW_DELAY_MS;
 	h->next_ref = 1;
 	h->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
 	h->rl_flowq = (struct log_ratelimit)LOG_RATELIMIT_INIT;

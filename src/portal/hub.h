@@ -52,6 +52,8 @@ enum {
 
 struct hub_config {
 	unsigned authorize_timeout_ms; /* a gateway's "authorized"; 0: 5000 */
+	unsigned flow_delay_ms;        /* a queued flows row waits at most this
+					* long for its batch; 0: 500 (tests) */
 	/* Unix seconds for policies and expiry; NULL: the real clock (tests). */
 	int64_t (*now)(void *arg);
 	void *now_arg;

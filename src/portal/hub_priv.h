@@ -129,7 +129,7 @@ struct hub {
 enum {
 	HUB_FLOWQ_MAX = 8192,        /* rows queued at most: past it they are lost */
 	HUB_FLOW_BATCH = 512,        /* a batch this large is written at the next tick */
-	HUB_FLOW_DELAY_MS = 500,     /* a row waits at most this long */
+	HUB_FLOW_DELAY_MS = 500,     /* a row waits at most this long (the default) */
 	HUB_PRUNE_BATCH = 1000,      /* rows one pruning statement deletes at most */
 	HUB_PRUNE_EVERY_S = 60,      /* old rows are looked for this often */
 	/* the settings' ranges (the API checks them, the hub clamps what the

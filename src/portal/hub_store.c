@@ -407,7 +407,7 @@ void hub_logs_tick(struct hub *h, uint64_t mono)
 	size_t n = json_array_size(h->flowq);
 
 	if (n >= HUB_FLOW_BATCH ||
-	    (n && mono - h->flowq_since >= (uint64_t)HUB_FLOW_DELAY_MS * NSEC_PER_MSEC))
+	    (n && mono - h->flowq_since >= (uint64_t)h->cfg.flow_delay_ms * NSEC_PER_MSEC))
 		hub_flows_flush(h);
 	/* one short statement a tick per log while old rows remain, so a backlog
 	 * (a first run with retention, a shortened one) never holds the loop */

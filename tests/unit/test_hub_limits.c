@@ -3,6 +3,8 @@
  * settings applied live, and the retention of the flows and audit logs. */
 #include "hub_test.h"
 
+#include "portal/hub_priv.h" /* HUB_FLOW_BATCH */
+
 static void set_settings(struct fx *f, void *arg)
 {
 	struct store_err err = { 0 };
@@ -120,6 +122,63 @@ static void test_default_burst(void **state)
 	peer_close(c);
 }
 
+/* Rows stored now, without flushing the queue. */
+static void count_stored(struct fx *f, void *arg)
+{
+	json_t *items = NULL;
+
+	assert_int_equal(store_list(f->st, "flows", NULL, 0, 0, &items, NULL, NULL), 0);
+	*(size_t *)arg = json_array_size(items);
+	json_decref(items);
+}
+
+/* With a long delay, rows wait in the queue for a full batch, a reader's
+ * flush, or the hub's end. */
+static void test_flow_batches(void **state)
+{
+	struct fx *f = *state;
+	struct peer *c, *c2;
+	json_t *items = NULL;
+	size_t limited, n = 0;
+	uint64_t i, end;
+
+	fx_stop(f);
+	fx_flow_delay_ms = 60000;
+	fx_start(f);
+	settings(f, "{\"access_request_rate\": 0}");
+	c = client_up(f);
+	for (i = 1; i <= 100; i++)
+		send_request(c, i, 424242);
+	assert_int_equal(answers(c, 100, &limited), 100);
+	srv_run(f, count_stored, &n);
+	assert_int_equal(n, 0); /* queued */
+	/* a full batch is written at the next tick (another device: a peer
+	 * records MAX_RECS frames) */
+	c2 = client_up(f);
+	for (i = 1; i <= HUB_FLOW_BATCH - 50; i++)
+		send_request(c2, i, 424242);
+	assert_int_equal(answers(c2, HUB_FLOW_BATCH - 50, &limited), HUB_FLOW_BATCH - 50);
+	end = time_mono_ns() + 5 * NSEC_PER_SEC;
+	do
+		srv_run(f, count_stored, &n);
+	while (n < HUB_FLOW_BATCH && time_mono_ns() < end);
+	assert_int_equal(n, HUB_FLOW_BATCH + 50); /* the whole queue, in one */
+	/* ten more wait, and are written when the hub ends */
+	mark(c);
+	for (i = 101; i <= 110; i++)
+		send_request(c, i, 424242);
+	assert_int_equal(answers(c, 10, &limited), 10);
+	srv_run(f, count_stored, &n);
+	assert_int_equal(n, HUB_FLOW_BATCH + 50);
+	fx_stop(f);
+	fx_flow_delay_ms = 0;
+	assert_int_equal(store_list(f->st, "flows", NULL, 0, 0, &items, NULL, NULL), 0);
+	assert_int_equal(json_array_size(items), HUB_FLOW_BATCH + 60);
+	json_decref(items);
+	peer_close(c);
+	peer_close(c2);
+}
+
 static void add_rows(struct fx *f, void *arg)
 {
 	json_t *flows = json_array();
@@ -179,6 +238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rate_limited, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_burst, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flow_batches, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, fx_setup, fx_teardown),
 	};
 

@@ -79,7 +79,7 @@ static void test_rate_limited(void **state)
 	struct fx *f = *state;
 	struct hub_stats hs;
 	struct peer *c;
-	size_t limited;
+	size_t limited, limited0;
 	uint64_t i;
 
 	/* a slow rate, so that no token comes back during the test */
@@ -88,23 +88,25 @@ static void test_rate_limited(void **state)
 	for (i = 1; i <= 20; i++)
 		send_request(c, i, 424242);
 	assert_int_equal(answers(c, 20, &limited), 20);
-	assert_int_equal(limited, 15);
+	/* 15, or 14 if a token came back meanwhile (a second on a loaded machine) */
+	assert_true(limited == 15 || limited == 14);
 	/* the first 5 were decided (and logged), the others not */
 	for (i = c->mark; i < c->mark + 5; i++)
 		assert_string_equal(c->recs[i].reason, "unknown_resource");
 	assert_int_equal(c->recs[c->mark + 19].req, 20);
-	assert_int_equal(rows(f, "flows", "denied"), 5);
+	assert_int_equal(rows(f, "flows", "denied"), 20 - limited);
 	srv_run(f, stats, &hs);
-	assert_int_equal(hs.rate_limited, 15);
-	assert_int_equal(hs.denied, 5);
+	assert_int_equal(hs.rate_limited, limited);
+	assert_int_equal(hs.denied, 20 - limited);
 	/* applied live: 0 is no limit */
+	limited0 = limited;
 	settings(f, "{\"access_request_rate\": 0}");
 	mark(c);
 	for (i = 21; i <= 60; i++)
 		send_request(c, i, 424242);
 	assert_int_equal(answers(c, 40, &limited), 40);
 	assert_int_equal(limited, 0);
-	assert_int_equal(rows(f, "flows", "denied"), 45);
+	assert_int_equal(rows(f, "flows", "denied"), 60 - limited0);
 	peer_close(c);
 }
 
@@ -139,7 +141,7 @@ static void test_flow_batches(void **state)
 	struct fx *f = *state;
 	struct peer *c, *c2;
 	json_t *items = NULL;
-	size_t limited, n = 0;
+	size_t limited, n = 0, stored;
 	uint64_t i, end;
 
 	fx_stop(f);
@@ -162,14 +164,16 @@ static void test_flow_batches(void **state)
 	do
 		srv_run(f, count_stored, &n);
 	while (n < HUB_FLOW_BATCH && time_mono_ns() < end);
-	assert_int_equal(n, HUB_FLOW_BATCH + 50); /* the whole queue, in one */
-	/* ten more wait, and are written when the hub ends */
+	/* the whole queue when it reached a batch (answers may have come after) */
+	assert_true(n >= HUB_FLOW_BATCH && n <= HUB_FLOW_BATCH + 50);
+	stored = n;
+	/* ten more wait with the rest, and are written when the hub ends */
 	mark(c);
 	for (i = 101; i <= 110; i++)
 		send_request(c, i, 424242);
 	assert_int_equal(answers(c, 10, &limited), 10);
 	srv_run(f, count_stored, &n);
-	assert_int_equal(n, HUB_FLOW_BATCH + 50);
+	assert_int_equal(n, stored);
 	fx_stop(f);
 	fx_flow_delay_ms = 0;
 	assert_int_equal(store_list(f->st, "flows", NULL, 0, 0, &items, NULL, NULL), 0);
@@ -181,7 +185,7 @@ static void test_flow_batches(void **state)
 
 static void add_rows(struct fx *f, void *arg)
 {
-	json_t *flows = json_array();
+	json_t *flows = json_array(), *row;
 	struct store_err err = { 0 };
 	int n = *(int *)arg;
 
@@ -190,8 +194,9 @@ static void add_rows(struct fx *f, void *arg)
 	if (store_append(f->st, "flows", flows, &err) < 0)
 		fail_msg("flows: %s", err.msg);
 	json_decref(flows);
-	assert_int_equal(store_create(f->st, "audit", J("{\"action\": \"create\", "
-		"\"entity\": \"sites\"}"), NULL, &err), 0);
+	row = J("{\"action\": \"create\", \"entity\": \"sites\"}");
+	assert_int_equal(store_create(f->st, "audit", row, NULL, &err), 0);
+	json_decref(row);
 }
 
 /* Waits until entity has n rows; the count it last saw. */
@@ -212,6 +217,11 @@ static void test_retention(void **state)
 	size_t audit;
 	int n = 2500; /* more than two batches */
 
+	/* the pass of the hub's first tick is over (it runs after the first
+	 * srv_run's work, the second waits for the next tick): no pass reads the
+	 * clock while it moves below, until HUB_PRUNE_EVERY_S */
+	rows(f, "flows", NULL);
+	rows(f, "flows", NULL);
 	atomic_store(&f->now, t0);
 	srv_run(f, add_rows, &n);
 	/* 100 days on: one young row of each */

@@ -120,7 +120,6 @@ struct hub {
 	json_t *flowq;
 	uint64_t flowq_since;                  /* time_mono_ns() of its oldest row */
 	uint64_t prune_at;                     /* time_mono_ns() of the next pruning */
-	bool prune_flows, prune_audit;         /* a batch was full: more to delete */
 	struct hub_stats stats;
 	struct log_ratelimit rl, rl_flowq, rl_limited;
 };
@@ -130,7 +129,8 @@ enum {
 	HUB_FLOWQ_MAX = 8192,        /* rows queued at most: past it they are lost */
 	HUB_FLOW_BATCH = 512,        /* a batch this large is written at the next tick */
 	HUB_FLOW_DELAY_MS = 500,     /* a row waits at most this long (the default) */
-	HUB_PRUNE_BATCH = 1000,      /* rows one pruning statement deletes at most */
+	HUB_PRUNE_BATCH = 500,       /* rows one pruning statement deletes at most */
+	HUB_PRUNE_GAP_MS = 200,      /* between two batches while old rows remain */
 	HUB_PRUNE_EVERY_S = 60,      /* old rows are looked for this often */
 	/* the settings' ranges (the API checks them, the hub clamps what the
 	 * database holds) */

@@ -409,17 +409,17 @@ void hub_logs_tick(struct hub *h, uint64_t mono)
 	if (n >= HUB_FLOW_BATCH ||
 	    (n && mono - h->flowq_since >= (uint64_t)h->cfg.flow_delay_ms * NSEC_PER_MSEC))
 		hub_flows_flush(h);
-	/* one short statement a tick per log while old rows remain, so a backlog
-	 * (a first run with retention, a shortened one) never holds the loop */
-	if (h->prune_flows || h->prune_audit || mono >= h->prune_at) {
-		bool flows = h->prune_flows || mono >= h->prune_at;
-		bool audit = h->prune_audit || mono >= h->prune_at;
+	/* one short statement per log, and while old rows remain the next ones
+	 * HUB_PRUNE_GAP_MS later: a backlog (a first run with retention, a
+	 * shortened one) costs the loop a commit now and then, never a long
+	 * stall nor one every tick */
+	if (mono >= h->prune_at) {
+		bool more_flows, more_audit;
 
-		if (mono >= h->prune_at)
-			h->prune_at = mono + (uint64_t)HUB_PRUNE_EVERY_S * NSEC_PER_SEC;
-		if (flows)
-			prune(h, "flows", h->flow_days, &h->prune_flows);
-		if (audit)
-			prune(h, "audit", h->audit_days, &h->prune_audit);
+		prune(h, "flows", h->flow_days, &more_flows);
+		prune(h, "audit", h->audit_days, &more_audit);
+		h->prune_at = mono + (more_flows || more_audit ?
+				      (uint64_t)HUB_PRUNE_GAP_MS * NSEC_PER_MSEC :
+				      (uint64_t)HUB_PRUNE_EVERY_S * NSEC_PER_SEC);
 	}
 }

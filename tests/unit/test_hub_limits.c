@@ -234,7 +234,7 @@ static void test_retention(void **state)
 	settings(f, "{\"flow_retention_days\": 0, \"audit_retention_days\": 0}");
 	assert_int_equal(rows(f, "flows", NULL), 2501);
 	assert_int_equal(rows(f, "audit", NULL), audit);
-	/* 90 days: the old rows go, a batch a tick, the young stay */
+	/* 90 days: the old rows go, a batch at a time, the young stay */
 	settings(f, "{\"flow_retention_days\": 90}");
 	assert_int_equal(wait_rows(f, "flows", 1), 1);
 	assert_int_equal(rows(f, "audit", NULL), audit);

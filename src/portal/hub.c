@@ -408,6 +408,57 @@ static void token_gone(struct hub *h, int64_t token_id)
 	}
 }
 
+/* ---- rate limits of devices gone ---------------------------------------- */
+
+/* A device that leaves with its access_request bucket not full gets it back
+ * when it connects again: a new session does not refill it. */
+static void spent_keep(struct hub *h, const struct hub_client *c)
+{
+	struct tbucket *b;
+
+	if (c->requests.tat_ns <= time_mono_ns())
+		return; /* full: nothing to remember */
+	b = map_get(&h->spent, c->id);
+	if (!b) {
+		b = malloc(sizeof(*b));
+		if (!b || map_put(&h->spent, c->id, b) < 0) {
+			free(b);
+			return; /* the device starts full: a burst more */
+		}
+	}
+	*b = c->requests;
+}
+
+void hub_spent_restore(struct hub *h, struct hub_client *c)
+{
+	struct tbucket *b = map_del(&h->spent, c->id);
+
+	if (b)
+		c->requests = *b;
+	free(b);
+}
+
+void hub_spent_sweep(struct hub *h, uint64_t mono)
+{
+	for (size_t i = 0; i < h->spent.n;) {
+		struct tbucket *b = h->spent.v[i].p;
+
+		if (b->tat_ns <= mono) {
+			map_del(&h->spent, h->spent.v[i].id);
+			free(b);
+		} else {
+			i++;
+		}
+	}
+}
+
+static void spent_free(struct hub *h)
+{
+	for (size_t i = 0; i < h->spent.n; i++)
+		free(h->spent.v[i].p);
+	map_free(&h->spent);
+}
+
 void hub_client_maybe_free(struct hub *h, struct hub_client *c)
 {
 	if (c->hs || c->auths)
@@ -419,6 +470,7 @@ void hub_client_maybe_free(struct hub *h, struct hub_client *c)
 				break;
 			}
 	map_del(&h->clients, c->id);
+	spent_keep(h, c);
 	free(c->vis);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -668,6 +720,7 @@ void hub_free(struct hub *h)
 	}
 	for (size_t i = 0; i < h->res.n; i++)
 		res_free(h->res.v[i].p);
+	spent_free(h);
 	map_free(&h->clients);
 	map_free(&h->gateways);
 	map_free(&h->users);

@@ -104,6 +104,8 @@ struct hub {
 	struct policy_engine *pe;
 	struct hub_config cfg;
 	struct hub_map res, users, clients, gateways;
+	struct hub_map spent;   /* device id -> struct tbucket *: the access_request
+				 * bucket of a device no longer tracked, until full */
 	struct policy *pols;    /* sorted by group_id, id */
 	size_t npols, cappols;
 	struct policy *scratch; /* one user's policies */
@@ -145,6 +147,10 @@ struct hub_user *hub_user_get(struct hub *h, int64_t id, bool create);
 void hub_mark_group(struct hub *h, int64_t group_id);
 void hub_mark_user(struct hub *h, struct hub_user *u);
 void hub_client_maybe_free(struct hub *h, struct hub_client *c);
+/* A device tracked again: its access_request bucket as it left it. */
+void hub_spent_restore(struct hub *h, struct hub_client *c);
+/* Forgets the buckets that are full again (at the pruning passes). */
+void hub_spent_sweep(struct hub *h, uint64_t mono);
 void hub_gateway_maybe_free(struct hub *h, struct hub_gateway *g);
 /* Sends m (encoded) to a session; failures are logged (the session is being
  * dropped by the server if it does not read). */

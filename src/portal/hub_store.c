@@ -416,6 +416,7 @@ void hub_logs_tick(struct hub *h, uint64_t mono)
 	if (mono >= h->prune_at) {
 		bool more_flows, more_audit;
 
+		hub_spent_sweep(h, mono);
 		prune(h, "flows", h->flow_days, &more_flows);
 		prune(h, "audit", h->audit_days, &more_audit);
 		h->prune_at = mono + (more_flows || more_audit ?

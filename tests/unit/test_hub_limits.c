@@ -110,6 +110,44 @@ static void test_rate_limited(void **state)
 	peer_close(c);
 }
 
+/* A device that reconnects does not get a full bucket back. */
+static void test_reconnect(void **state)
+{
+	struct fx *f = *state;
+	struct hub_stats hs;
+	struct peer *c;
+	char key[64];
+	size_t limited;
+	uint64_t i, end;
+
+	settings(f, "{\"access_request_rate\": 1, \"access_request_burst\": 5}");
+	random_key(key);
+	c = peer_open(f, f->client_tok, key, NULL, "laptop");
+	assert_true(wait_connected(c, 5000));
+	assert_non_null(wait_for(c, CTL_INIT_CLIENT, 5000));
+	mark(c);
+	for (i = 1; i <= 10; i++)
+		send_request(c, i, 424242);
+	assert_int_equal(answers(c, 10, &limited), 10);
+	assert_true(limited >= 4);
+	peer_close(c);
+	end = time_mono_ns() + 5 * NSEC_PER_SEC;
+	do {
+		ctl_loop_run(f->loop, 20);
+		srv_run(f, stats, &hs);
+	} while (hs.clients && time_mono_ns() < end);
+	assert_int_equal(hs.clients, 0); /* the hub forgot the device */
+	c = peer_open(f, f->client_tok, key, NULL, "laptop");
+	assert_true(wait_connected(c, 5000));
+	assert_non_null(wait_for(c, CTL_INIT_CLIENT, 5000));
+	mark(c);
+	for (i = 1; i <= 4; i++)
+		send_request(c, i, 424242);
+	assert_int_equal(answers(c, 4, &limited), 4);
+	assert_true(limited >= 2); /* a token a second came back, not five */
+	peer_close(c);
+}
+
 /* The defaults let a device ask for its resources at start, tens at once. */
 static void test_default_burst(void **state)
 {
@@ -247,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rate_limited, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_default_burst, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_flow_batches, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, fx_setup, fx_teardown),

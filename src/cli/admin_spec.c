@@ -69,10 +69,10 @@ const struct admin_opt admin_opts[] = {
 	  "a device's access requests per second past the burst (0: no limit)" },
 	{ "access-request-burst", 0, "N", "access_request_burst", CONV_COUNT,
 	  "a device's access requests at once" },
-	{ "flow-retention-days", 0, "DAYS", "flow_retention_days", CONV_COUNT,
-	  "flows log rows older than this are deleted (0: kept for ever)" },
-	{ "audit-retention-days", 0, "DAYS", "audit_retention_days", CONV_COUNT,
-	  "audit log rows older than this are deleted (0: kept for ever)" },
+	{ "flow-retention-days", 0, "N", "flow_retention_days", CONV_COUNT,
+	  "flows log rows older than N days are deleted (0: kept for ever)" },
+	{ "audit-retention-days", 0, "N", "audit_retention_days", CONV_COUNT,
+	  "audit log rows older than N days are deleted (0: kept for ever)" },
 };
 const size_t admin_n_opts = sizeof(admin_opts) / sizeof(admin_opts[0]);
 

@@ -55,6 +55,22 @@ static int parse_id(struct parse *p, const char *what, const char *s, int64_t *o
 	return 0;
 }
 
+/* A whole number, 0 or more (a limit, a number of days). */
+static int parse_count(struct parse *p, const char *what, const char *s, int64_t *out)
+{
+	char *end;
+	intmax_t v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return usage(p, "--%s must be a whole number: %s", what, s);
+	errno = 0;
+	v = strtoimax(s, &end, 10);
+	if (errno || *end || v > INT64_MAX)
+		return usage(p, "--%s must be a whole number: %s", what, s);
+	*out = (int64_t)v;
+	return 0;
+}
+
 static int set_global(struct parse *p, struct admin_req *r, const struct admin_opt *o,
 		      const char *v)
 {
@@ -345,6 +361,11 @@ static int body_add(struct parse *p, json_t *body, const struct admin_opt *o, co
 		break;
 	case CONV_ID:
 		if ((r = parse_id(p, o->name, v, &id)) < 0)
+			return r;
+		val = json_integer(id);
+		break;
+	case CONV_COUNT:
+		if ((r = parse_count(p, o->name, v, &id)) < 0)
 			return r;
 		val = json_integer(id);
 		break;

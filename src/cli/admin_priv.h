@@ -13,6 +13,7 @@ enum admin_conv {
 	CONV_GLOBAL,       /* the parser's own: connection and output */
 	CONV_STR,          /* "field": "VALUE" (list: field=VALUE) */
 	CONV_ID,           /* "field": 12 */
+	CONV_COUNT,        /* "field": 0 or more */
 	CONV_TRUE,         /* "field": true */
 	CONV_FALSE,        /* "field": false */
 	CONV_NULL,         /* "field": null */

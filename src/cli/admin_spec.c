@@ -65,13 +65,22 @@ const struct admin_opt admin_opts[] = {
 	{ "upstream-dns-default", 0, NULL, "upstream_dns", CONV_NULL,
 	  "back to the hosts' own nameservers" },
 	/* settings: devices and keys */
-	{ "device-limit", 0, "N", "device_limit", CONV_ID,
+	{ "device-limit", 0, "N", "device_limit", CONV_COUNT,
 	  "at most N devices per user that are not revoked (default 20)" },
 	{ "device-limit-default", 0, NULL, "device_limit", CONV_NULL, "back to 20 devices" },
-	{ "address-quarantine", 0, "SECONDS", "address_quarantine_seconds", CONV_ID,
+	{ "address-quarantine", 0, "SECONDS", "address_quarantine_seconds", CONV_COUNT,
 	  "a deleted device's or gateway's tunnel addresses are reused after this (default 86400)" },
 	{ "address-quarantine-default", 0, NULL, "address_quarantine_seconds", CONV_NULL,
 	  "back to 86400 s" },
+	/* the control plane's limits (docs/security.md) */
+	{ "access-request-rate", 0, "N", "access_request_rate", CONV_COUNT,
+	  "a device's access requests per second past the burst (0: no limit)" },
+	{ "access-request-burst", 0, "N", "access_request_burst", CONV_COUNT,
+	  "a device's access requests at once" },
+	{ "flow-retention-days", 0, "N", "flow_retention_days", CONV_COUNT,
+	  "flows log rows older than N days are deleted (0: kept for ever)" },
+	{ "audit-retention-days", 0, "N", "audit_retention_days", CONV_COUNT,
+	  "audit log rows older than N days are deleted (0: kept for ever)" },
 };
 const size_t admin_n_opts = sizeof(admin_opts) / sizeof(admin_opts[0]);
 
@@ -155,8 +164,10 @@ const struct admin_cmd admin_cmds[] = {
 	{ "tokens", "delete", ACT_DELETE, "", "", "delete a token" },
 
 	{ "settings", "get", ACT_SETTINGS_GET, "", "", "show the settings" },
-	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default "
-	  "device-limit device-limit-default address-quarantine address-quarantine-default", "",
+	{ "settings", "set", ACT_SETTINGS_SET, "upstream-dns upstream-dns-default"
+	  " device-limit device-limit-default address-quarantine address-quarantine-default"
+	  " access-request-rate access-request-burst flow-retention-days audit-retention-days",
+	  "",
 	  "change the settings" },
 
 	{ "flows", "list", ACT_LIST, LIST_OPTS "client user resource gateway event protocol", "",

@@ -41,6 +41,12 @@ void api_set_clock(struct api *a, int64_t (*now)(void *arg), void *arg)
 	a->now_arg = arg;
 }
 
+void api_set_flows_flush(struct api *a, void (*fn)(void *arg), void *arg)
+{
+	a->flows_flush = fn;
+	a->flows_flush_arg = arg;
+}
+
 int64_t api_now(const struct api *a)
 {
 	if (a->now)

@@ -31,6 +31,10 @@ void api_free(struct api *a);
  * restores the real one. For tests, alongside store_set_clock(). */
 void api_set_clock(struct api *a, int64_t (*now)(void *arg), void *arg);
 
+/* fn(arg) runs before every read of the flows log, so that rows written in
+ * batches (hub_flows_flush) are seen at once; NULL: none. */
+void api_set_flows_flush(struct api *a, void (*fn)(void *arg), void *arg);
+
 /* The http_api_fn: arg is the struct api. Returns -errno only when no answer
  * could be built at all (out of memory); the server then answers 500. */
 int api_handle(void *arg, const struct http_request *req, struct http_response *resp);

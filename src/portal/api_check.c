@@ -314,6 +314,18 @@ int check_name_only(struct api *a, const json_t *old, const json_t *in, struct a
 	return 0;
 }
 
+/* The control plane's limits (docs/security.md): whole numbers in a range; a
+ * wrong type is the store's to refuse. */
+static const struct {
+	const char *key;
+	int64_t min, max;
+} setting_ranges[] = {
+	{ "access_request_rate", 0, 100000 },
+	{ "access_request_burst", 1, 100000 },
+	{ "flow_retention_days", 0, 36500 },
+	{ "audit_retention_days", 0, 36500 },
+};
+
 int check_settings(struct api *a, const json_t *in, struct api_err *e)
 {
 	const json_t *dns = json_object_get(in, "upstream_dns");
@@ -321,6 +333,16 @@ int check_settings(struct api *a, const json_t *in, struct api_err *e)
 	size_t i;
 
 	(void)a;
+	for (i = 0; i < sizeof(setting_ranges) / sizeof(setting_ranges[0]); i++) {
+		const json_t *v = json_object_get(in, setting_ranges[i].key);
+
+		if (json_is_integer(v) && (json_integer_value(v) < setting_ranges[i].min ||
+					   json_integer_value(v) > setting_ranges[i].max))
+			return api_invalid(e, setting_ranges[i].key, "%s must be %lld to %lld",
+					   setting_ranges[i].key,
+					   (long long)setting_ranges[i].min,
+					   (long long)setting_ranges[i].max);
+	}
 	if (!json_is_array(dns))
 		return 0;
 	for (i = 0; i < json_array_size(dns); i++) {

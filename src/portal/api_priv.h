@@ -21,6 +21,8 @@ struct api {
 	struct policy_engine *pe;
 	int64_t (*now)(void *arg);
 	void *now_arg;
+	void (*flows_flush)(void *arg); /* api_set_flows_flush() */
+	void *flows_flush_arg;
 	struct log_ratelimit rl;
 };
 

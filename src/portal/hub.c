@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "lib/buf.h"
+#include "lib/jsonx.h"
 #include "lib/time.h"
 
 /* ---- id map ------------------------------------------------------------- */
@@ -108,17 +109,40 @@ void hub_flow(struct hub *h, const char *event, const struct hub_client *c,
 	json_t *row = json_pack("{sssIsIsI}", "event", event, "client_id", (json_int_t)c->id,
 				"user_id", (json_int_t)c->user_id, "resource_id",
 				(json_int_t)resource_id);
-	struct store_err err;
 
-	if (!row)
+	if (!row) {
+		h->stats.flows_lost++;
 		return;
+	}
 	if (gateway_id)
 		json_object_set_new(row, "gateway_id", json_integer(gateway_id));
 	if (reason)
 		json_object_set_new(row, "reason", json_string(reason));
-	if (store_create(h->st, "flows", row, NULL, &err) < 0)
-		log_rl(&h->rl, LOG_LVL_WARN, "hub: flow log: %s", err.msg);
-	json_decref(row);
+	hub_flow_queue(h, row);
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+/* One limit: the stored value if the API's range holds it (a row edited by
+ * hand may not), else the default. */
+static uint32_t limit_get(const json_t *settings, const char *key, int64_t max, uint32_t def)
+{
+	int64_t v;
+
+	return jsonx_get_int(settings, key, 0, max, &v) == 0 ? (uint32_t)v : def;
+}
+
+void hub_limits_apply(struct hub *h, const json_t *settings)
+{
+	uint32_t flow_days = limit_get(settings, "flow_retention_days", HUB_RETENTION_MAX, 90);
+	uint32_t audit_days = limit_get(settings, "audit_retention_days", HUB_RETENTION_MAX, 90);
+
+	h->req_rate = limit_get(settings, "access_request_rate", HUB_REQ_RATE_MAX, 10);
+	h->req_burst = limit_get(settings, "access_request_burst", HUB_REQ_BURST_MAX, 100);
+	if (flow_days != h->flow_days || audit_days != h->audit_days)
+		h->prune_at = 0; /* a shorter retention applies at the next tick */
+	h->flow_days = flow_days;
+	h->audit_days = audit_days;
 }
 
 /* ---- users and marks ---------------------------------------------------- */
@@ -384,6 +408,57 @@ static void token_gone(struct hub *h, int64_t token_id)
 	}
 }
 
+/* ---- rate limits of devices gone ---------------------------------------- */
+
+/* A device that leaves with its access_request bucket not full gets it back
+ * when it connects again: a new session does not refill it. */
+static void spent_keep(struct hub *h, const struct hub_client *c)
+{
+	struct tbucket *b;
+
+	if (c->requests.tat_ns <= time_mono_ns())
+		return; /* full: nothing to remember */
+	b = map_get(&h->spent, c->id);
+	if (!b) {
+		b = malloc(sizeof(*b));
+		if (!b || map_put(&h->spent, c->id, b) < 0) {
+			free(b);
+			return; /* the device starts full: a burst more */
+		}
+	}
+	*b = c->requests;
+}
+
+void hub_spent_restore(struct hub *h, struct hub_client *c)
+{
+	struct tbucket *b = map_del(&h->spent, c->id);
+
+	if (b)
+		c->requests = *b;
+	free(b);
+}
+
+void hub_spent_sweep(struct hub *h, uint64_t mono)
+{
+	for (size_t i = 0; i < h->spent.n;) {
+		struct tbucket *b = h->spent.v[i].p;
+
+		if (b->tat_ns <= mono) {
+			map_del(&h->spent, h->spent.v[i].id);
+			free(b);
+		} else {
+			i++;
+		}
+	}
+}
+
+static void spent_free(struct hub *h)
+{
+	for (size_t i = 0; i < h->spent.n; i++)
+		free(h->spent.v[i].p);
+	map_free(&h->spent);
+}
+
 void hub_client_maybe_free(struct hub *h, struct hub_client *c)
 {
 	if (c->hs || c->auths)
@@ -395,6 +470,7 @@ void hub_client_maybe_free(struct hub *h, struct hub_client *c)
 				break;
 			}
 	map_del(&h->clients, c->id);
+	spent_keep(h, c);
 	free(c->vis);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
@@ -468,6 +544,7 @@ void hub_store_changed(void *arg, const struct store_change *ch)
 		struct ctl_ip up[CTL_UPSTREAMS_MAX];
 		unsigned n = 0;
 
+		hub_limits_apply(h, ch->row);
 		if (conv_upstreams(ch->row, up, &n) < 0) {
 			log_rl(&h->rl, LOG_LVL_WARN, "hub: upstream_dns unusable: not sent");
 			return;
@@ -571,9 +648,14 @@ int hub_new(struct store *st, struct policy_engine *pe, const struct hub_config 
 		h->cfg = *cfg;
 	if (!h->cfg.authorize_timeout_ms)
 		h->cfg.authorize_timeout_ms = 5000;
+	if (!h->cfg.flow_delay_ms)
+		h->cfg.flow_delay_ms = HUB_FLOW_DELAY_MS;
 	h->next_ref = 1;
 	h->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	online = json_pack("{sb}", "online", 1);
+	h->rl_flowq = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	h->rl_limited = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+	h->flowq = json_array();
+	online = h->flowq ? json_pack("{sb}", "online", 1) : NULL;
 	r = online ? 0 : -ENOMEM;
 	if (r == 0)
 		r = load_all(h, "users", NULL, load_user);
@@ -587,6 +669,8 @@ int hub_new(struct store *st, struct policy_engine *pe, const struct hub_config 
 		r = load_all(h, "gateways", online, load_gw_offline);
 	if (r == 0) {
 		r = store_settings_get(st, &settings, &err);
+		if (r == 0)
+			hub_limits_apply(h, settings);
 		if (r == 0 && conv_upstreams(settings, h->upstreams, &h->n_upstreams) < 0)
 			log_warn("hub: upstream_dns unusable: clients get none");
 	}
@@ -617,6 +701,8 @@ void hub_free(struct hub *h)
 {
 	if (!h)
 		return;
+	hub_flows_flush(h);
+	json_decref(h->flowq);
 	for (size_t i = 0; i < h->clients.n; i++) {
 		struct hub_client *c = h->clients.v[i].p;
 
@@ -634,6 +720,7 @@ void hub_free(struct hub *h)
 	}
 	for (size_t i = 0; i < h->res.n; i++)
 		res_free(h->res.v[i].p);
+	spent_free(h);
 	map_free(&h->clients);
 	map_free(&h->gateways);
 	map_free(&h->users);

@@ -21,7 +21,12 @@
  *	hub_free(hub);
  *
  * Admin changes take effect at the next tick (so a cascade of deletions is
- * one recomputation): HUB_TICK_MS bounds the delay. */
+ * one recomputation): HUB_TICK_MS bounds the delay.
+ *
+ * The flows log is written off the request path: events and reported traffic
+ * are queued and the tick writes them in one transaction (hub_flows_flush()
+ * for a reader that must see them at once); the tick also deletes, in small
+ * batches, flows and audit rows older than the retention settings. */
 #ifndef SLUICE_PORTAL_HUB_H
 #define SLUICE_PORTAL_HUB_H
 
@@ -47,6 +52,8 @@ enum {
 
 struct hub_config {
 	unsigned authorize_timeout_ms; /* a gateway's "authorized"; 0: 5000 */
+	unsigned flow_delay_ms;        /* a queued flows row waits at most this
+					* long for its batch; 0: 500 (tests) */
 	/* Unix seconds for policies and expiry; NULL: the real clock (tests). */
 	int64_t (*now)(void *arg);
 	void *now_arg;
@@ -76,7 +83,16 @@ struct hub_stats {
 	uint64_t bad_frames;
 	uint64_t flows;                   /* traffic rows recorded from flow_log */
 	uint64_t flows_dropped;           /* flow_log entries refused */
+	uint64_t rate_limited;            /* access requests over the rate limit */
+	uint64_t flows_lost;              /* rows of the flows log not written: the
+					   * queue was full, or the store failed */
+	uint64_t pruned;                  /* old flows and audit rows deleted */
 };
 void hub_get_stats(const struct hub *hub, struct hub_stats *out);
+
+/* Writes the flows rows the hub has queued now (it writes them in batches at
+ * the tick): before a read of the flows log that must see every event so far,
+ * and at shutdown (hub_free() does it too). arg: the hub. */
+void hub_flows_flush(void *hub);
 
 #endif

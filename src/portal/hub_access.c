@@ -278,6 +278,19 @@ void hub_access_request(struct hub *h, struct hub_client *c, const struct ctl_ms
 	bool have_psk = false;
 	size_t npols;
 
+	/* before anything that costs: a flood is answered from memory and not
+	 * logged row by row (the count says how many) */
+	if (!tbucket_take(&c->requests, h->req_rate, h->req_burst, time_mono_ns())) {
+		struct ctl_msg no = { .type = CTL_ACCESS_DENIED, .req = m->req,
+				      .resource_id = m->resource_id, .reason = "rate_limited" };
+
+		hub_send(h, c->hs, &no);
+		h->stats.rate_limited++;
+		log_rl(&h->rl_limited, LOG_LVL_WARN, "hub: client %lld: access requests over "
+		       "%u/s (burst %u) denied as rate_limited (%llu so far)", (long long)c->id,
+		       h->req_rate, h->req_burst, (unsigned long long)h->stats.rate_limited);
+		return;
+	}
 	if (!r) {
 		deny(h, c, m->req, m->resource_id, "unknown_resource", 0);
 		return;

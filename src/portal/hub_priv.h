@@ -11,6 +11,7 @@
 
 #include "ctl/msg.h"
 #include "lib/log.h"
+#include "lib/tbucket.h"
 #include "portal/hub.h"
 #include "portal/policy.h"
 
@@ -82,6 +83,7 @@ struct hub_client {
 	uint64_t offline_seq;   /* the last gateway_offline it was sent (hub's count) */
 	bool dirty, killed, need_init;
 	const char *kill_reason;
+	struct tbucket requests; /* access_request's rate limit (the device's) */
 	struct log_ratelimit rl;
 };
 
@@ -102,6 +104,8 @@ struct hub {
 	struct policy_engine *pe;
 	struct hub_config cfg;
 	struct hub_map res, users, clients, gateways;
+	struct hub_map spent;   /* device id -> struct tbucket *: the access_request
+				 * bucket of a device no longer tracked, until full */
 	struct policy *pols;    /* sorted by group_id, id */
 	size_t npols, cappols;
 	struct policy *scratch; /* one user's policies */
@@ -111,8 +115,30 @@ struct hub {
 	uint64_t next_ref;
 	uint64_t offline_seq;   /* gateway sessions ended, for one gateway_offline each */
 	bool dirty_any, dns_changed, closing;
+	/* the control plane's limits, from the settings */
+	uint32_t req_rate, req_burst;          /* access_request: per s, at once */
+	uint32_t flow_days, audit_days;        /* retention; 0: for ever */
+	/* flows rows waiting for the tick's batch (hub_store.c) */
+	json_t *flowq;
+	uint64_t flowq_since;                  /* time_mono_ns() of its oldest row */
+	uint64_t prune_at;                     /* time_mono_ns() of the next pruning */
 	struct hub_stats stats;
-	struct log_ratelimit rl;
+	struct log_ratelimit rl, rl_flowq, rl_limited;
+};
+
+/* The flows queue and retention (hub_store.c). */
+enum {
+	HUB_FLOWQ_MAX = 8192,        /* rows queued at most: past it they are lost */
+	HUB_FLOW_BATCH = 512,        /* a batch this large is written at the next tick */
+	HUB_FLOW_DELAY_MS = 500,     /* a row waits at most this long (the default) */
+	HUB_PRUNE_BATCH = 500,       /* rows one pruning statement deletes at most */
+	HUB_PRUNE_GAP_MS = 200,      /* between two batches while old rows remain */
+	HUB_PRUNE_EVERY_S = 60,      /* old rows are looked for this often */
+	/* the settings' ranges (the API checks them, the hub clamps what the
+	 * database holds) */
+	HUB_REQ_RATE_MAX = 100000,
+	HUB_REQ_BURST_MAX = 100000,
+	HUB_RETENTION_MAX = 36500,
 };
 
 /* hub.c */
@@ -121,12 +147,19 @@ struct hub_user *hub_user_get(struct hub *h, int64_t id, bool create);
 void hub_mark_group(struct hub *h, int64_t group_id);
 void hub_mark_user(struct hub *h, struct hub_user *u);
 void hub_client_maybe_free(struct hub *h, struct hub_client *c);
+/* A device tracked again: its access_request bucket as it left it. */
+void hub_spent_restore(struct hub *h, struct hub_client *c);
+/* Forgets the buckets that are full again (at the pruning passes). */
+void hub_spent_sweep(struct hub *h, uint64_t mono);
 void hub_gateway_maybe_free(struct hub *h, struct hub_gateway *g);
 /* Sends m (encoded) to a session; failures are logged (the session is being
  * dropped by the server if it does not read). */
 int hub_send(struct hub *h, struct http_session *hs, const struct ctl_msg *m);
+/* A flows row for an event of c: queued (hub_flow_queue). */
 void hub_flow(struct hub *h, const char *event, const struct hub_client *c,
 	      int64_t resource_id, int64_t gateway_id, const char *reason);
+/* The settings the hub applies: the limits here, upstream_dns apart. */
+void hub_limits_apply(struct hub *h, const json_t *settings);
 
 /* hub_store.c */
 /* The live authorization a into the store / out of it; failures are logged
@@ -135,8 +168,15 @@ void hub_auth_save(struct hub *h, const struct hub_auth *a);
 void hub_auth_forget(struct hub *h, const struct hub_auth *a);
 /* At hub_new(), once the mirror is loaded: the stored authorizations. */
 int hub_auth_load(struct hub *h);
-/* A gateway's flow_log: one "traffic" row per usable flow. */
+/* A gateway's flow_log: one "traffic" row per usable flow (queued). */
 void hub_flow_log(struct hub *h, struct hub_gateway *g, const struct ctl_msg *m);
+/* Takes row (a flows object) into the queue, or counts and drops it if the
+ * queue is full; 0 or -ENOBUFS. The row's time is set now if it has none. */
+int hub_flow_queue(struct hub *h, json_t *row);
+/* At the tick: writes the queue when it is due (HUB_FLOW_BATCH rows, or its
+ * oldest row HUB_FLOW_DELAY_MS old) and deletes a batch of old log rows when
+ * pruning is due. */
+void hub_logs_tick(struct hub *h, uint64_t mono);
 
 /* hub_conv.c: store rows into wire objects, checked as the peer would check them */
 int conv_resource(const json_t *row, struct ctl_resource *out);

@@ -143,6 +143,7 @@ static int client_open(struct hub *h, struct http_session *s, const struct http_
 		fresh = true;
 		c->id = (int64_t)cc.id;
 		c->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
+		hub_spent_restore(h, c);
 	} else if (c->hs) {
 		struct http_session *old = c->hs;
 
@@ -545,4 +546,5 @@ void hub_tick(void *arg)
 	}
 	h->dirty_any = false;
 	h->dns_changed = false;
+	hub_logs_tick(h, mono);
 }

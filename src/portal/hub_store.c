@@ -1,8 +1,9 @@
 /* What the hub keeps in the store beside the admin's rows (docs/protocol.md
  * "What the portal stores"): its live authorizations, written when a gateway
  * confirms one and deleted when it ends, and read back at start so that a
- * restart interrupts no flow; and the traffic gateways report in flow_log, as
- * rows of the flows log. */
+ * restart interrupts no flow; the traffic gateways report in flow_log, as
+ * rows of the flows log; the queue that writes the flows log in batches, and
+ * the retention of the flows and audit logs. */
 #include "portal/hub_priv.h"
 
 #include <arpa/inet.h>
@@ -300,12 +301,8 @@ static json_t *flow_row(const struct flow_ids *k, const struct hub_gateway *g,
 void hub_flow_log(struct hub *h, struct hub_gateway *g, const struct ctl_msg *m)
 {
 	struct flow_ids k = { 0 };
-	json_t *rows = json_array();
-	struct store_err err;
-	size_t dropped = 0;
+	size_t dropped = 0, queued = 0;
 
-	if (!rows)
-		return;
 	for (size_t i = 0; i < m->n_flows; i++) {
 		const struct ctl_flow *f = &m->flows[i];
 		json_t *row;
@@ -320,25 +317,110 @@ void hub_flow_log(struct hub *h, struct hub_gateway *g, const struct ctl_msg *m)
 			continue;
 		}
 		row = flow_row(&k, g, f);
-		if (!row || json_array_append_new(rows, row) < 0) {
-			dropped += m->n_flows - i;
-			break;
+		if (!row || hub_flow_queue(h, row) < 0) {
+			h->stats.flows_lost += !row;
+			continue; /* counted as lost: the portal's fault, not the gateway's */
 		}
+		queued++;
 	}
-	if (json_array_size(rows)) {
-		if (store_append(h->st, "flows", rows, &err) < 0) {
-			log_rl(&h->rl, LOG_LVL_WARN, "hub: gateway %lld: %zu flows not recorded: "
-			       "%s", (long long)g->id, json_array_size(rows), err.msg);
-			dropped += json_array_size(rows);
-		} else {
-			h->stats.flows += json_array_size(rows);
-		}
-	}
+	h->stats.flows += queued;
 	if (dropped) {
 		h->stats.flows_dropped += dropped;
 		log_rl(&g->rl, LOG_LVL_WARN, "hub: gateway %lld: %zu of %zu flows dropped (a "
 		       "client or resource the portal does not know, a resource of another "
 		       "site, or bad times)", (long long)g->id, dropped, m->n_flows);
 	}
-	json_decref(rows);
+}
+
+/* ---- the flows queue ------------------------------------------------------ */
+
+/* Every event and traffic row goes through a queue that the tick writes in one
+ * transaction: one commit (an fsync) per batch instead of one per access
+ * request, and none on the request's path. The queue is bounded: a portal
+ * whose disk cannot keep up loses log rows (counted, logged) rather than
+ * memory. */
+
+int hub_flow_queue(struct hub *h, json_t *row)
+{
+	char t[32];
+
+	if (json_array_size(h->flowq) >= HUB_FLOWQ_MAX) {
+		json_decref(row);
+		h->stats.flows_lost++;
+		log_rl(&h->rl_flowq, LOG_LVL_WARN, "hub: the flows queue is full (%d rows): "
+		       "rows are lost (%llu so far)", HUB_FLOWQ_MAX,
+		       (unsigned long long)h->stats.flows_lost);
+		return -ENOBUFS;
+	}
+	if (!json_object_get(row, "time")) {
+		/* the event's time, not the batch's */
+		store_time_format(hub_now(h), t);
+		json_object_set_new(row, "time", json_string(t));
+	}
+	if (!json_array_size(h->flowq))
+		h->flowq_since = time_mono_ns();
+	if (json_array_append_new(h->flowq, row) < 0) {
+		h->stats.flows_lost++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+void hub_flows_flush(void *arg)
+{
+	struct hub *h = arg;
+	struct store_err err;
+	size_t n = json_array_size(h->flowq);
+
+	if (!n)
+		return;
+	if (store_append(h->st, "flows", h->flowq, &err) < 0) {
+		h->stats.flows_lost += n;
+		log_rl(&h->rl_flowq, LOG_LVL_WARN, "hub: %zu rows of the flows log not "
+		       "recorded: %s", n, err.msg);
+	}
+	json_array_clear(h->flowq);
+}
+
+/* ---- retention ------------------------------------------------------------ */
+
+/* One batch of rows older than days; *more when the batch was full. */
+static void prune(struct hub *h, const char *entity, uint32_t days, bool *more)
+{
+	struct store_err err;
+	size_t n = 0;
+
+	*more = false;
+	if (!days)
+		return; /* kept for ever */
+	if (store_prune(h->st, entity, hub_now(h) - (int64_t)days * 86400, HUB_PRUNE_BATCH,
+			&n, &err) < 0) {
+		log_rl(&h->rl, LOG_LVL_WARN, "hub: deleting old %s rows: %s", entity, err.msg);
+		return;
+	}
+	h->stats.pruned += n;
+	*more = n == HUB_PRUNE_BATCH;
+}
+
+void hub_logs_tick(struct hub *h, uint64_t mono)
+{
+	size_t n = json_array_size(h->flowq);
+
+	if (n >= HUB_FLOW_BATCH ||
+	    (n && mono - h->flowq_since >= (uint64_t)h->cfg.flow_delay_ms * NSEC_PER_MSEC))
+		hub_flows_flush(h);
+	/* one short statement per log, and while old rows remain the next ones
+	 * HUB_PRUNE_GAP_MS later: a backlog (a first run with retention, a
+	 * shortened one) costs the loop a commit now and then, never a long
+	 * stall nor one every tick */
+	if (mono >= h->prune_at) {
+		bool more_flows, more_audit;
+
+		hub_spent_sweep(h, mono);
+		prune(h, "flows", h->flow_days, &more_flows);
+		prune(h, "audit", h->audit_days, &more_audit);
+		h->prune_at = mono + (more_flows || more_audit ?
+				      (uint64_t)HUB_PRUNE_GAP_MS * NSEC_PER_MSEC :
+				      (uint64_t)HUB_PRUNE_EVERY_S * NSEC_PER_SEC);
+	}
 }

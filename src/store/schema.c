@@ -177,6 +177,15 @@ static const struct col settings[] = {
 	  .min = 1, .def = "20" },
 	{ .name = "address_quarantine_seconds", .type = COL_JSON, .max = 16,
 	  .json_kind = JSON_INTEGER, .min = 0, .def = "86400" },
+	/* the control plane's limits (docs/security.md "The control plane"); the
+	 * API checks their ranges */
+#define SETTING_INT(n, d) \
+	{ .name = n, .type = COL_JSON, .max = 32, .json_kind = JSON_INTEGER, .def = d }
+	SETTING_INT("access_request_rate", "10"),
+	SETTING_INT("access_request_burst", "100"),
+	SETTING_INT("flow_retention_days", "90"),
+	SETTING_INT("audit_retention_days", "90"),
+#undef SETTING_INT
 };
 
 static const struct entity settings_ent = ENT("settings", "setting", settings, 0);

@@ -263,12 +263,13 @@ static int count_row(void *arg, const struct sqlv *row, size_t n)
 	return 0;
 }
 
-int store_prune(struct store *st, const char *entity, int64_t before, size_t *count,
-		struct store_err *err)
+int store_prune(struct store *st, const char *entity, int64_t before, size_t limit,
+		size_t *count, struct store_err *err)
 {
 	const struct entity *e;
-	struct sqlv arg = { .type = SQLV_INT, .i = before };
-	char sql[128];
+	struct sqlv args[2] = { { .type = SQLV_INT, .i = before },
+				{ .type = SQLV_INT, .i = limit ? (int64_t)limit : -1 } };
+	char sql[192];
 	size_t n = 0;
 	int r;
 
@@ -277,11 +278,13 @@ int store_prune(struct store *st, const char *entity, int64_t before, size_t *co
 		return r;
 	if (!(e->flags & ENT_LOG))
 		return store_fail(err, -EOPNOTSUPP, "", "only logs are pruned");
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE time < ? RETURNING id", e->name);
+	/* the time index finds the oldest rows; a negative LIMIT is no limit */
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id IN (SELECT id FROM %s WHERE "
+		 "time < ? ORDER BY time, id LIMIT ?) RETURNING id", e->name, e->name);
 	r = tx_begin(st, err);
 	if (r < 0)
 		return r;
-	r = st->ops->exec(st, sql, &arg, 1, count_row, &n, err);
+	r = st->ops->exec(st, sql, args, 2, count_row, &n, err);
 	r = tx_end(st, r, err);
 	if (r == 0 && count)
 		*count = n;

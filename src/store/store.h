@@ -88,9 +88,11 @@ int store_set_audit(struct store *st, const json_t *row);
 /* Flows and audit: appends every object of an array in one transaction. */
 int store_append(struct store *st, const char *entity, const json_t *objs,
 		 struct store_err *err);
-/* Flows and audit: deletes rows older than before (Unix s); *count may be NULL. */
-int store_prune(struct store *st, const char *entity, int64_t before, size_t *count,
-		struct store_err *err);
+/* Flows and audit: deletes rows older than before (Unix s), the oldest first, at
+ * most limit of them (0: all) so that a caller on a loop can keep each
+ * statement short; *count (may be NULL) says how many went. */
+int store_prune(struct store *st, const char *entity, int64_t before, size_t limit,
+		size_t *count, struct store_err *err);
 
 /* Group membership (rows of "group_members"); the list holds user objects. */
 int store_member_add(struct store *st, int64_t group_id, int64_t user_id, json_t **out,

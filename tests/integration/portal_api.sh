@@ -268,7 +268,8 @@ check_eq "GET /audit/1 (init's own row)" "200 tokens" rsf GET /audit/1 "" entity
 # ---- a clean restart keeps everything
 stop TERM
 check_eq "SIGTERM stops the portal cleanly (exit 0)" 0 echo $?
-sqlite3 "$DATA/portal.db" "INSERT INTO flows (time, event, client_id, user_id, resource_id, reason) VALUES (1700000000, 'denied', 1, 1, 1, 'no_policy');"
+# an hour old: within the flows log's retention (90 days by default)
+sqlite3 "$DATA/portal.db" "INSERT INTO flows (time, event, client_id, user_id, resource_id, reason) VALUES ($(($(date +%s) - 3600)), 'denied', 1, 1, 1, 'no_policy');"
 start || world_bail "the portal did not restart"
 check_eq "after a restart the site is there" "200 HQ" rsf GET /sites/1 "" name
 check_eq "... the membership is gone as it was" "200 0" rsf GET /groups/1/members "" "#items"

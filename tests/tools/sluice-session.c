@@ -4,7 +4,7 @@
  *   sluice-session --portal URL --ca FILE --token-file F --key-file F [--name N]
  *                  [--gateway ENDPOINT [--authorize]] [--send FRAME]...
  *                  [--until TYPE] [--timeout S] [--stay] [--seconds S]
- *                  init | request RESOURCE_ID... | watch
+ *                  init | request RESOURCE_ID... | watch | flood RESOURCE_ID
  *
  * Opens a client session (/client/ws), or with --gateway a gateway's
  * (/gateway/ws, announcing ENDPOINT), with the token (the first word of the
@@ -16,7 +16,13 @@
  *   request   (a client) sends access_request (req 1, 2...) for each id and
  *             prints each answer, access_granted or access_denied;
  *   watch     prints every frame, the init first, and stays (as --stay)
- *             unless --until is given.
+ *             unless --until is given;
+ *   flood     (a client) asks for RESOURCE_ID again and again for --seconds S
+ *             (default 5) or until SIGTERM or SIGINT, FLOOD_WINDOW requests
+ *             unanswered at a time (as fast as the portal answers), then
+ *             prints one line
+ *             {"type":"flood","sent","granted","denied","rate_limited"}
+ *             (rate_limited: the denials of that reason, also in denied).
  * A frame is printed as one JSON line, as ctl_msg_encode() writes it
  * (docs/protocol.md).
  *   --until TYPE  also waits for a frame of TYPE ("access_granted", "init"...)
@@ -47,11 +53,11 @@
 #include "lib/time.h"
 #include "wg/crypto.h"
 
-enum { IDS_MAX = 64, SENDS_MAX = 16 };
+enum { IDS_MAX = 64, SENDS_MAX = 16, FLOOD_WINDOW = 512 };
 
 static const char prog[] = "sluice-session";
 
-enum mode { MODE_INIT, MODE_REQUEST, MODE_WATCH };
+enum mode { MODE_INIT, MODE_REQUEST, MODE_WATCH, MODE_FLOOD };
 
 struct tool {
 	enum mode mode;
@@ -65,6 +71,7 @@ struct tool {
 	/* the state */
 	bool got_init, got_until, waited, failed;
 	size_t answered, denied;
+	uint64_t sent, granted, rate_limited; /* flood */
 };
 
 static volatile sig_atomic_t stop;
@@ -80,7 +87,7 @@ static void usage(void)
 	fprintf(stderr, "usage: %s --portal URL --ca FILE --token-file F --key-file F "
 		"[--name N] [--gateway ENDPOINT [--authorize]] [--send FRAME]... "
 		"[--until TYPE] [--timeout S] [--stay] [--seconds S] "
-		"init | request RESOURCE_ID... | watch\n", prog);
+		"init | request RESOURCE_ID... | watch | flood RESOURCE_ID\n", prog);
 	exit(2);
 }
 
@@ -143,6 +150,19 @@ static void send_all(struct tool *t, struct ctl_session *s)
 	}
 }
 
+/* flood: one more request, unless FLOOD_WINDOW are unanswered */
+static void flood_send(struct tool *t, struct ctl_session *s)
+{
+	while (t->sent - t->answered < FLOOD_WINDOW) {
+		struct ctl_msg r = { .type = CTL_ACCESS_REQUEST, .req = t->sent + 1,
+				     .resource_id = t->ids[0] };
+
+		if (ctl_session_send(s, &r) < 0)
+			return; /* the queue is full: again at the next answer */
+		t->sent++;
+	}
+}
+
 /* Everything waited for has come. */
 static bool all_in(const struct tool *t)
 {
@@ -170,6 +190,20 @@ static void on_message(void *arg, struct ctl_session *s, const struct ctl_msg *m
 	}
 	if (t->waited)
 		return;
+	if (t->mode == MODE_FLOOD) {
+		if (init && !t->got_init)
+			t->got_init = true;
+		else if (m->type == CTL_ACCESS_GRANTED || m->type == CTL_ACCESS_DENIED) {
+			t->answered++;
+			t->granted += m->type == CTL_ACCESS_GRANTED;
+			t->denied += m->type == CTL_ACCESS_DENIED;
+			t->rate_limited += m->type == CTL_ACCESS_DENIED &&
+					   !strcmp(m->reason, "rate_limited");
+		}
+		if (t->got_init)
+			flood_send(t, s);
+		return;
+	}
 	if (init && !t->got_init) {
 		t->got_init = true;
 		if (t->mode == MODE_INIT)
@@ -257,6 +291,16 @@ static void parse_command(struct tool *t, bool gateway, int argc, char **argv)
 				usage();
 			t->n_ids++;
 		}
+	} else if (!strcmp(argv[optind], "flood") && optind + 2 == argc && !gateway) {
+		char *end;
+
+		t->mode = MODE_FLOOD;
+		errno = 0;
+		t->ids[0] = strtoull(argv[optind + 1], &end, 10);
+		if (errno || *end || argv[optind + 1][0] == '-' || !t->ids[0] ||
+		    t->ids[0] > CTL_ID_MAX)
+			usage();
+		t->n_ids = 1;
 	} else if (!strcmp(argv[optind], "watch") && optind + 1 == argc) {
 		t->mode = MODE_WATCH;
 		if (!t->until)
@@ -294,6 +338,31 @@ static int credentials(const char *token_file, const char *key_file, char *token
 	wg_wipe(key_b64, sizeof(key_b64));
 	wg_wipe(priv, sizeof(priv));
 	return r < 0 ? -EINVAL : 0;
+}
+
+/* The flood: the init within timeout_s, then seconds of requests; 0, or 2 if
+ * the session failed. */
+static int flood(struct tool *t, struct ctl_loop *l, unsigned long timeout_s,
+		 unsigned long seconds)
+{
+	uint64_t deadline = time_mono_ns() + timeout_s * NSEC_PER_SEC;
+
+	while (!stop && !t->failed && !t->got_init && time_mono_ns() < deadline)
+		if (ctl_loop_run(l, 100) < 0)
+			t->failed = true;
+	if (!t->got_init) {
+		fprintf(stderr, "%s: no init within %lu s\n", prog, timeout_s);
+		return 2;
+	}
+	deadline = time_mono_ns() + seconds * NSEC_PER_SEC;
+	while (!stop && !t->failed && time_mono_ns() < deadline)
+		if (ctl_loop_run(l, 100) < 0)
+			t->failed = true;
+	printf("{\"type\":\"flood\",\"sent\":%" PRIu64 ",\"granted\":%" PRIu64
+	       ",\"denied\":%zu,\"rate_limited\":%" PRIu64 "}\n", t->sent, t->granted,
+	       t->denied, t->rate_limited);
+	fflush(stdout);
+	return t->failed ? 2 : 0;
 }
 
 int main(int argc, char **argv)
@@ -369,6 +438,10 @@ int main(int argc, char **argv)
 	cfg.public_key = pub_b64;
 	if (ctl_loop_new(ca, &l) < 0 || ctl_session_open(l, &cfg, &s) < 0) {
 		fprintf(stderr, "%s: could not open a session\n", prog);
+		goto out;
+	}
+	if (t.mode == MODE_FLOOD) {
+		rc = flood(&t, l, timeout_s, stay_s ? stay_s : 5);
 		goto out;
 	}
 	deadline = time_mono_ns() + timeout_s * NSEC_PER_SEC;

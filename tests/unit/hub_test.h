@@ -240,12 +240,14 @@ static inline void base_data(struct fx *f)
 /* ---- setup ------------------------------------------------------------------ */
 
 static unsigned fx_authorize_timeout_ms = 600;
+static unsigned fx_flow_delay_ms; /* 0: the hub's default */
 
 /* The hub over f->st and the server thread. */
 static inline void fx_start(struct fx *f)
 {
 	static const char *const paths[] = { "/client/ws", "/gateway/ws", NULL };
 	struct hub_config hc = { .authorize_timeout_ms = fx_authorize_timeout_ms,
+				 .flow_delay_ms = fx_flow_delay_ms,
 				 .now = fx_clock, .now_arg = f };
 	struct http_config cfg = { 0 };
 

@@ -181,6 +181,10 @@ static const struct ok_case ok_cases[] = {
 	  "/settings", "", NULL, "{\"upstream_dns\":[\"9.9.9.9\",\"2620:fe::fe\"]}", O },
 	{ "settings set --upstream-dns-default", "PATCH", "/settings", "", NULL,
 	  "{\"upstream_dns\":null}", O },
+	{ "settings set --access-request-rate 0 --access-request-burst 50 "
+	  "--flow-retention-days 30 --audit-retention-days 365", "PATCH", "/settings", "", NULL,
+	  "{\"access_request_rate\":0,\"access_request_burst\":50,"
+	  "\"flow_retention_days\":30,\"audit_retention_days\":365}", O },
 	/* logs */
 	{ "flows list --client 1 --user 2 --resource 3 --gateway 4 --event granted", "GET",
 	  "/flows", "client_id=1&user_id=2&resource_id=3&gateway_id=4&event=granted", NULL,
@@ -362,6 +366,8 @@ static const struct bad_case bad_cases[] = {
 	{ "policies update 1 --window 09:00", "--window: [DAYS@]HH:MM-HH:MM" },
 	{ "sites list --limit ten", "--limit must be a number" },
 	{ "sites list --after -1", "--after must be a number" },
+	{ "settings set --flow-retention-days -1", "--flow-retention-days must be a whole number" },
+	{ "settings set --access-request-rate 1.5", "--access-request-rate must be a whole" },
 	{ "sites list --timeout 0", "--timeout takes seconds" },
 	{ "raw FETCH /sites", "raw: METHOD is GET, POST, PUT, PATCH or DELETE" },
 	{ "raw GET sites", "raw: PATH is a path under /api/v1" },

@@ -222,6 +222,8 @@ static void api_get(struct fx *f, void *arg)
 	struct api *api;
 
 	assert_int_equal(api_new(f->st, f->pe, &api), 0);
+	/* as sluice-portal wires it: a read sees the rows the hub has queued */
+	api_set_flows_flush(api, hub_flows_flush, f->hub);
 	snprintf(path, sizeof(path), "%s%s", API_PREFIX, call->target);
 	query[0] = '\0';
 	q = strchr(path, '?');

@@ -16,6 +16,7 @@
 #include "lib/jsonx.h"
 #include "lib/log.h"
 #include "lib/rand.h"
+#include "lib/tbucket.h"
 #include "lib/time.h"
 
 static void test_buf_cap(void **state)
@@ -217,6 +218,49 @@ static void test_json(void **state)
 	assert_true(err[0] != '\0');
 }
 
+/* burst at once, then one per 1/rate s; idle time refills, up to burst */
+static void test_tbucket(void **state)
+{
+	const uint64_t t0 = 5 * NSEC_PER_SEC, ms = NSEC_PER_MSEC;
+	struct tbucket b = { 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		assert_true(tbucket_take(&b, 10, 100, t0));
+	assert_false(tbucket_take(&b, 10, 100, t0));
+	assert_false(tbucket_take(&b, 10, 100, t0 + 99 * ms));
+	assert_true(tbucket_take(&b, 10, 100, t0 + 100 * ms));
+	assert_false(tbucket_take(&b, 10, 100, t0 + 150 * ms));
+	/* a refused take costs nothing: the next one is due at 200 ms */
+	assert_true(tbucket_take(&b, 10, 100, t0 + 200 * ms));
+	/* 3 s idle: 30 tokens back, not more */
+	for (i = 0; i < 30; i++)
+		assert_true(tbucket_take(&b, 10, 100, t0 + 3200 * ms));
+	assert_false(tbucket_take(&b, 10, 100, t0 + 3200 * ms));
+	/* an hour idle: full, burst and no more */
+	for (i = 0; i < 100; i++)
+		assert_true(tbucket_take(&b, 10, 100, t0 + 3600 * NSEC_PER_SEC));
+	assert_false(tbucket_take(&b, 10, 100, t0 + 3600 * NSEC_PER_SEC));
+	/* the rate raised: the empty bucket refills at the new rate at once
+	 * (not after the old rate's 10 s); 0 is no limit */
+	assert_false(tbucket_take(&b, 1000, 100, t0 + 3600 * NSEC_PER_SEC + 1 * ms / 2));
+	assert_true(tbucket_take(&b, 1000, 100, t0 + 3600 * NSEC_PER_SEC + 2 * ms));
+	for (i = 0; i < 10000; i++)
+		assert_true(tbucket_take(&b, 0, 1, t0));
+	/* burst 0 is 1; extreme values do not overflow */
+	b = (struct tbucket){ 0 };
+	assert_true(tbucket_take(&b, 1, 0, t0));
+	assert_false(tbucket_take(&b, 1, 0, t0 + 999 * ms));
+	assert_true(tbucket_take(&b, 1, 0, t0 + NSEC_PER_SEC));
+	b = (struct tbucket){ 0 };
+	for (i = 0; i < 1000; i++)
+		assert_true(tbucket_take(&b, UINT32_MAX, UINT32_MAX, t0));
+	b = (struct tbucket){ 0 };
+	assert_true(tbucket_take(&b, 1, UINT32_MAX, 0));
+	assert_true(tbucket_take(&b, 1, UINT32_MAX, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_buf_consume_printf),
 		cmocka_unit_test(test_rand),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_tbucket),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_log_json),
 	};

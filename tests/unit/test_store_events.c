@@ -142,16 +142,34 @@ static void test_settings(void **state)
 	json_decref(o);
 
 	p = J("{\"upstream_dns\": [\"1.1.1.1\", \"2606:4700:4700::1111\"]}");
+	/* the whole object comes back: the patch's keys, the others' defaults */
+#define SAME(o, p) json_equal(json_object_get(o, "upstream_dns"), \
+			      json_object_get(p, "upstream_dns"))
 	assert_int_equal(store_settings_set(f->st, p, &o, &err), 0);
-	assert_true(json_equal(json_object_get(o, "upstream_dns"), json_object_get(p, "upstream_dns")));
+	assert_true(SAME(o, p));
+	assert_int_equal(json_integer_value(json_object_get(o, "flow_retention_days")), 90);
+	json_decref(o);
 	assert_int_equal(f->nev, 1);
 	assert_string_equal(f->ev[0].entity, "settings");
 	assert_int_equal(f->ev[0].action, STORE_UPDATE);
-	assert_true(json_equal(f->ev[0].row, o));
-	json_decref(o);
+	assert_true(SAME(f->ev[0].row, p));
 	assert_int_equal(store_settings_get(f->st, &o, &err), 0);
-	assert_true(json_equal(json_object_get(o, "upstream_dns"), json_object_get(p, "upstream_dns")));
+	assert_true(SAME(o, p));
 	json_decref(o);
+	json_decref(p);
+#undef SAME
+	/* the limits: integers (their ranges are the API's) */
+	p = J("{\"access_request_rate\": 5, \"audit_retention_days\": 0}");
+	assert_int_equal(store_settings_set(f->st, p, &o, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(o, "access_request_rate")), 5);
+	assert_int_equal(json_integer_value(json_object_get(o, "access_request_burst")), 100);
+	assert_true(json_is_integer(json_object_get(o, "audit_retention_days")));
+	assert_int_equal(json_integer_value(json_object_get(o, "audit_retention_days")), 0);
+	json_decref(o);
+	json_decref(p);
+	p = J("{\"flow_retention_days\": \"30\"}");
+	assert_int_equal(store_settings_set(f->st, p, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "flow_retention_days");
 	json_decref(p);
 
 	p = J("{\"upstream_dns\": \"1.1.1.1\"}");
@@ -239,12 +257,22 @@ static void test_logs(void **state)
 	json_decref(items);
 
 	/* retention: older than the second batch */
-	assert_int_equal(store_prune(f->st, "flows", T0 + 5, &n, &err), 0);
+	assert_int_equal(store_prune(f->st, "flows", T0 + 5, 0, &n, &err), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_prune(f->st, "sites", T0, &n, &err), -EOPNOTSUPP);
+	assert_int_equal(store_prune(f->st, "flows", T0 + 5, 0, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_prune(f->st, "sites", T0, 0, &n, &err), -EOPNOTSUPP);
 	assert_int_equal(store_list(f->st, "flows", NULL, 0, 1, &items, NULL, &err), 0);
 	assert_int_equal(num(json_array_get(items, 0), "id"), 2);
 	json_decref(items);
+	/* in small batches: at most limit rows a call, the oldest first */
+	assert_int_equal(store_prune(f->st, "flows", T0 + 11, 20, &n, &err), 0);
+	assert_int_equal(n, 20);
+	assert_int_equal(store_list(f->st, "flows", NULL, 0, 1, &items, NULL, &err), 0);
+	assert_int_equal(num(json_array_get(items, 0), "id"), 22);
+	json_decref(items);
+	assert_int_equal(store_prune(f->st, "flows", T0 + 11, 100, &n, &err), 0);
+	assert_int_equal(n, 30);
 }
 
 struct reentry {

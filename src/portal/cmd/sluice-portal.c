@@ -310,6 +310,7 @@ static int portal_open(struct portal *p, const struct data_dir *d, struct http_c
 		return r;
 	}
 	store_set_change_cb(p->st, hub_store_changed, p->hub);
+	api_set_flows_flush(p->api, hub_flows_flush, p->hub);
 	cfg->ws_paths = ws_paths;
 	cfg->ws = hub_ws_ops();
 	cfg->ws_arg = p->hub;

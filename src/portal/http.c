@@ -73,8 +73,9 @@ static void lws_log_emit(int level, const char *line)
 
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	if (strstr(line, "accept: "))
-		http_conn_accept_failed(); /* the listener's accept() failed */
+	/* lws 4.1's only word of its listener's accept() failing (EMFILE...) */
+	if (strncmp(line, "accept: errno ", 14) == 0)
+		http_conn_accept_failed();
 	log_rl(&rl, level == LLL_ERR ? LOG_LVL_WARN : LOG_LVL_DEBUG, "lws: %.*s", (int)n,
 	       line);
 }

@@ -78,10 +78,15 @@ start() {
 	return 1
 }
 
+# stop: SIGTERM; a clean exit (0: under ASan, no leak either) is a check
 stop() {
+	local rc=0
 	kill -TERM "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null || rc=$?
 	PID=
+	if ((rc == 0)); then _check_report 1 "the portal stops cleanly" ""; else
+		_check_report 0 "the portal stops cleanly" "exit $rc: $(tail -20 "$LOG")"
+	fi
 }
 
 # get SRC: an authenticated GET from address SRC: prints "STATUS SECONDS"

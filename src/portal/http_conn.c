@@ -343,10 +343,15 @@ int http_conn_add(struct http_server *srv, struct lws *wsi)
 	struct conn *e;
 	struct src *s;
 	size_t slot;
+	int r;
 
-	if (peer_addr(lws_get_socket_fd(wsi), addr) < 0 || conns_grow(c) < 0 ||
-	    srcs_grow(c) < 0)
-		return -ENOMEM;
+	r = peer_addr(lws_get_socket_fd(wsi), addr); /* gone already: ENOTCONN */
+	if (r == 0)
+		r = conns_grow(c);
+	if (r == 0)
+		r = srcs_grow(c);
+	if (r < 0)
+		return r;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;

@@ -256,6 +256,16 @@ static int authenticate(struct api_ctx *c)
 	return 0;
 }
 
+int api_authorize(void *arg, const struct http_request *req)
+{
+	struct http_response resp = { 0 };
+	struct api_ctx c = { .a = arg, .req = req, .resp = &resp };
+
+	if (authenticate(&c) == 0 || c.err.status != 401)
+		return 0; /* api_handle() answers 403 and 500 itself */
+	return -EACCES;
+}
+
 /* Splits the path below the prefix into c->seg, in buf. */
 static int split_path(struct api_ctx *c, char *buf, size_t len)
 {

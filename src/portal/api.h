@@ -38,5 +38,9 @@ void api_set_flows_flush(struct api *a, void (*fn)(void *arg), void *arg);
 /* The http_api_fn: arg is the struct api. Returns -errno only when no answer
  * could be built at all (out of memory); the server then answers 500. */
 int api_handle(void *arg, const struct http_request *req, struct http_response *resp);
+/* The http_config authorize hook (arg: the struct api): -EACCES where
+ * api_handle() would answer 401 (no, a malformed, or an unknown, revoked or
+ * expired token), else 0. */
+int api_authorize(void *arg, const struct http_request *req);
 
 #endif

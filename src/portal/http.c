@@ -75,6 +75,9 @@ static void lws_log_emit(int level, const char *line)
 
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
+	/* lws 4.1's only word of its listener's accept() failing (EMFILE...) */
+	if (strncmp(line, "accept: errno ", 14) == 0)
+		http_conn_accept_failed();
 	log_rl(&rl, level == LLL_ERR ? LOG_LVL_WARN : LOG_LVL_DEBUG, "lws: %.*s", (int)n,
 	       line);
 }
@@ -264,6 +267,13 @@ int http_respond_now(struct lws *wsi, unsigned status, json_t *body)
 	return r;
 }
 
+/* The answer is out: the connection waits for its next head (or closes). */
+static int txn_completed(struct lws *wsi)
+{
+	http_conn_idle(http_server_of(wsi), wsi);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int writeable(struct lws *wsi, struct http_txn *t)
 {
 	bool close;
@@ -291,9 +301,9 @@ static int writeable(struct lws *wsi, struct http_txn *t)
 	}
 	close = t->close_after;
 	txn_reset(t);
-	if (close || lws_http_transaction_completed(wsi))
+	if (close)
 		return -1;
-	return 0;
+	return txn_completed(wsi);
 }
 
 /* ---- static files ------------------------------------------------------- */
@@ -383,7 +393,7 @@ static int static_serve(struct lws *wsi, struct http_server *srv, struct http_tx
 		return respond_error(wsi, t, 404, "not_found", "no such file", false);
 	txn_reset(t);
 	r = lws_serve_http_file(wsi, real, mime_type(real), extra, (int)sizeof(extra) - 1);
-	if (r < 0 || (r > 0 && lws_http_transaction_completed(wsi)))
+	if (r < 0 || (r > 0 && txn_completed(wsi)))
 		return -1;
 	return 0;
 }
@@ -443,7 +453,39 @@ static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
 		       json_t *body, unsigned long long len)
 {
 	t->drain = len > 0 && len <= DRAIN_MAX;
+	if (t->drain)
+		http_conn_body(http_server_of(wsi), wsi, len);
 	return respond(wsi, t, status, body, true);
+}
+
+static bool is_api_path(const struct http_server *srv, const char *path)
+{
+	size_t n = srv->api_prefix_len;
+
+	return srv->api && strncmp(path, srv->api_prefix, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
+/* The token, before a body byte is read: an unauthenticated peer cannot make
+ * the portal hold a body. 1: refused (answered), 0: go on, -1: hang up. */
+static int early_auth(struct lws *wsi, struct http_server *srv, struct http_txn *t,
+		      unsigned long long len)
+{
+	int r;
+
+	if (!srv->authorize || !is_api_path(srv, t->ri->req.path))
+		return 0;
+	r = srv->authorize(srv->api_arg, &t->ri->req);
+	if (r == 0) {
+		http_conn_authenticated(srv, wsi);
+		return 0;
+	}
+	if (r != -EACCES)
+		return 0; /* api() answers what went wrong */
+	srv->stats.early_401++;
+	return refuse_body(wsi, t, 401, http_error_json("unauthorized",
+			   "a valid admin token is required (Authorization: Bearer ...)"),
+			   len) < 0 ? -1 : 1;
 }
 
 /* LWS_CALLBACK_HTTP: the request line and headers are in. */
@@ -456,6 +498,7 @@ static int request_start(struct lws *wsi, struct http_server *srv, struct http_t
 
 	txn_reset(t); /* whether or not lws re-zeroed it between requests */
 	srv->stats.requests++;
+	http_conn_head_done(srv, wsi);
 	r = http_req_check(wsi, &h);
 	t->head = h.head;
 	len = h.content_length;
@@ -475,8 +518,12 @@ static int request_start(struct lws *wsi, struct http_server *srv, struct http_t
 	}
 	if (len == 0)
 		return route(wsi, srv, t);
+	r = early_auth(wsi, srv, t, len);
+	if (r)
+		return r < 0 ? -1 : 0;
 	buf_init(&t->body, srv->max_body + 1); /* + 1: the NUL for the handler */
 	t->waiting_body = true;
+	http_conn_body(srv, wsi, len);
 	return 0;
 }
 
@@ -498,6 +545,7 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
 	struct http_server *srv;
 	struct http_txn *t = user;
+	int r;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
@@ -516,7 +564,7 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return writeable(wsi, t);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
+		return txn_completed(wsi);
 	case LWS_CALLBACK_RAW_ADOPT:
 	case LWS_CALLBACK_RAW_RX:
 	case LWS_CALLBACK_RAW_WRITEABLE:
@@ -525,7 +573,19 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason, void *
 		srv = http_server_of(wsi);
 		if (t)
 			txn_reset(t);
-		return http_ws_confirm(wsi, srv);
+		http_conn_head_done(srv, wsi);
+		r = http_ws_confirm(wsi, srv);
+		if (r == 0)
+			http_conn_upgraded(srv, wsi);
+		return r;
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return http_conn_filter(http_server_of(wsi), wsi,
+					(int)(lws_intptr_t)in) < 0 ? -1 : 0;
+	case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+		return http_conn_add(http_server_of(wsi), wsi) < 0 ? -1 : 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		http_conn_remove(http_server_of(wsi), wsi);
+		return http_ws_callback(wsi, reason, in, len);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (t)
@@ -557,6 +617,7 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(srv->ctx, 0, &srv->heartbeat_sul, heartbeat_cb,
 			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
 	http_ws_heartbeat(srv, time_mono_ns());
+	http_conn_sweep(srv, time_mono_ns());
 }
 
 static void drain_cb(lws_sorted_usec_list_t *sul)
@@ -598,6 +659,7 @@ static int config_copy(struct http_server *srv, const struct http_config *cfg)
 	}
 	srv->api = cfg->api;
 	srv->api_arg = cfg->api_arg;
+	srv->authorize = cfg->authorize;
 	srv->ws = cfg->ws;
 	srv->ws_arg = cfg->ws_arg;
 	srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
@@ -631,6 +693,9 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 	if (!srv)
 		return -ENOMEM;
 	r = config_copy(srv, cfg);
+	if (r < 0)
+		goto fail;
+	r = http_conns_new(&cfg->limits, &srv->conns);
 	if (r < 0)
 		goto fail;
 
@@ -684,9 +749,8 @@ int http_server_new(const struct http_config *cfg, struct http_server **out)
 	if (srv->tick)
 		lws_sul_schedule(srv->ctx, 0, &srv->tick_sul, tick_cb,
 				 (lws_usec_t)srv->tick_ms * LWS_US_PER_MS);
-	if (srv->n_ws_paths)
-		lws_sul_schedule(srv->ctx, 0, &srv->heartbeat_sul, heartbeat_cb,
-				 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
+	lws_sul_schedule(srv->ctx, 0, &srv->heartbeat_sul, heartbeat_cb,
+			 (lws_usec_t)HEARTBEAT_MS * LWS_US_PER_MS);
 	*out = srv;
 	return 0;
 fail:
@@ -701,9 +765,11 @@ int http_server_port(const struct http_server *srv)
 
 int http_server_run(struct http_server *srv)
 {
-	while (!srv->stop)
+	while (!srv->stop) {
 		if (lws_service(srv->ctx, 0) < 0)
 			return -EIO;
+		http_conn_check_accept(srv);
+	}
 	/* goodbye: close frames out, then a bounded wait for the peers */
 	http_ws_close_all(srv, 1001, "portal shutting down");
 	srv->draining = true;
@@ -730,8 +796,10 @@ void http_server_free(struct http_server *srv)
 		lws_sul_cancel(&srv->tick_sul);
 		lws_sul_cancel(&srv->drain_sul);
 		lws_sul_cancel(&srv->heartbeat_sul);
+		http_conns_stop(srv->conns);
 		lws_context_destroy(srv->ctx); /* closes what is open: closed() for each */
 	}
+	http_conns_free(srv->conns);
 	for (unsigned i = 0; i < srv->n_ws_paths; i++)
 		free(srv->ws_paths[i]);
 	free(srv->ws_paths);

@@ -74,6 +74,33 @@ struct http_ws_ops {
 	void (*closed)(void *arg, struct http_session *s);
 };
 
+/* What one connection may hold, before and between requests (docs/security.md,
+ * "Connections"). A zero field takes its default (HTTP_LIMIT_*). */
+struct http_limits {
+	unsigned head_timeout_ms;  /* accept (TLS handshake included) or the end of the
+				    * previous answer, to the end of the request head */
+	unsigned body_min_rate;    /* bytes/s a body must average: it gets
+				    * body_grace_ms + Content-Length / body_min_rate */
+	unsigned body_grace_ms;
+	unsigned max_conns;        /* open connections in all; default: the file limit
+				    * (RLIMIT_NOFILE) less HTTP_LIMIT_FD_RESERVE, and
+				    * never more than that */
+	unsigned max_conns_per_source; /* connections from one address not yet
+				    * authenticated (by the early token check or a
+				    * WebSocket open()) */
+	unsigned accept_pause_ms;  /* accepting stops this long when accept() fails
+				    * (EMFILE, ENFILE, ENOBUFS...) */
+};
+
+enum {
+	HTTP_LIMIT_HEAD_TIMEOUT_MS = 10000,
+	HTTP_LIMIT_BODY_MIN_RATE = 8192,
+	HTTP_LIMIT_BODY_GRACE_MS = 5000,
+	HTTP_LIMIT_MAX_CONNS_PER_SOURCE = 64,
+	HTTP_LIMIT_ACCEPT_PAUSE_MS = 250,
+	HTTP_LIMIT_FD_RESERVE = 64, /* files kept for the database, static files, logs */
+};
+
 struct http_config {
 	const char *address;         /* listen address; NULL: all */
 	int port;                    /* 0: a free port, see http_server_port() */
@@ -82,6 +109,11 @@ struct http_config {
 	const char *api_prefix;      /* NULL: "/api/v1" */
 	http_api_fn api;
 	void *api_arg;
+	/* Optional, for API requests with a body, called with api_arg as soon as the
+	 * head is in (req has no body yet): -EACCES answers 401 (WWW-Authenticate:
+	 * Bearer) and closes before a body byte is read; 0 goes on (api() still
+	 * decides). */
+	int (*authorize)(void *arg, const struct http_request *req);
 	const char *web_root;        /* static files for "/"; NULL: none */
 	const char *const *ws_paths; /* NULL-terminated; endpoint = index in it */
 	const struct http_ws_ops *ws;
@@ -101,6 +133,7 @@ struct http_config {
 	unsigned tick_ms;            /* tick() period (heartbeats, expiry); 0: none */
 	void (*tick)(void *arg);
 	void *tick_arg;
+	struct http_limits limits;
 };
 
 /* Binds and listens (the certificate and key are read now). */
@@ -118,6 +151,8 @@ struct http_stats {
 	uint64_t requests, sessions_open, sessions_total;
 	uint64_t rejected_too_large, slow_disconnects, idle_disconnects;
 	uint64_t rx_bytes, rx_over_share; /* buffered now; sessions closed for their share */
+	uint64_t conns_open, conns_refused, head_timeouts, body_timeouts, early_401,
+		accept_pauses;
 };
 void http_server_stats(const struct http_server *srv, struct http_stats *out);
 

@@ -44,6 +44,8 @@ struct http_reqinfo {
 	char data[]; /* the strings */
 };
 
+struct http_conns;
+
 struct http_server {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
@@ -62,6 +64,7 @@ struct http_server {
 	unsigned n_ws_paths;
 	http_api_fn api;
 	void *api_arg;
+	int (*authorize)(void *arg, const struct http_request *req);
 	const struct http_ws_ops *ws;
 	void *ws_arg;
 	size_t max_body, max_message, max_queue;
@@ -70,6 +73,7 @@ struct http_server {
 	void (*tick)(void *arg);
 	void *tick_arg;
 
+	struct http_conns *conns;      /* every accepted connection (http_conn.c) */
 	struct http_session *sessions; /* every accepted session, for shutdown */
 	/* incomplete inbound messages (http_ws.c): the cap of their bytes (counted
 	 * in stats.rx_bytes), the sessions holding some */
@@ -116,5 +120,40 @@ void http_ws_close_all(struct http_server *srv, uint16_t code, const char *reaso
 /* Heartbeats, from one periodic timer: pings each session silent for ping_ns,
  * drops each silent for idle_ns. */
 void http_ws_heartbeat(struct http_server *srv, uint64_t now_ns);
+
+/* http_conn.c: the connection table. Every accepted connection has an entry
+ * from LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED to LWS_CALLBACK_WSI_DESTROY,
+ * with its source address's count and at most one deadline, which
+ * http_conn_sweep() enforces from the heartbeat timer (no lws timer per
+ * connection). */
+int http_conns_new(const struct http_limits *lim, struct http_conns **out);
+/* Before the lws context goes: cancels the timer that ends a pause. */
+void http_conns_stop(struct http_conns *c);
+void http_conns_free(struct http_conns *c);
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION (wsi: the listener): 0 accepts fd,
+ * -EUSERS refuses it (a cap is reached). */
+int http_conn_filter(struct http_server *srv, struct lws *listener, int fd);
+/* LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: the head deadline starts. */
+int http_conn_add(struct http_server *srv, struct lws *wsi);
+/* LWS_CALLBACK_WSI_DESTROY (any wsi: unknown ones are ignored). */
+void http_conn_remove(struct http_server *srv, struct lws *wsi);
+/* The head is in: no deadline while the answer is made. */
+void http_conn_head_done(struct http_server *srv, struct lws *wsi);
+/* A body of len bytes is read (or drained): it gets grace + len / min rate. */
+void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long len);
+/* The answer is out and the connection kept: the next head's deadline starts. */
+void http_conn_idle(struct http_server *srv, struct lws *wsi);
+/* The connection proved a token (early check, WebSocket open()): it leaves its
+ * source's count. */
+void http_conn_authenticated(struct http_server *srv, struct lws *wsi);
+/* Upgraded to a WebSocket session: no deadline (the session heartbeat rules). */
+void http_conn_upgraded(struct http_server *srv, struct lws *wsi);
+/* Closes every connection past its deadline. */
+void http_conn_sweep(struct http_server *srv, uint64_t now_ns);
+/* Called after each lws_service(): stops accepting for accept_pause_ms if an
+ * accept() failed since the last call. */
+void http_conn_check_accept(struct http_server *srv);
+/* From lws's log hook: lws said accept() failed. Process-wide, like EMFILE. */
+void http_conn_accept_failed(void);
 
 #endif

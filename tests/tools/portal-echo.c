@@ -252,6 +252,8 @@ int main(int argc, char **argv)
 	struct http_config cfg = {
 		.ws_paths = ws_paths, .ws = &ops, .ws_arg = &e, .api = api, .api_arg = &e,
 		.tick_ms = 10, .tick = tick, .tick_arg = &e,
+		/* the tests open hundreds of sessions at once from 127.0.0.1 */
+		.limits.max_conns_per_source = 100000,
 	};
 	enum log_level level = LOG_LVL_INFO;
 	struct sigaction sa = { .sa_handler = on_signal };

@@ -198,6 +198,8 @@ int main(int argc, char **argv)
 	cfg.ping_s = HUB_PING_S;
 	cfg.idle_timeout_s = HUB_IDLE_S;
 	cfg.max_message = HUB_MAX_MESSAGE;
+	/* the load tool opens its sessions in batches, all from 127.0.0.1 */
+	cfg.limits.max_conns_per_source = 100000;
 	if (http_server_new(&cfg, &srv) < 0) {
 		log_err("portal-testd: cannot listen");
 		goto out;

@@ -8,9 +8,13 @@
  *
  *   sluice-portal serve --data DIR [--listen ADDR] [--port 8443] [--web DIR]
  *                       [--tz-dir DIR] [--log-level LEVEL]
+ *                       [--head-timeout MS] [--body-min-rate BYTES_PER_S]
+ *                       [--body-grace MS] [--max-conns N]
+ *                       [--max-conns-per-source N] [--accept-pause MS]
  *       Serves HTTPS (REST under /api/v1, the web UI from --web) and WSS until
  *       SIGTERM or SIGINT, then closes cleanly. Logs go to stderr; once listening
- *       it logs "listening on ADDR port N" (--port 0 picks a free port).
+ *       it logs "listening on ADDR port N" (--port 0 picks a free port). The
+ *       connection limits are those of struct http_limits (docs/security.md).
  *
  * --name and --address may be repeated or take comma-separated lists. Exit
  * status: 0 done, 1 failure, 2 usage. */
@@ -68,7 +72,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sluice-portal init --data DIR --name DNSNAME... --address IP...\n"
 		   "       sluice-portal serve --data DIR [--listen ADDR] [--port 8443]"
 		   " [--web DIR]\n"
-		   "                           [--tz-dir DIR] [--log-level err|warn|info|debug]\n");
+		   "                           [--tz-dir DIR] [--log-level err|warn|info|debug]\n"
+		   "                           [--head-timeout MS] [--body-min-rate BYTES_PER_S]\n"
+		   "                           [--body-grace MS] [--max-conns N]\n"
+		   "                           [--max-conns-per-source N] [--accept-pause MS]\n");
 }
 
 /* ---- init ------------------------------------------------------------------ */
@@ -300,6 +307,7 @@ static int portal_open(struct portal *p, const struct data_dir *d, struct http_c
 	cfg->key_path = d->path[F_KEY];
 	cfg->api_prefix = API_PREFIX;
 	cfg->api = api_handle;
+	cfg->authorize = api_authorize;
 	cfg->api_arg = p->api;
 
 	/* The sessions: the hub hears of every committed change (the API's, and
@@ -343,6 +351,20 @@ static int parse_port(const char *s, int *out)
 	return 0;
 }
 
+/* A limit: 1 to 2^31 - 1 (0 would mean the default). */
+static int parse_limit(const char *s, unsigned *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > INT_MAX)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -352,6 +374,12 @@ static int cmd_serve(int argc, char **argv)
 		{ "web", required_argument, NULL, 'w' },
 		{ "tz-dir", required_argument, NULL, 'z' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "head-timeout", required_argument, NULL, 'H' },
+		{ "body-min-rate", required_argument, NULL, 'R' },
+		{ "body-grace", required_argument, NULL, 'G' },
+		{ "max-conns", required_argument, NULL, 'C' },
+		{ "max-conns-per-source", required_argument, NULL, 'S' },
+		{ "accept-pause", required_argument, NULL, 'P' },
 		{ 0 },
 	};
 	struct http_config cfg = { .port = DEFAULT_PORT };
@@ -360,6 +388,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *dir = NULL, *tz_dir = DEFAULT_TZ_DIR;
 	struct portal p = { 0 };
 	struct data_dir d;
+	unsigned *lim = NULL;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -371,6 +400,12 @@ static int cmd_serve(int argc, char **argv)
 				return usage(stderr), 2;
 			break;
 		case 'w': cfg.web_root = optarg; break;
+		case 'H': lim = &cfg.limits.head_timeout_ms; break;
+		case 'R': lim = &cfg.limits.body_min_rate; break;
+		case 'G': lim = &cfg.limits.body_grace_ms; break;
+		case 'C': lim = &cfg.limits.max_conns; break;
+		case 'S': lim = &cfg.limits.max_conns_per_source; break;
+		case 'P': lim = &cfg.limits.accept_pause_ms; break;
 		case 'z': tz_dir = optarg; break;
 		case 'L':
 			if (log_level_parse(optarg, &level) < 0)
@@ -378,6 +413,9 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		default: usage(stderr); return 2;
 		}
+		if (lim && parse_limit(optarg, lim) < 0)
+			return usage(stderr), 2;
+		lim = NULL;
 	}
 	if (!dir || optind != argc) {
 		usage(stderr);

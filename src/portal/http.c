@@ -454,7 +454,7 @@ static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
 {
 	t->drain = len > 0 && len <= DRAIN_MAX;
 	if (t->drain)
-		http_conn_body(http_server_of(wsi), wsi, len);
+		http_conn_linger(http_server_of(wsi), wsi, len);
 	return respond(wsi, t, status, body, true);
 }
 

@@ -419,6 +419,20 @@ void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long
 	set_deadline(c, e, C_BODY, time_mono_ns() + ms * NSEC_PER_MSEC);
 }
 
+void http_conn_linger(struct http_server *srv, struct lws *wsi, unsigned long long len)
+{
+	struct http_conns *c = srv->conns;
+	struct conn *e = conn_find(c, wsi);
+	uint64_t ms;
+
+	if (!e || e->killed)
+		return;
+	ms = c->lim.body_grace_ms + len * 1000 / c->lim.body_min_rate;
+	if (ms > HTTP_LIMIT_LINGER_MS)
+		ms = HTTP_LIMIT_LINGER_MS;
+	set_deadline(c, e, C_BODY, time_mono_ns() + ms * NSEC_PER_MSEC);
+}
+
 void http_conn_idle(struct http_server *srv, struct lws *wsi)
 {
 	struct http_conns *c = srv->conns;

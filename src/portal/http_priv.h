@@ -141,6 +141,8 @@ void http_conn_remove(struct http_server *srv, struct lws *wsi);
 void http_conn_head_done(struct http_server *srv, struct lws *wsi);
 /* A body of len bytes is read (or drained): it gets grace + len / min rate. */
 void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long len);
+/* The same for a refused body being dropped: at most HTTP_LIMIT_LINGER_MS. */
+void http_conn_linger(struct http_server *srv, struct lws *wsi, unsigned long long len);
 /* The answer is out and the connection kept: the next head's deadline starts. */
 void http_conn_idle(struct http_server *srv, struct lws *wsi);
 /* The connection proved a token (early check, WebSocket open()): it leaves its

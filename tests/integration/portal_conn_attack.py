@@ -64,7 +64,7 @@ def rss_kib(pid):
     return 0
 
 
-def watch_closes(sel, opened, closed, timeout):
+def watch_closes(sel, opened, closed, timeout, answers=None):
     for key, _ in sel.select(timeout):
         s = key.fileobj
         try:
@@ -73,6 +73,8 @@ def watch_closes(sel, opened, closed, timeout):
             continue
         except OSError:
             data = b""
+        if data and answers is not None and s not in answers:
+            answers[s] = data.split(b"\r\n")[0]
         if not data:
             closed[s] = now_ms()
             sel.unregister(s)
@@ -81,7 +83,7 @@ def watch_closes(sel, opened, closed, timeout):
 def mode_hold(args, n):
     ctx = tls_ctx()
     sel = selectors.DefaultSelector()
-    opened, closed, socks = {}, {}, []
+    opened, closed, answers, socks = {}, {}, {}, []
     for _ in range(n):
         t0 = now_ms()
         s = tls_connect(ctx, args.port)
@@ -90,14 +92,15 @@ def mode_hold(args, n):
         opened[s] = t0
         socks.append(s)
         sel.register(s, selectors.EVENT_READ)
-        watch_closes(sel, opened, closed, 0)
+        watch_closes(sel, opened, closed, 0, answers)
     ready(args)
     end = time.monotonic() + args.limit
     while len(closed) < n and time.monotonic() < end:
-        watch_closes(sel, opened, closed, 0.05)
+        watch_closes(sel, opened, closed, 0.05, answers)
     life = [closed[s] - opened[s] for s in closed]
-    print("opened=%d closed=%d min=%d max=%d" % (
-        n, len(closed), min(life) if life else -1, max(life) if life else -1))
+    got501 = sum(1 for a in answers.values() if a.startswith(b"HTTP/1.1 501"))
+    print("opened=%d closed=%d min=%d max=%d got501=%d" % (
+        n, len(closed), min(life) if life else -1, max(life) if life else -1, got501))
 
 
 def mode_slowhead(args):

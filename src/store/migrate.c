@@ -158,12 +158,14 @@ static const char step3[] =
 
 /* 4: tunnel addresses of deleted clients and gateways, reused once their
  * quarantine is over (tunnel.c): n is the pair's number, as alloc's counter
- * (which itself still never goes back). */
+ * (which itself still never goes back). The device limit counts a user's live
+ * devices at each new one (client.c): from the index alone. */
 static const char step4[] =
 	"CREATE TABLE tunnel_free ("
 	" n INTEGER PRIMARY KEY,"
 	" freed_at INTEGER NOT NULL);"
-	"CREATE INDEX tunnel_free_time ON tunnel_free(freed_at);";
+	"CREATE INDEX tunnel_free_time ON tunnel_free(freed_at);"
+	"CREATE INDEX clients_user_live ON clients(user_id, revoked_at);";
 
 static const char *const steps[] = { step1, step2, step3, step4 };
 

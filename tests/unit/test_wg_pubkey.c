@@ -92,6 +92,25 @@ static void test_small_order_refused(void **state)
 	}
 }
 
+/* The list is what small order means: X25519 with any clamped scalar (a
+ * multiple of 8) sends each listed point to 0 (libsodium answers -1), and no key
+ * that passes the check goes there. */
+static void test_small_order_is_x25519s(void **state)
+{
+	uint8_t sk[32], k[32], out[32];
+
+	(void)state;
+	randombytes_buf(sk, sizeof(sk));
+	for (size_t i = 0; i < sizeof(small_order) / sizeof(small_order[0]); i++)
+		assert_int_equal(crypto_scalarmult_curve25519(out, sk, small_order[i]), -1);
+	for (int i = 0; i < 2000; i++) {
+		randombytes_buf(k, sizeof(k));
+		k[31] &= 0x7f;
+		if (wg_pubkey_check(k) == 0)
+			assert_int_equal(crypto_scalarmult_curve25519(out, sk, k), 0);
+	}
+}
+
 static void test_non_canonical_refused(void **state)
 {
 	uint8_t k[32];
@@ -152,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_keys_pass),
 		cmocka_unit_test(test_small_order_refused),
+		cmocka_unit_test(test_small_order_is_x25519s),
 		cmocka_unit_test(test_non_canonical_refused),
 		cmocka_unit_test(test_base64_forms),
 	};

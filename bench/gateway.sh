@@ -120,6 +120,8 @@ IPERF_RES=$(admin resources create --site 1 --type dns --address iperf.home.int 
 CIDR_RES=5   # "LAN servers", 203.0.113.128/25, of the world's policy
 BENCH_POL=$(admin policies create --group 1 --resource "$BENCH_RES")
 admin policies create --group 1 --resource "$IPERF_RES" >/dev/null
+# every load client is a device of alice's: past the default device limit (20)
+admin settings set --device-limit $((CLIENTS + 100)) >/dev/null
 
 # ------------------------------------------------------------------ the gateway
 # not through g(): $! must be the gateway itself (ip netns exec execs it)

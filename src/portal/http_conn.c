@@ -25,8 +25,20 @@
 
 enum { BUCKETS_MIN = 64 };
 
+/* The chain link both tables' entries start with, so one table code serves
+ * both (an entry is found again from its link by a cast: it is the first
+ * member). */
+struct hnode {
+	struct hnode *next;
+};
+
+struct htab {
+	struct hnode **b;
+	size_t nb, n; /* buckets (a power of two), entries */
+};
+
 struct src {
-	struct src *next;
+	struct hnode h; /* first */
 	uint32_t n; /* connections from here not yet authenticated */
 	uint8_t addr[16]; /* IPv4 as ::ffff:a.b.c.d; IPv6: its /64 */
 };
@@ -34,8 +46,8 @@ struct src {
 enum conn_state { C_HEAD, C_BODY, C_ANSWER, C_WS };
 
 struct conn {
+	struct hnode h;             /* first: the wsi hash's chain */
 	struct lws *wsi;
-	struct conn *hnext;         /* the wsi hash's chain */
 	struct conn *tprev, *tnext; /* the timed list, while deadline_ns */
 	struct src *src;            /* NULL once authenticated */
 	uint64_t deadline_ns;       /* 0: none */
@@ -46,10 +58,8 @@ struct conn {
 struct http_conns {
 	struct http_limits lim;
 	unsigned char key[crypto_shorthash_KEYBYTES];
-	struct conn **cb; /* by wsi */
-	size_t n_cb, n;
-	struct src **sb; /* by source address */
-	size_t n_sb, n_src;
+	struct htab conns; /* struct conn, by wsi */
+	struct htab srcs;  /* struct src, by source address */
 	struct conn *timed;
 	struct lws *listener; /* seen in the filter callback: what a pause stops */
 	lws_sorted_usec_list_t resume_sul;
@@ -81,93 +91,91 @@ static size_t src_slot(const struct http_conns *c, const uint8_t addr[16], size_
 	return hash(c, addr, 16, nb);
 }
 
-/* Doubles a table of chained buckets once it holds as many entries as buckets. */
-static int conns_grow(struct http_conns *c)
+/* Where an entry of either table goes among nb buckets. */
+static size_t node_slot(const struct http_conns *c, const struct htab *t,
+			const struct hnode *e, size_t nb)
 {
-	size_t nb = c->n_cb * 2;
-	struct conn **b;
-
-	if (c->n < c->n_cb)
-		return 0;
-	b = calloc(nb, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_cb; i++) {
-		struct conn *e = c->cb[i], *next;
-
-		for (; e; e = next) {
-			size_t s = conn_slot(c, e->wsi, nb);
-
-			next = e->hnext;
-			e->hnext = b[s];
-			b[s] = e;
-		}
-	}
-	free(c->cb);
-	c->cb = b;
-	c->n_cb = nb;
-	return 0;
+	return t == &c->conns ? conn_slot(c, ((const struct conn *)e)->wsi, nb) :
+				src_slot(c, ((const struct src *)e)->addr, nb);
 }
 
-static int srcs_grow(struct http_conns *c)
+static void htab_link(const struct http_conns *c, struct htab *t, struct hnode *e)
 {
-	size_t nb = c->n_sb * 2;
-	struct src **b;
+	size_t s = node_slot(c, t, e, t->nb);
 
-	if (c->n_src < c->n_sb)
+	e->next = t->b[s];
+	t->b[s] = e;
+	t->n++;
+}
+
+static void htab_unlink(const struct http_conns *c, struct htab *t, struct hnode *e)
+{
+	struct hnode **pp;
+
+	for (pp = &t->b[node_slot(c, t, e, t->nb)]; *pp != e; pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	t->n--;
+}
+
+/* Doubles a table once it holds as many entries as buckets. */
+static int htab_grow(const struct http_conns *c, struct htab *t)
+{
+	size_t nb = t->nb * 2;
+	struct hnode **b;
+
+	if (t->n < t->nb)
 		return 0;
 	b = calloc(nb, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_sb; i++) {
-		struct src *e = c->sb[i], *next;
-
-		for (; e; e = next) {
-			size_t s = src_slot(c, e->addr, nb);
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct hnode *e = t->b[i], *next; e; e = next) {
+			size_t s = node_slot(c, t, e, nb);
 
 			next = e->next;
 			e->next = b[s];
 			b[s] = e;
 		}
-	}
-	free(c->sb);
-	c->sb = b;
-	c->n_sb = nb;
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
 	return 0;
+}
+
+static void htab_free(struct htab *t)
+{
+	for (size_t i = 0; t->b && i < t->nb; i++)
+		for (struct hnode *e = t->b[i], *next; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	free(t->b);
 }
 
 static struct conn *conn_find(const struct http_conns *c, const struct lws *wsi)
 {
-	struct conn *e;
-
 	if (!c)
 		return NULL;
-	for (e = c->cb[conn_slot(c, wsi, c->n_cb)]; e; e = e->hnext)
-		if (e->wsi == wsi)
-			return e;
+	for (struct hnode *e = c->conns.b[conn_slot(c, wsi, c->conns.nb)]; e; e = e->next)
+		if (((struct conn *)e)->wsi == wsi)
+			return (struct conn *)e;
 	return NULL;
 }
 
 static struct src *src_find(const struct http_conns *c, const uint8_t addr[16])
 {
-	struct src *e;
-
-	for (e = c->sb[src_slot(c, addr, c->n_sb)]; e; e = e->next)
-		if (memcmp(e->addr, addr, 16) == 0)
-			return e;
+	for (struct hnode *e = c->srcs.b[src_slot(c, addr, c->srcs.nb)]; e; e = e->next)
+		if (memcmp(((struct src *)e)->addr, addr, 16) == 0)
+			return (struct src *)e;
 	return NULL;
 }
 
 static void src_put(struct http_conns *c, struct src *s)
 {
-	struct src **pp;
-
 	if (--s->n)
 		return;
-	for (pp = &c->sb[src_slot(c, s->addr, c->n_sb)]; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	c->n_src--;
+	htab_unlink(c, &c->srcs, &s->h);
 	free(s);
 }
 
@@ -271,19 +279,19 @@ int http_conns_new(const struct http_limits *lim, struct http_conns **out)
 			(unsigned)rl.rlim_cur / 2;
 	}
 	c->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT;
-	c->cb = calloc(BUCKETS_MIN, sizeof(*c->cb));
-	c->sb = calloc(BUCKETS_MIN, sizeof(*c->sb));
-	if (!c->cb || !c->sb)
+	c->conns.b = calloc(BUCKETS_MIN, sizeof(*c->conns.b));
+	c->srcs.b = calloc(BUCKETS_MIN, sizeof(*c->srcs.b));
+	if (!c->conns.b || !c->srcs.b)
 		goto fail;
-	c->n_cb = c->n_sb = BUCKETS_MIN;
+	c->conns.nb = c->srcs.nb = BUCKETS_MIN;
 	r = rand_bytes(c->key, sizeof(c->key));
 	if (r < 0)
 		goto fail;
 	*out = c;
 	return 0;
 fail:
-	free(c->sb);
-	free(c->cb);
+	free(c->srcs.b);
+	free(c->conns.b);
 	free(c);
 	return r;
 }
@@ -292,18 +300,8 @@ void http_conns_free(struct http_conns *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_cb; i++)
-		for (struct conn *e = c->cb[i], *next; e; e = next) {
-			next = e->hnext;
-			free(e);
-		}
-	for (size_t i = 0; i < c->n_sb; i++)
-		for (struct src *e = c->sb[i], *next; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	free(c->cb);
-	free(c->sb);
+	htab_free(&c->conns);
+	htab_free(&c->srcs);
 	free(c);
 }
 
@@ -319,7 +317,7 @@ int http_conn_filter(struct http_server *srv, struct lws *listener, int fd)
 		srv->stats.conns_refused++;
 		return -EUSERS;
 	}
-	if (c->n >= c->lim.max_conns) {
+	if (c->conns.n >= c->lim.max_conns) {
 		srv->stats.conns_refused++;
 		log_rl(&c->rl, LOG_LVL_WARN, "http: %s: refused: %u connections open (the cap)",
 		       addr_str(addr, str, sizeof(str)), c->lim.max_conns);
@@ -342,14 +340,13 @@ int http_conn_add(struct http_server *srv, struct lws *wsi)
 	uint8_t addr[16];
 	struct conn *e;
 	struct src *s;
-	size_t slot;
 	int r;
 
 	r = peer_addr(lws_get_socket_fd(wsi), addr); /* gone already: ENOTCONN */
 	if (r == 0)
-		r = conns_grow(c);
+		r = htab_grow(c, &c->conns);
 	if (r == 0)
-		r = srcs_grow(c);
+		r = htab_grow(c, &c->srcs);
 	if (r < 0)
 		return r;
 	e = calloc(1, sizeof(*e));
@@ -363,19 +360,13 @@ int http_conn_add(struct http_server *srv, struct lws *wsi)
 			return -ENOMEM;
 		}
 		memcpy(s->addr, addr, 16);
-		slot = src_slot(c, addr, c->n_sb);
-		s->next = c->sb[slot];
-		c->sb[slot] = s;
-		c->n_src++;
+		htab_link(c, &c->srcs, &s->h);
 	}
 	s->n++;
 	e->src = s;
 	e->wsi = wsi;
-	slot = conn_slot(c, wsi, c->n_cb);
-	e->hnext = c->cb[slot];
-	c->cb[slot] = e;
-	c->n++;
-	srv->stats.conns_open = c->n;
+	htab_link(c, &c->conns, &e->h);
+	srv->stats.conns_open = c->conns.n;
 	set_deadline(c, e, C_HEAD,
 		     time_mono_ns() + (uint64_t)c->lim.head_timeout_ms * NSEC_PER_MSEC);
 	return 0;
@@ -384,18 +375,15 @@ int http_conn_add(struct http_server *srv, struct lws *wsi)
 void http_conn_remove(struct http_server *srv, struct lws *wsi)
 {
 	struct http_conns *c = srv->conns;
-	struct conn *e = conn_find(c, wsi), **pp;
+	struct conn *e = conn_find(c, wsi);
 
 	if (!e)
 		return;
 	timed_unlink(c, e);
 	if (e->src)
 		src_put(c, e->src);
-	for (pp = &c->cb[conn_slot(c, wsi, c->n_cb)]; *pp != e; pp = &(*pp)->hnext)
-		;
-	*pp = e->hnext;
-	c->n--;
-	srv->stats.conns_open = c->n;
+	htab_unlink(c, &c->conns, &e->h);
+	srv->stats.conns_open = c->conns.n;
 	free(e);
 }
 
@@ -519,7 +507,7 @@ void http_conn_check_accept(struct http_server *srv)
 	c->paused = true;
 	srv->stats.accept_pauses++;
 	log_rl(&c->rl, LOG_LVL_WARN, "http: accept failed (%u connections open): "
-	       "not accepting for %u ms", (unsigned)c->n, c->lim.accept_pause_ms);
+	       "not accepting for %u ms", (unsigned)c->conns.n, c->lim.accept_pause_ms);
 	lws_rx_flow_control(c->listener, 0);
 	lws_sul_schedule(srv->ctx, 0, &c->resume_sul, resume_cb,
 			 (lws_usec_t)c->lim.accept_pause_ms * LWS_US_PER_MS);

@@ -1,5 +1,6 @@
-/* Request validation: what a careful HTTP/1.1 server refuses (RFC 9110, 9112),
- * decided once lws has parsed the head and before anything else reads it.
+/* Requests: what a careful HTTP/1.1 server refuses (RFC 9110, 9112), decided
+ * once lws has parsed the head and before anything else reads it; then what the
+ * handlers get of the head (path, Authorization, query), copied out of lws.
  *
  * lws 4.1.6 serves much of this without a word (HTTP/9.9, no Host, "+15" as a
  * length) and fails its parse silently on the rest. The token caps set by
@@ -9,9 +10,12 @@
  * closes without a word is listed in docs/security.md. */
 #include "portal/http_priv.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/cursor.h"
 
 static const enum lws_token_indexes uri_tokens[] = {
@@ -212,4 +216,96 @@ int http_req_raw(struct lws *wsi, enum lws_callback_reasons reason)
 	default: /* what the peer sends meanwhile is dropped */
 		return 0;
 	}
+}
+
+/* ---- request information ------------------------------------------------ */
+
+static int hdr_dup(struct lws *wsi, enum lws_token_indexes h, int frag, struct buf *b,
+		   size_t *off)
+{
+	int len = frag < 0 ? lws_hdr_total_length(wsi, h) :
+			     lws_hdr_fragment_length(wsi, h, frag);
+	int r;
+
+	if (len < 0)
+		return -EINVAL;
+	r = buf_reserve(b, (size_t)len + 1);
+	if (r < 0)
+		return r;
+	*off = b->len;
+	len = frag < 0 ? lws_hdr_copy(wsi, (char *)b->data + b->len, len + 1, h) :
+			 lws_hdr_copy_fragment(wsi, (char *)b->data + b->len, len + 1, h, frag);
+	if (len < 0)
+		return -EINVAL;
+	b->len += (size_t)len + 1;
+	return 0;
+}
+
+int http_reqinfo_new(struct lws *wsi, const char *path, struct http_reqinfo **out)
+{
+	size_t path_off, auth_off = 0, arg_off[HTTP_MAX_ARGS];
+	bool has_auth = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION) > 0;
+	struct http_reqinfo *ri;
+	unsigned n = 0;
+	struct buf b;
+	int r;
+
+	buf_init(&b, HTTP_MAX_REQINFO);
+	path_off = 0;
+	r = buf_append(&b, path, strlen(path) + 1);
+	if (r == 0 && has_auth)
+		r = hdr_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, -1, &b, &auth_off);
+	while (r == 0 && lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, (int)n) > 0) {
+		if (n == HTTP_MAX_ARGS) {
+			r = -E2BIG;
+			break;
+		}
+		r = hdr_dup(wsi, WSI_TOKEN_HTTP_URI_ARGS, (int)n, &b, &arg_off[n]);
+		n++;
+	}
+	if (r < 0)
+		goto out;
+	ri = calloc(1, sizeof(*ri) + b.len);
+	if (!ri) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(ri->data, b.data, b.len);
+	ri->req.path = ri->data + path_off;
+	ri->req.authorization = has_auth ? ri->data + auth_off : NULL;
+	ri->args.n = n;
+	for (unsigned i = 0; i < n; i++)
+		ri->args.v[i] = ri->data + arg_off[i];
+	ri->req.args = &ri->args;
+	ri->req.body = "";
+	if (!lws_get_peer_simple(wsi, ri->peer, sizeof(ri->peer)))
+		ri->peer[0] = '\0';
+	/* a dual-stack listener sees IPv4 peers as mapped addresses */
+	if (strncmp(ri->peer, "::ffff:", 7) == 0 && strchr(ri->peer, '.'))
+		memmove(ri->peer, ri->peer + 7, strlen(ri->peer + 7) + 1);
+	ri->req.peer = ri->peer;
+	*out = ri;
+out:
+	buf_free(&b);
+	return r;
+}
+
+const char *http_request_arg(const struct http_request *req, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!req->args)
+		return NULL;
+	for (unsigned i = 0; i < req->args->n; i++) {
+		const char *v = req->args->v[i];
+
+		if (strncmp(v, name, n) == 0 && (v[n] == '=' || v[n] == '\0'))
+			return v[n] ? v + n + 1 : v + n;
+	}
+	return NULL;
+}
+
+const char *http_request_arg_at(const struct http_request *req, unsigned i)
+{
+	return req->args && i < req->args->n ? req->args->v[i] : NULL;
 }

@@ -11,6 +11,7 @@
  *                       [--head-timeout MS] [--body-min-rate BYTES_PER_S]
  *                       [--body-grace MS] [--max-conns N]
  *                       [--max-conns-per-source N] [--accept-pause MS]
+ *                       [--ws-buffer-total BYTES]
  *       Serves HTTPS (REST under /api/v1, the web UI from --web) and WSS until
  *       SIGTERM or SIGINT, then closes cleanly. Logs go to stderr; once listening
  *       it logs "listening on ADDR port N" (--port 0 picks a free port). The
@@ -75,7 +76,8 @@ static void usage(FILE *f)
 		   "                           [--tz-dir DIR] [--log-level err|warn|info|debug]\n"
 		   "                           [--head-timeout MS] [--body-min-rate BYTES_PER_S]\n"
 		   "                           [--body-grace MS] [--max-conns N]\n"
-		   "                           [--max-conns-per-source N] [--accept-pause MS]\n");
+		   "                           [--max-conns-per-source N] [--accept-pause MS]\n"
+		   "                           [--ws-buffer-total BYTES]\n");
 }
 
 /* ---- init ------------------------------------------------------------------ */
@@ -380,6 +382,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'C' },
 		{ "max-conns-per-source", required_argument, NULL, 'S' },
 		{ "accept-pause", required_argument, NULL, 'P' },
+		{ "ws-buffer-total", required_argument, NULL, 'B' },
 		{ 0 },
 	};
 	struct http_config cfg = { .port = DEFAULT_PORT };
@@ -388,7 +391,7 @@ static int cmd_serve(int argc, char **argv)
 	const char *dir = NULL, *tz_dir = DEFAULT_TZ_DIR;
 	struct portal p = { 0 };
 	struct data_dir d;
-	unsigned *lim = NULL;
+	unsigned *lim = NULL, rx_total = 0;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -406,6 +409,7 @@ static int cmd_serve(int argc, char **argv)
 		case 'C': lim = &cfg.limits.max_conns; break;
 		case 'S': lim = &cfg.limits.max_conns_per_source; break;
 		case 'P': lim = &cfg.limits.accept_pause_ms; break;
+		case 'B': lim = &rx_total; break;
 		case 'z': tz_dir = optarg; break;
 		case 'L':
 			if (log_level_parse(optarg, &level) < 0)
@@ -421,6 +425,7 @@ static int cmd_serve(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	cfg.max_rx_total = rx_total;
 	log_setup(level, "sluice-portal");
 	if (data_dir_paths(dir, &d) < 0) {
 		log_err("%s: path too long", dir);

@@ -25,65 +25,17 @@ done
 for tool in curl python3 sqlite3 openssl; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
-# the distribution's interpreter starts faster than a version manager's shim
-PY=$(command -v /usr/bin/python3 || command -v python3)
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 
-TMP=$(mktemp -d)
-DATA=$TMP/data
-NAME=portal.test
-PID=
-PORT=
-STARTS=0
-
-cleanup() {
+portal_cleanup_more() {
 	if [ -n "${GW_PID:-}" ]; then
 		kill "$GW_PID" 2>/dev/null
 		wait "$GW_PID" 2>/dev/null
 	fi
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start: serve in the background; waits for its "listening ... port N" line
-start() {
-	STARTS=$((STARTS + 1))
-	local log=$TMP/portal.$STARTS.log
-	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 --log-level debug 2>"$log" &
-	PID=$!
-	for _ in $(seq 100); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		pid_alive "$PID" || break
-		sleep 0.05
-	done
-	diag "the portal did not start:"
-	diag "$(cat "$log")"
-	return 1
-}
-
-# stop [SIGNAL]: stops the portal (TERM: must exit 0 on its own)
-stop() {
-	kill -"${1:-TERM}" "$PID"
-	wait "$PID"
-	local rc=$?
-	PID=
-	return $rc
-}
-
-# req_as TOKEN METHOD PATH [BODY]: prints the status; the body goes to $TMP/body
-req_as() {
-	local tok=$1 m=$2 p=$3 args=()
-	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
-	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
-	curl -sS --cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --max-time 10 \
-		-o "$TMP/body" -w '%{http_code}' -X "$m" "${args[@]}" "https://$NAME:$PORT/api/v1$p"
-}
+start() { portal_start - --log-level debug; }
+stop() { portal_stop "$@"; }
 req() { req_as "$TOKEN" "$@"; }
 
 # ws_upgrade TOKEN KEY NAME: a device's session upgrade; prints the HTTP status
@@ -96,31 +48,6 @@ ws_upgrade() {
 			-H "X-Sluice-Public-Key: $2" -H "X-Sluice-Name: $3" "https://$NAME:$PORT/client/ws"
 }
 
-# jf PATH: a value of the last body: "error.code", "items.0.id", "#items" (a length)
-jf() {
-	"$PY" -c '
-import json, sys
-path = sys.argv[1]
-v = json.load(open(sys.argv[2]))
-count = path.startswith("#")
-for k in filter(None, path.lstrip("#").split(".")):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-v = len(v) if count else v
-print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$1" "$TMP/body"
-}
-
-# rs_as TOKEN METHOD PATH [BODY]: "STATUS" and, for an error, its code and field
-rs_as() {
-	local st
-	st=$(req_as "$@")
-	if [ "${st:0:1}" = 4 ] || [ "${st:0:1}" = 5 ]; then
-		printf '%s %s\n' "$st" "$("$PY" -c '
-import json, sys; e = json.load(open(sys.argv[1]))["error"]; print(e["code"], e.get("field", "-"))' \
-			"$TMP/body")"
-	else
-		echo "$st"
-	fi
-}
 rs() { rs_as "$TOKEN" "$@"; }
 # page PATH: the number of items and the next id of a list
 page() {

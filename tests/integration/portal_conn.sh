@@ -25,69 +25,24 @@ source "$SRC/tests/world/lib.sh"
 for tool in curl python3; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
-PY=$(command -v /usr/bin/python3 || command -v python3)
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 # the attacker holds a few thousand sockets
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 (($(ulimit -n) >= 4500)) || { diag "ulimit -n is $(ulimit -n): 4500 needed"; exit 77; }
 
-TMP=$(mktemp -d)
-DATA=$TMP/data
-PID=
-PORT=
 APID=
-STARTS=0
 HOLD=2000         # held CONNECTs
 HOLD_HEAD_MS=10000 # the default head deadline: held CONNECTs must be gone by it
 HEAD_MS=2500      # the slow head's (the default is 10 s; lws's own, for a head
                   # in progress, is 5 s: this one has to come first)
 SWEEP_MARGIN=2000 # the sweep runs every 500 ms; the rest is this machine's load
 
-cleanup() {
+portal_cleanup_more() {
 	[ -n "$APID" ] && kill "$APID" 2>/dev/null && wait "$APID" 2>/dev/null
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start [NOFILE] [SERVE OPTIONS...]: serve in the background (with ulimit -n
-# NOFILE unless it is "-"); waits for its "listening ... port N" line
-start() {
-	local nofile=$1 log
-	shift
-	STARTS=$((STARTS + 1))
-	log=$TMP/portal.$STARTS.log
-	LOG=$log
-	(
-		[ "$nofile" = - ] || ulimit -n "$nofile"
-		exec "$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 "$@"
-	) 2>"$log" &
-	PID=$!
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		pid_alive "$PID" || break
-		sleep 0.05
-	done
-	diag "the portal did not start:"
-	diag "$(cat "$log")"
-	return 1
-}
-
-# stop: SIGTERM; a clean exit (0: under ASan, no leak either) is a check
-stop() {
-	local rc=0
-	kill -TERM "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null || rc=$?
-	PID=
-	if ((rc == 0)); then _check_report 1 "the portal stops cleanly" ""; else
-		_check_report 0 "the portal stops cleanly" "exit $rc: $(tail -20 "$LOG")"
-	fi
-}
+start() { portal_start "$@"; }
+stop() { portal_stop_check; }
 
 # get SRC: an authenticated GET from address SRC: prints "STATUS SECONDS"
 get() {
@@ -126,7 +81,7 @@ since_us_ge() { ((${EPOCHREALTIME//[!0-9]/} - $1 >= $2)); }
 # cpu_ticks PID: user + system time so far, in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-TOKEN=$("$PORTAL" init --data "$DATA" --name portal.test --address 127.0.0.1 2>"$TMP/init.log")
+TOKEN=$(portal_init)
 [ -n "$TOKEN" ] || world_bail "init failed: $(cat "$TMP/init.log")"
 
 # ---- held CONNECTs -----------------------------------------------------------

@@ -27,72 +27,12 @@ done
 for tool in curl python3 sqlite3; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
-PY=$(command -v /usr/bin/python3 || command -v python3)
-
-TMP=$(mktemp -d)
-DATA=$TMP/data
-NAME=portal.test
-PID=
-PORT=
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 QUARANTINE=4 # seconds: long enough that a registration right after a delete is inside it
 
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-start() {
-	local log=$TMP/portal.log
-	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 2>"$log" &
-	PID=$!
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		pid_alive "$PID" || break
-		sleep 0.05
-	done
-	diag "the portal did not start:"
-	diag "$(cat "$log")"
-	return 1
-}
-
-admin() {
-	SLUICE_PORTAL="https://127.0.0.1:$PORT" SLUICE_CA="$DATA/ca.pem" SLUICE_TOKEN="$TOKEN" \
-		"$ADMIN" admin --timeout 10 "$@"
-}
-
-# req METHOD PATH [BODY]: "STATUS" and, for an error, its code and field; the body in $TMP/body
-req() {
-	local m=$1 p=$2 args=() st
-	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-	st=$(curl -sS --cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --max-time 10 \
-		-o "$TMP/body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $TOKEN" \
-		"${args[@]}" "https://$NAME:$PORT/api/v1$p")
-	if [ "${st:0:1}" = 4 ] || [ "${st:0:1}" = 5 ]; then
-		printf '%s %s\n' "$st" "$("$PY" -c '
-import json, sys; e = json.load(open(sys.argv[1]))["error"]; print(e["code"], e.get("field", "-"))' \
-			"$TMP/body")"
-	else
-		echo "$st"
-	fi
-}
-# jf PATH: a value of the last body ("items.0.id", "#items" a length)
-jf() {
-	"$PY" -c '
-import json, sys
-path = sys.argv[1]
-v = json.load(open(sys.argv[2]))
-count = path.startswith("#")
-for k in filter(None, path.lstrip("#").split(".")):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(len(v) if count else "null" if v is None else v)' "$1" "$TMP/body"
-}
+# req METHOD PATH [BODY]: "STATUS" and, for an error, its code and field
+req() { rs_as "$TOKEN" "$@"; }
 
 # The upgrade, as a device (/client/ws) or a gateway (/gateway/ws): prints
 # "101" or "STATUS CODE" per key, one a line, in order.
@@ -147,9 +87,9 @@ newkey() { "$PY" -c 'import os, base64; b = bytearray(os.urandom(32)); b[31] &= 
 b64() { "$PY" -c 'import sys, base64; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
 
 # ---- the portal
-TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log") ||
+TOKEN=$(portal_init) ||
 	world_bail "init failed: $(cat "$TMP/init.log")"
-start || world_bail "the portal did not start"
+portal_start || world_bail "the portal did not start"
 admin sites create --name hq >/dev/null
 admin users create --name ada >/dev/null
 admin users create --name bob >/dev/null
@@ -272,11 +212,9 @@ check_eq "... its addresses are in quarantine" 1 \
 	sqlite3 "$DATA/portal.db" "SELECT count(*) FROM tunnel_free WHERE n = $(num "$GWADDR")"
 
 # the end: TERM, exit 0, and nothing from a sanitizer in its log (an ASan build)
-kill -TERM "$PID"
-wait "$PID"
-RC=$?
-PID=
+RC=0
+portal_stop || RC=$?
 check_eq "the portal stops cleanly, no sanitizer report" "0 0" \
-	echo "$RC $(grep -cE 'Sanitizer|runtime error' "$TMP/portal.log")"
+	echo "$RC $(grep -cE 'Sanitizer|runtime error' "$LOG")"
 
 finish

@@ -28,62 +28,21 @@ done
 for tool in curl python3 sqlite3; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
-PY=$(command -v /usr/bin/python3 || command -v python3)
-
-TMP=$(mktemp -d)
-DATA=$TMP/data
-NAME=portal.test
-PID=
-PORT=
-STARTS=0
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 FLOODERS=()
 SECONDS_FLOOD=90   # a bound: the floods are stopped once the GETs are done
 GETS=40
 RATE=10 BURST=100  # the defaults (src/store/schema.c)
 
-cleanup() {
+portal_cleanup_more() {
 	for p in "${FLOODERS[@]}"; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start: serve in the background; waits for its "listening ... port N" line
-start() {
-	STARTS=$((STARTS + 1))
-	local log=$TMP/portal.$STARTS.log
-	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 2>"$log" &
-	PID=$!
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$log")
-		[ -n "$PORT" ] && return 0
-		pid_alive "$PID" || break
-		sleep 0.05
-	done
-	diag "the portal did not start: $(cat "$log")"
-	return 1
-}
-
-stop() {
-	kill -TERM "$PID"
-	wait "$PID"
-	local rc=$?
-	PID=
-	return $rc
-}
-
-admin() {
-	SLUICE_PORTAL="https://127.0.0.1:$PORT" SLUICE_CA="$DATA/ca.pem" SLUICE_TOKEN="$TOKEN" \
-		"$ADMIN" admin "$@"
-}
+start() { portal_start; }
+stop() { portal_stop; }
 
 session() {
 	"$SESSION" --portal "https://127.0.0.1:$PORT" --ca "$DATA/ca.pem" \
@@ -121,7 +80,7 @@ p90() { sort -n "$1" | awk '{ v[NR] = $1 } END { i = int(NR * 0.9 + 0.5); print 
 rows() { sqlite3 "$DATA/portal.db" "$1"; }
 
 # ---- a portal, a user with a client token, three device keys
-TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log") ||
+TOKEN=$(portal_init) ||
 	world_bail "init: $(cat "$TMP/init.log")"
 start || world_bail "the portal did not start"
 USER_ID=$(admin -q users create --name mallory) || world_bail "users create"
@@ -182,9 +141,9 @@ bound=$((2 * (BURST + RATE * secs)))
 diag "flows rows written: $added in ~$secs s (the limit allows $bound), for $sent requests"
 check "the flows table grew by at most the rate limit's allowance" test "$added" -le "$bound"
 check "... which is a small part of the requests" test $((added * 10)) -lt "$sent"
-check "the portal logged the rate limiting" grep 'denied as rate_limited' "$TMP/portal.$STARTS.log"
+check "the portal logged the rate limiting" grep 'denied as rate_limited' "$LOG"
 check "... rate-limited itself (not a line per request)" \
-	test "$(grep -c 'rate_limited' "$TMP/portal.$STARTS.log")" -le $((10 * (secs / 5 + 2)))
+	test "$(grep -c 'rate_limited' "$LOG")" -le $((10 * (secs / 5 + 2)))
 
 # ---- the settings
 check "settings set: the limits and the retention" admin settings set --access-request-rate 5 \
@@ -196,7 +155,6 @@ check_fails "a retention over 100 years is refused" admin settings set --audit-r
 
 # ---- retention
 DAY=86400
-now=$(date +%s)
 # old_rows TABLE N AGE_DAYS: N rows of TABLE that old, with sqlite3
 old_rows() {
 	local t=$(($(date +%s) - $3 * DAY))

@@ -14,23 +14,8 @@ PORTAL=$BUILD/src/portal/sluice-portal
 source "$SRC/tests/world/lib.sh"
 [ -x "$PORTAL" ] || { diag "no $PORTAL: build first"; exit 1; }
 command -v python3 >/dev/null || { diag "python3 is needed"; exit 77; }
-PY=$(command -v /usr/bin/python3 || command -v python3)
-
-TMP=$(mktemp -d)
-DATA=$TMP/data
-NAME=portal.test
-PID=
-
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 
 # raw.py PORT CA TOKEN: reads requests from stdin, one per line, as Python bytes
 # expressions (b"...", b"a" * 9000; several on a line, separated by " ;; ", go on one
@@ -90,20 +75,10 @@ raw() { "$PY" "$TMP/raw.py" "$PORT" "$DATA/ca.pem" "$TOKEN" "$@"; }
 # row DESC EXPECTED REQUEST: one request line of raw.py, its answers
 row() { check_eq "$1" "$2" raw <<<"$3"; }
 
-TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log") ||
-	{ diag "init failed: $(cat "$TMP/init.log")"; exit 1; }
+TOKEN=$(portal_init) || { diag "init failed: $(cat "$TMP/init.log")"; exit 1; }
 mkdir "$TMP/web"
 printf '<!doctype html><title>sluice</title>\n' >"$TMP/web/index.html"
-"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 --web "$TMP/web" 2>"$TMP/portal.log" &
-PID=$!
-PORT=
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$TMP/portal.log")
-	[ -n "$PORT" ] && break
-	pid_alive "$PID" || break
-	sleep 0.05
-done
-[ -n "$PORT" ] || { diag "the portal did not start: $(cat "$TMP/portal.log")"; exit 1; }
+portal_start - --web "$TMP/web" || exit 1
 
 H='Host: portal.test\r\n'
 A='Authorization: Bearer TOKEN\r\n'
@@ -170,11 +145,7 @@ row "a body over max_body is 413" 413 "$POST""Content-Length: 2000000\r\n\r\n'"
 row "a valid body is still taken" 200 "$PATCH""Content-Length: 2\r\n\r\n{}'"
 
 # under ASan/UBSan a report makes this exit non-zero
-kill -TERM "$PID"
-wait "$PID"
-rc=$?
-PID=
-check_eq "the portal stops cleanly" 0 echo $rc
-if ((CHECKS_FAILED)); then diag "the portal's log:"; diag "$(tail -n 40 "$TMP/portal.log")"; fi
+portal_stop_check
+if ((CHECKS_FAILED)); then diag "the portal's log:"; diag "$(tail -n 40 "$LOG")"; fi
 
 finish

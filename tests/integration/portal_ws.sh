@@ -17,7 +17,8 @@ source "$SRC/tests/world/lib.sh"
 for tool in curl python3; do
 	command -v $tool >/dev/null || { diag "$tool is needed"; exit 77; }
 done
-PY=$(command -v /usr/bin/python3 || command -v python3)
+# shellcheck source=lib/portal.sh
+source "$SRC/tests/integration/lib/portal.sh"
 
 SESSIONS=400
 FLOOD=$((3 << 20))      # bytes each sends of one message: past the 2 MiB cap
@@ -27,23 +28,6 @@ USERS=40                # devices spread over users: 10 each
 # about 60 KiB; 160 KiB allowed, under ASan too). Before the cap: ~800 MB.
 GROWTH_MAX_KB=$((32 * 1024 + SESSIONS * 160))
 
-TMP=$(mktemp -d)
-DATA=$TMP/data
-NAME=portal.test
-PID=
-PORT=
-
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill -9 "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # Under ASan, freed memory waits in a quarantine (256 MiB by default) before it
 # is reused: a small one keeps the RSS bound about our buffers, not ASan's (with
 # 8 MiB, the growth measured is the same as without ASan).
@@ -51,48 +35,20 @@ if ldd "$PORTAL" 2>/dev/null | grep -i libasan >/dev/null; then
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
 fi
 
-start() {
-	"$PORTAL" serve --data "$DATA" --listen 127.0.0.1 --port 0 2>"$TMP/portal.log" &
-	PID=$!
-	for _ in $(seq 200); do
-		PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' "$TMP/portal.log")
-		[ -n "$PORT" ] && return 0
-		pid_alive "$PID" || break
-		sleep 0.05
-	done
-	diag "$(cat "$TMP/portal.log")"
-	return 1
-}
-
-# req_as TOKEN METHOD PATH [BODY]: the status; the body goes to $TMP/body
-req_as() {
-	local tok=$1 m=$2 p=$3 args=()
-	[ -n "$tok" ] && args+=(-H "Authorization: $tok")
-	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+# req_auth AUTH METHOD PATH: the status, with "Authorization: AUTH" (the bearer
+# rule's forms); the body goes to $TMP/body
+req_auth() {
 	curl -sS --cacert "$DATA/ca.pem" --resolve "$NAME:$PORT:127.0.0.1" --max-time 10 \
-		-o "$TMP/body" -w '%{http_code}' -X "$m" "${args[@]}" "https://$NAME:$PORT/api/v1$p"
+		-o "$TMP/body" -w '%{http_code}' -X "$2" -H "Authorization: $1" \
+		"https://$NAME:$PORT/api/v1$3"
 }
-req() { req_as "Bearer $TOKEN" "$@"; }
-# jf PATH: a field of the last body ("error.field", "items.0.name", "token.secret")
-jf() {
-	"$PY" -c '
-import json, sys
-v = json.load(open(sys.argv[2]))
-for k in filter(None, sys.argv[1].split(".")):
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v)' "$1" "$TMP/body"
-}
-# rs METHOD PATH BODY: "STATUS" and, for an error, its code and field
-rs() {
-	local st
-	st=$(req "$@")
-	if [ "${st:0:1}" = 4 ]; then echo "$st $(jf error.code) $(jf error.field)"; else echo "$st"; fi
-}
+req() { req_as "$TOKEN" "$@"; }
+rs() { rs_as "$TOKEN" "$@"; }
 ws() { "$PY" "$WSRAW" "$1" "$NAME:$PORT:$DATA/ca.pem" "${@:2}"; }
 kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$PID/status"; }
 
-TOKEN=$("$PORTAL" init --data "$DATA" --name "$NAME" --address 127.0.0.1 2>"$TMP/init.log")
-start || world_bail "the portal did not start"
+TOKEN=$(portal_init)
+portal_start || world_bail "the portal did not start"
 
 # every session here registers a new device: the per-user device limit is not what
 # this test is about
@@ -114,7 +70,7 @@ CTOK=$(head -n 1 "$TMP/tokens")
 for form in "Bearer %s" "Bearer  %s" "Bearer %s " "bearer %s" "Bearer   %s  "; do
 	# shellcheck disable=SC2059
 	auth=$(printf "$form" "$TOKEN")
-	check_eq "REST accepts '$form'" 200 req_as "$auth" GET /sites
+	check_eq "REST accepts '$form'" 200 req_auth "$auth" GET /sites
 	# shellcheck disable=SC2059
 	auth=$(printf "$form" "$CTOK")
 	check_eq "WSS accepts '$form'" 101 ws upgrade "$auth"
@@ -122,7 +78,7 @@ done
 for form in "Bearer%s" "Bearer	%s" "Bearer %s,x" "Basic %s" "Bearer x%s x"; do
 	# shellcheck disable=SC2059
 	auth=$(printf "$form" "$TOKEN")
-	check_eq "REST refuses '$form': 401" 401 req_as "$auth" GET /sites
+	check_eq "REST refuses '$form': 401" 401 req_auth "$auth" GET /sites
 	# shellcheck disable=SC2059
 	auth=$(printf "$form" "$CTOK")
 	check_eq "WSS refuses '$form': 401" 401 ws upgrade "$auth"
@@ -173,8 +129,5 @@ check_eq "after the flood, a 1 MiB message is answered" "access_denied unknown_r
 check_eq "... and REST" 200 req GET /sites
 check "the portal is still running" pid_alive "$PID"
 
-kill -TERM "$PID"
-wait "$PID"
-check_eq "SIGTERM: exit 0" 0 echo $?
-PID=
+portal_stop_check
 finish

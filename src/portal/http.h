@@ -100,10 +100,11 @@ enum {
 	HTTP_LIMIT_ACCEPT_PAUSE_MS = 250,
 	HTTP_LIMIT_FD_RESERVE = 64, /* files kept for the database, static files, logs */
 	/* A refused body is read and dropped (so the close does not reset the answer
-	 * away) for at most this long: a refused peer, usually an unauthenticated one,
-	 * must not hold its header buffer from lws's pool at the body rate. nginx's
-	 * lingering close is the model. */
-	HTTP_LIMIT_LINGER_MS = 2000,
+	 * away) for at most this long: what a client sent before it read the answer
+	 * comes within a round trip, and a refused peer, usually an unauthenticated
+	 * one, must not hold its header buffer from lws's pool (256) at the body rate.
+	 * nginx's lingering close is the model. */
+	HTTP_LIMIT_LINGER_MS = 1000,
 };
 
 struct http_config {

@@ -123,6 +123,12 @@ life=$(field life "$slow")
 check "a head sent a byte every 2 s is closed at the head deadline ($life ms)" \
 	test "$life" -ge "$HEAD_MS" -a "$life" -le $((HEAD_MS + SWEEP_MARGIN))
 check "the portal logged the head deadline" grep "head deadline passed" "$LOG"
+stop
+
+# ---- bodies and their rate: the default head deadline (1000 heads at once wait
+# their turn for lws's 256 header buffers: a short deadline would cut the last)
+start - --max-conns-per-source 100000 --body-min-rate 4096 --body-grace 1000 ||
+	world_bail "no portal"
 res=$(attack bodies 1000 "$PID")
 diag "bodies: $res"
 check_eq "1000 unauthenticated bodies: each got 401 before a body byte" 1000 \

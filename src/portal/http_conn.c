@@ -395,7 +395,9 @@ void http_conn_head_done(struct http_server *srv, struct lws *wsi)
 		set_deadline(srv->conns, e, C_ANSWER, 0);
 }
 
-void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long len)
+/* The body deadline: grace + len / the minimum rate, at most max_ms. */
+static void body_deadline(struct http_server *srv, struct lws *wsi, unsigned long long len,
+			  uint64_t max_ms)
 {
 	struct http_conns *c = srv->conns;
 	struct conn *e = conn_find(c, wsi);
@@ -404,21 +406,19 @@ void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long
 	if (!e || e->killed)
 		return;
 	ms = c->lim.body_grace_ms + len * 1000 / c->lim.body_min_rate;
+	if (ms > max_ms)
+		ms = max_ms;
 	set_deadline(c, e, C_BODY, time_mono_ns() + ms * NSEC_PER_MSEC);
+}
+
+void http_conn_body(struct http_server *srv, struct lws *wsi, unsigned long long len)
+{
+	body_deadline(srv, wsi, len, UINT64_MAX);
 }
 
 void http_conn_linger(struct http_server *srv, struct lws *wsi, unsigned long long len)
 {
-	struct http_conns *c = srv->conns;
-	struct conn *e = conn_find(c, wsi);
-	uint64_t ms;
-
-	if (!e || e->killed)
-		return;
-	ms = c->lim.body_grace_ms + len * 1000 / c->lim.body_min_rate;
-	if (ms > HTTP_LIMIT_LINGER_MS)
-		ms = HTTP_LIMIT_LINGER_MS;
-	set_deadline(c, e, C_BODY, time_mono_ns() + ms * NSEC_PER_MSEC);
+	body_deadline(srv, wsi, len, HTTP_LIMIT_LINGER_MS);
 }
 
 void http_conn_idle(struct http_server *srv, struct lws *wsi)

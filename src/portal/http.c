@@ -338,13 +338,20 @@ static int api_call(struct lws *wsi, struct http_server *srv, struct http_txn *t
 	return respond(wsi, t, resp.status ? resp.status : 200, resp.body, false);
 }
 
+static bool is_api_path(const struct http_server *srv, const char *path)
+{
+	size_t n = srv->api_prefix_len;
+
+	return srv->api && strncmp(path, srv->api_prefix, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
 static int route(struct lws *wsi, struct http_server *srv, struct http_txn *t)
 {
 	const char *path = t->ri->req.path;
 	size_t n = srv->api_prefix_len;
 
-	if (srv->api && strncmp(path, srv->api_prefix, n) == 0 &&
-	    (path[n] == '\0' || path[n] == '/'))
+	if (is_api_path(srv, path))
 		return api_call(wsi, srv, t);
 	if (ws_endpoint(srv, path) >= 0)
 		return respond_error(wsi, t, 426, "bad_request", "WebSocket only", false);
@@ -364,14 +371,6 @@ static int refuse_body(struct lws *wsi, struct http_txn *t, unsigned status,
 	if (t->drain)
 		http_conn_linger(http_server_of(wsi), wsi, len);
 	return respond(wsi, t, status, body, true);
-}
-
-static bool is_api_path(const struct http_server *srv, const char *path)
-{
-	size_t n = srv->api_prefix_len;
-
-	return srv->api && strncmp(path, srv->api_prefix, n) == 0 &&
-	       (path[n] == '\0' || path[n] == '/');
 }
 
 /* The token, before a body byte is read: an unauthenticated peer cannot make
